@@ -1,0 +1,191 @@
+"""Load id-keyed YAML records (accelerators, models, ...) from the packaged data and user folders.
+
+A record is one YAML mapping with an ``id``. Packaged records come first; user folders (``--catalog
+DIR``, ``CHIPWATCH_PATH``) are layered on top in order: a user file with a new id adds a record, one
+with an existing id is deep-merged over it (override a few values). Problems are collected as
+:class:`LoadError` rows (file, field, reason) and never stop the rest of the catalog from loading.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+R = TypeVar("R", bound=BaseModel)
+
+try:  # the C loader is several times faster
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+
+@dataclass(frozen=True)
+class LoadError:
+    file: str
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.field}: {self.reason}"
+
+
+def packaged_dir(kind: str) -> Path:
+    """Folder of the packaged YAML records of one kind (``accelerators``, ``models``, ...)."""
+    return Path(str(resources.files("chipwatch") / "data" / kind))
+
+
+def user_dirs(extra: Iterable[str | Path] = ()) -> list[Path]:
+    """User catalog folders: ``CHIPWATCH_PATH`` (os.pathsep-separated) then explicit ones."""
+    env = os.environ.get("CHIPWATCH_PATH", "")
+    dirs = [Path(p) for p in env.split(os.pathsep) if p.strip()]
+    dirs += [Path(p) for p in extra]
+    return dirs
+
+
+def yaml_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def user_files(folder: Path, kind: str) -> list[Path]:
+    """YAML files of one kind in a user folder: ``DIR/<kind>/**``; for accelerators also ``DIR/*``."""
+    files = yaml_files(folder / kind) if (folder / kind).is_dir() else []
+    if kind == "accelerators":
+        files += sorted(
+            p for p in folder.glob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
+        )
+    return files
+
+
+def read_yaml(path: Path) -> tuple[list[dict[str, Any]], list[LoadError]]:
+    """Parse a file holding one mapping or a list of mappings."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        return [], [LoadError(str(path), "(file)", f"cannot read: {e.strerror or e}")]
+    try:
+        doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - safe loader
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(yaml)"
+        problem = getattr(e, "problem", None) or str(e)
+        return [], [LoadError(str(path), where, f"invalid YAML: {problem}")]
+    docs = doc if isinstance(doc, list) else [doc]
+    out, errs = [], []
+    for i, d in enumerate(docs):
+        if not isinstance(d, dict):
+            errs.append(LoadError(str(path), f"[{i}]", "expected a mapping with an 'id'"))
+        elif "id" not in d:
+            errs.append(LoadError(str(path), "id", "field required"))
+        else:
+            out.append(d)
+    return out, errs
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Mappings merge key by key; anything else (values, lists) is replaced."""
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def format_loc(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for x in loc:
+        if isinstance(x, int):
+            parts.append(f"[{x}]")
+        else:
+            parts.append(("." if parts else "") + str(x))
+    return "".join(parts) or "(record)"
+
+
+def validation_errors(file: str, err: ValidationError) -> list[LoadError]:
+    rows = []
+    for e in err.errors():
+        loc = tuple(x for x in e["loc"] if not str(x).startswith("function-"))
+        msg = e["msg"]
+        if e["type"] == "missing":
+            msg = "field required"
+        elif e["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif e["type"] == "enum":
+            msg = f"{msg} (got {e.get('input')!r})"
+        rows.append(LoadError(file, format_loc(loc), msg))
+    return rows
+
+
+@dataclass
+class Loaded(Generic[R]):
+    records: dict[str, R]
+    origins: dict[str, list[str]]
+    errors: list[LoadError]
+
+
+def load_records(
+    kind: str, schema: type[R], extra_dirs: Iterable[str | Path] = ()
+) -> Loaded[R]:
+    """Load packaged records of ``kind`` then layer user folders over them."""
+    raw: dict[str, dict[str, Any]] = {}
+    origins: dict[str, list[str]] = {}
+    errors: list[LoadError] = []
+
+    def ingest(files: Iterator[Path] | list[Path]) -> None:
+        for f in files:
+            docs, errs = read_yaml(f)
+            errors.extend(errs)
+            for d in docs:
+                rid = str(d["id"])
+                raw[rid] = deep_merge(raw[rid], d) if rid in raw else d
+                origins.setdefault(rid, []).append(str(f))
+
+    ingest(yaml_files(packaged_dir(kind)))
+    for folder in user_dirs(extra_dirs):
+        if not folder.is_dir():
+            errors.append(LoadError(str(folder), "(folder)", "not a directory"))
+            continue
+        ingest(user_files(folder, kind))
+
+    records: dict[str, R] = {}
+    for rid, d in raw.items():
+        try:
+            records[rid] = schema.model_validate(d)
+        except ValidationError as e:
+            errors.extend(validation_errors(origins[rid][-1], e))
+    return Loaded(records, origins, errors)
+
+
+def validate_folder(folder: str | Path, schemas: dict[str, type[BaseModel]]) -> list[LoadError]:
+    """Check every YAML file in a folder on its own and report every problem.
+
+    A file that overrides a packaged record by id is checked after merging onto it.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return [LoadError(str(folder), "(folder)", "not a directory")]
+    errors: list[LoadError] = []
+    for kind, schema in schemas.items():
+        packaged = {}
+        for f in yaml_files(packaged_dir(kind)):
+            for d in read_yaml(f)[0]:
+                packaged[str(d["id"])] = d
+        for f in user_files(folder, kind):
+            docs, errs = read_yaml(f)
+            errors.extend(errs)
+            for d in docs:
+                base = packaged.get(str(d["id"]))
+                merged = deep_merge(base, d) if base else d
+                try:
+                    schema.model_validate(merged)
+                except ValidationError as e:
+                    errors.extend(validation_errors(str(f), e))
+    return errors

@@ -1,0 +1,234 @@
+"""The ``chipwatch`` command line: a thin view over the library.
+
+Core catalog commands live here; each domain registers its own commands from a small
+``cli_<domain>.py`` module so that start-up imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from chipwatch import __version__
+from chipwatch.clikit import STATE, catalog, chip_or_fail, emit, emit_json, fail
+
+app = typer.Typer(
+    name="chipwatch",
+    help="AI accelerators and US export controls, with numbers and sources.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+chips_app = typer.Typer(help="List, inspect and compare accelerators.", no_args_is_help=True)
+app.add_typer(chips_app, name="chips")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"chipwatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    catalog_dirs: Annotated[
+        list[Path] | None,
+        typer.Option("--catalog", help="Folder of user YAML (chips, models) to add or override. "
+                     "Repeatable; CHIPWATCH_PATH works too."),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Persist the DuckDB store to this file (or CHIPWATCH_DB)."),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    STATE.catalog_dirs = list(catalog_dirs or [])
+    STATE._catalog = None
+    STATE.db = db or os.environ.get("CHIPWATCH_DB") or None
+
+
+LIST_COLUMNS = ["id", "name", "vendor", "segment", "released", "tflops_bf16_dense",
+                "tflops_fp8_dense", "tops_int8_dense", "mem_gb", "mem_bw_tbs",
+                "scaleup_bidir_gbs", "tdp_w"]
+
+
+@chips_app.command("list")
+def chips_list(
+    vendor: Annotated[str | None, typer.Option(help="Only this vendor (e.g. NVIDIA).")] = None,
+    segment: Annotated[
+        str | None, typer.Option(help="datacenter, workstation, consumer or edge.")
+    ] = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+) -> None:
+    """List accelerators with their headline numbers."""
+    cat = catalog()
+    if segment and segment.lower() not in ("datacenter", "workstation", "consumer", "edge"):
+        fail(f"unknown segment {segment!r}: use datacenter, workstation, consumer or edge")
+    chips = cat.chips(vendor=vendor, segment=segment)
+    if vendor and not chips:
+        from chipwatch.catalog import suggest
+
+        vendors = sorted({c.vendor for c in cat})
+        hint = suggest(vendor, vendors) or vendors
+        fail(f"no chips from vendor {vendor!r}; vendors include: {', '.join(hint)}")
+    rows = [c.flat() for c in chips]
+    _note_load_errors()
+    if as_json or as_csv:
+        emit(rows, as_json, as_csv)
+    else:
+        emit(rows, title=f"{len(rows)} accelerators", columns=LIST_COLUMNS)
+
+
+def _note_load_errors() -> None:
+    for err in catalog().errors:
+        typer.echo(f"Warning: skipped: {err}", err=True)
+
+
+def chip_detail(chip_id: str) -> dict[str, Any]:
+    c = chip_or_fail(chip_id)
+    values = [
+        {
+            "field": f,
+            "value": v.value,
+            "unit": unit,
+            "low": v.low,
+            "high": v.high,
+            "source": c.cite(v.source),
+            "unverified": v.unverified,
+            "note": v.note,
+        }
+        for f, v, unit in c.sourced_values()
+    ]
+    return {
+        **c.flat(),
+        "aliases": c.aliases,
+        "notes": c.notes,
+        "dies": [d.model_dump(mode="json") for d in c.dies],
+        "values": values,
+        "origin": catalog().origins.get(c.id, []),
+    }
+
+
+@chips_app.command("show")
+def chips_show(chip_id: Annotated[str, typer.Argument(metavar="ID")], as_json: JsonOpt = False) -> None:
+    """Every value of one chip with its source."""
+    d = chip_detail(chip_id)
+    if as_json:
+        emit_json(d)
+        return
+    from rich.console import Console
+
+    Console().print(f"[bold]{d['name']}[/bold] ({d['id']}) - {d['vendor']}, {d['vendor_country']}; "
+                    f"{d['segment']}, {d['status']}, released {d['released']}")
+    rows = [
+        {
+            "field": v["field"],
+            "value": v["value"],
+            "unit": v["unit"],
+            "range": f"{v['low']}-{v['high']}" if v["low"] is not None or v["high"] is not None
+            else None,
+            "source": ("UNVERIFIED: " if v["unverified"] else "") + v["source"],
+        }
+        for v in d["values"]
+    ]
+    emit(rows)
+    if d["notes"]:
+        Console().print(f"Notes: {d['notes']}")
+
+
+COMPARE_FIELDS = ["tflops_fp64_dense", "tflops_tf32_dense", "tflops_fp16_dense",
+                  "tflops_bf16_dense", "tflops_fp8_dense", "tops_int8_dense", "tflops_fp4_dense",
+                  "mem_gb", "mem_bw_tbs", "scaleup_bidir_gbs", "host_bidir_gbs", "die_area_mm2",
+                  "tdp_w", "price_usd"]
+
+
+@chips_app.command("compare")
+def chips_compare(
+    chip_ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Two or more chip ids.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Side by side, with ratios to the first chip."""
+    if len(chip_ids) < 2:
+        fail("give at least two chip ids to compare")
+    chips = [chip_or_fail(i) for i in chip_ids]
+    flats = [c.flat() for c in chips]
+    base = flats[0]
+    rows = []
+    for f in COMPARE_FIELDS:
+        row: dict[str, Any] = {"field": f}
+        for c, fl in zip(chips, flats, strict=True):
+            row[c.id] = fl[f]
+        for c, fl in zip(chips[1:], flats[1:], strict=True):
+            a, b = base[f], fl[f]
+            ratio = (b / a) if isinstance(a, int | float) and isinstance(b, int | float) and a else None
+            row[f"{c.id}/{chips[0].id}"] = round(ratio, 3) if ratio is not None else None
+        rows.append(row)
+    if as_json:
+        emit_json({"chips": [c.id for c in chips], "base": chips[0].id, "rows": rows})
+    else:
+        emit(rows, title=f"compared with {chips[0].id}")
+
+
+@app.command("sql")
+def sql_cmd(
+    statement: Annotated[str, typer.Argument(help="One read-only SQL statement.")],
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+) -> None:
+    """Run read-only SQL over the catalog tables: accelerators, accelerator_values, dies."""
+    from chipwatch.catalog.store import ReadOnlyError, connect, query
+
+    con = connect(catalog(), STATE.db)
+    try:
+        df = query(con, statement)
+    except ReadOnlyError as e:
+        fail(str(e))
+    except ValueError as e:
+        fail(str(e))
+    finally:
+        con.close()
+    emit(df.to_dict(orient="records"), as_json, as_csv)
+
+
+@app.command("validate")
+def validate_cmd(
+    folder: Annotated[Path, typer.Argument(help="Folder of user YAML to check.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a user catalog folder; one line per problem (file: field: reason)."""
+    from chipwatch.catalog.loader import validate_folder
+    from chipwatch.registry import schemas
+
+    errors = validate_folder(folder, schemas())
+    if as_json:
+        emit_json({"ok": not errors, "errors": [e.__dict__ for e in errors]})
+    else:
+        for e in errors:
+            typer.echo(str(e))
+        if not errors:
+            typer.echo(f"{folder}: OK")
+    if errors:
+        raise typer.Exit(1)
+
+
+def _register_domains() -> None:
+    from chipwatch import cli_controls, cli_market, cli_perf, cli_web
+
+    for mod in (cli_controls, cli_perf, cli_market, cli_web):
+        mod.register(app)
+
+
+_register_domains()
+
+
+def main() -> None:
+    app()

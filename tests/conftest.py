@@ -1,0 +1,25 @@
+"""Shared fixtures: the packaged catalog and a CLI runner."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+import chipwatch
+from chipwatch.catalog import Catalog
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return chipwatch.load_catalog()
+
+
+@pytest.fixture()
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHIPWATCH_PATH", raising=False)
+    monkeypatch.delenv("CHIPWATCH_DB", raising=False)
