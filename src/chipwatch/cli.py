@@ -39,8 +39,11 @@ def _version(value: bool) -> None:
 def main_options(
     catalog_dirs: Annotated[
         list[Path] | None,
-        typer.Option("--catalog", help="Folder of user YAML (chips, models) to add or override. "
-                     "Repeatable; CHIPWATCH_PATH works too."),
+        typer.Option(
+            "--catalog",
+            help="Folder of user YAML (chips, models) to add or override. "
+            "Repeatable; CHIPWATCH_PATH works too.",
+        ),
     ] = None,
     db: Annotated[
         str | None,
@@ -55,9 +58,20 @@ def main_options(
     STATE.db = db or os.environ.get("CHIPWATCH_DB") or None
 
 
-LIST_COLUMNS = ["id", "name", "vendor", "segment", "released", "tflops_bf16_dense",
-                "tflops_fp8_dense", "tops_int8_dense", "mem_gb", "mem_bw_tbs",
-                "scaleup_bidir_gbs", "tdp_w"]
+LIST_COLUMNS = [
+    "id",
+    "name",
+    "vendor",
+    "segment",
+    "released",
+    "tflops_bf16_dense",
+    "tflops_fp8_dense",
+    "tops_int8_dense",
+    "mem_gb",
+    "mem_bw_tbs",
+    "scaleup_bidir_gbs",
+    "tdp_w",
+]
 
 
 @chips_app.command("list")
@@ -119,7 +133,9 @@ def chip_detail(chip_id: str) -> dict[str, Any]:
 
 
 @chips_app.command("show")
-def chips_show(chip_id: Annotated[str, typer.Argument(metavar="ID")], as_json: JsonOpt = False) -> None:
+def chips_show(
+    chip_id: Annotated[str, typer.Argument(metavar="ID")], as_json: JsonOpt = False
+) -> None:
     """Every value of one chip with its source."""
     d = chip_detail(chip_id)
     if as_json:
@@ -127,28 +143,46 @@ def chips_show(chip_id: Annotated[str, typer.Argument(metavar="ID")], as_json: J
         return
     from rich.console import Console
 
-    Console().print(f"[bold]{d['name']}[/bold] ({d['id']}) - {d['vendor']}, {d['vendor_country']}; "
-                    f"{d['segment']}, {d['status']}, released {d['released']}")
+    Console().print(
+        f"[bold]{d['name']}[/bold] ({d['id']}) - {d['vendor']}, {d['vendor_country']}; "
+        f"{d['segment']}, {d['status']}, released {d['released']}"
+    )
+    c = chip_or_fail(chip_id)
     rows = [
         {
-            "field": v["field"],
-            "value": v["value"],
-            "unit": v["unit"],
-            "range": f"{v['low']}-{v['high']}" if v["low"] is not None or v["high"] is not None
-            else None,
-            "source": ("UNVERIFIED: " if v["unverified"] else "") + v["source"],
+            "field": f,
+            "value": v.value,
+            "unit": unit,
+            "range": f"{v.low}-{v.high}" if v.low is not None or v.high is not None else None,
+            "source": v.source,
+            "check": "UNVERIFIED" if v.unverified else "",
         }
-        for v in d["values"]
+        for f, v, unit in c.sourced_values()
     ]
     emit(rows)
+    console = Console()
+    for key, citation in c.sources.items():
+        console.print(f"[bold]{key}[/bold]: {citation}", soft_wrap=True)
     if d["notes"]:
         Console().print(f"Notes: {d['notes']}")
 
 
-COMPARE_FIELDS = ["tflops_fp64_dense", "tflops_tf32_dense", "tflops_fp16_dense",
-                  "tflops_bf16_dense", "tflops_fp8_dense", "tops_int8_dense", "tflops_fp4_dense",
-                  "mem_gb", "mem_bw_tbs", "scaleup_bidir_gbs", "host_bidir_gbs", "die_area_mm2",
-                  "tdp_w", "price_usd"]
+COMPARE_FIELDS = [
+    "tflops_fp64_dense",
+    "tflops_tf32_dense",
+    "tflops_fp16_dense",
+    "tflops_bf16_dense",
+    "tflops_fp8_dense",
+    "tops_int8_dense",
+    "tflops_fp4_dense",
+    "mem_gb",
+    "mem_bw_tbs",
+    "scaleup_bidir_gbs",
+    "host_bidir_gbs",
+    "die_area_mm2",
+    "tdp_w",
+    "price_usd",
+]
 
 
 @chips_app.command("compare")
@@ -169,7 +203,9 @@ def chips_compare(
             row[c.id] = fl[f]
         for c, fl in zip(chips[1:], flats[1:], strict=True):
             a, b = base[f], fl[f]
-            ratio = (b / a) if isinstance(a, int | float) and isinstance(b, int | float) and a else None
+            ratio = (
+                (b / a) if isinstance(a, int | float) and isinstance(b, int | float) and a else None
+            )
             row[f"{c.id}/{chips[0].id}"] = round(ratio, 3) if ratio is not None else None
         rows.append(row)
     if as_json:
@@ -196,7 +232,8 @@ def sql_cmd(
         fail(str(e))
     finally:
         con.close()
-    emit(df.to_dict(orient="records"), as_json, as_csv)
+    rows: list[dict[str, Any]] = df.to_dict(orient="records")  # type: ignore[assignment]
+    emit(rows, as_json, as_csv)
 
 
 @app.command("validate")

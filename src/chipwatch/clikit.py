@@ -126,22 +126,28 @@ def fmt(v: Any) -> str:
     return str(v)
 
 
-def emit_table(rows: list[dict[str, Any]], title: str | None = None,
-               columns: list[str] | None = None) -> None:
+def emit_table(
+    rows: list[dict[str, Any]], title: str | None = None, columns: list[str] | None = None
+) -> None:
     from rich.console import Console
     from rich.table import Table
 
     cols = columns or (list(rows[0]) if rows else [])
     t = Table(title=title, show_lines=False)
-    for c in cols:
-        t.add_column(c, overflow="fold")
+    for i, c in enumerate(cols):
+        t.add_column(c, overflow="fold", no_wrap=i == 0)
     for r in rows:
         t.add_row(*(fmt(r.get(c)) for c in cols))
     Console().print(t)
 
 
-def emit(rows: list[dict[str, Any]], as_json: bool = False, as_csv: bool = False,
-         title: str | None = None, columns: list[str] | None = None) -> None:
+def emit(
+    rows: list[dict[str, Any]],
+    as_json: bool = False,
+    as_csv: bool = False,
+    title: str | None = None,
+    columns: list[str] | None = None,
+) -> None:
     if as_json:
         emit_json(rows)
     elif as_csv:

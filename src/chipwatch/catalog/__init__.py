@@ -40,8 +40,12 @@ def suggest(wanted: str, known: Iterable[str], n: int = 3) -> list[str]:
 class Catalog:
     """Accelerators by id, plus the problems met while loading them."""
 
-    def __init__(self, chips: dict[str, Accelerator], errors: list[LoadError] | None = None,
-                 origins: dict[str, list[str]] | None = None):
+    def __init__(
+        self,
+        chips: dict[str, Accelerator],
+        errors: list[LoadError] | None = None,
+        origins: dict[str, list[str]] | None = None,
+    ):
         self._chips = dict(sorted(chips.items()))
         self.errors = errors or []
         self.origins = origins or {}

@@ -54,7 +54,7 @@ def yaml_files(folder: Path) -> list[Path]:
 
 
 def user_files(folder: Path, kind: str) -> list[Path]:
-    """YAML files of one kind in a user folder: ``DIR/<kind>/**``; for accelerators also ``DIR/*``."""
+    """YAML files of one kind in a user folder: ``DIR/<kind>/**`` (accelerators: also ``DIR/*``)."""
     files = yaml_files(folder / kind) if (folder / kind).is_dir() else []
     if kind == "accelerators":
         files += sorted(
@@ -131,9 +131,7 @@ class Loaded(Generic[R]):
     errors: list[LoadError]
 
 
-def load_records(
-    kind: str, schema: type[R], extra_dirs: Iterable[str | Path] = ()
-) -> Loaded[R]:
+def load_records(kind: str, schema: type[R], extra_dirs: Iterable[str | Path] = ()) -> Loaded[R]:
     """Load packaged records of ``kind`` then layer user folders over them."""
     raw: dict[str, dict[str, Any]] = {}
     origins: dict[str, list[str]] = {}

@@ -77,7 +77,9 @@ class Sourced(Strict, Generic[T]):
     """A value with its provenance."""
 
     value: T
-    source: str = Field(min_length=1, description="URL, document, sources-table key or 'derived: ...'")
+    source: str = Field(
+        min_length=1, description="URL, document, sources-table key or 'derived: ...'"
+    )
     unverified: bool = False
     low: float | None = None
     high: float | None = None

@@ -36,8 +36,11 @@ def frames(catalog: Catalog) -> dict[str, pd.DataFrame]:
     }
 
 
-def connect(catalog: Catalog, db_path: str | Path | None = None,
-            extra: dict[str, pd.DataFrame] | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    catalog: Catalog,
+    db_path: str | Path | None = None,
+    extra: dict[str, pd.DataFrame] | None = None,
+) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection holding the catalog tables (plus any ``extra`` frames)."""
     import duckdb
 
