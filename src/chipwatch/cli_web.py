@@ -1,9 +1,71 @@
-"""CLI commands for the web domain (registered on the main app by ``chipwatch.cli``)."""
+"""CLI commands for the web domain: ``serve`` (dashboard + API) and ``report`` (HTML briefing)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from chipwatch.clikit import STATE, catalog, emit_json, fail
 
 
 def register(app: typer.Typer) -> None:
-    """Add this domain's commands to the main app. Keep module-level imports light."""
+    """Add ``serve`` and ``report`` to the main app. Module-level imports stay light."""
+    app.command("serve")(serve)
+    app.command("report")(report)
+
+
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Interface to listen on (loopback by default).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+) -> None:
+    """Run the dashboard and the REST API (docs at /docs) on the embedded catalog."""
+    import uvicorn
+
+    from chipwatch.api import create_app
+
+    app = create_app(STATE.catalog_dirs)
+    typer.echo(f"chipwatch dashboard on http://{host}:{port}/  (API docs: /docs; Ctrl-C stops)")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    except OSError as e:  # e.g. port already in use
+        fail(f"cannot serve on {host}:{port}: {e.strerror or e}")
+
+
+def report(
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("briefing.html"),
+    chips: Annotated[
+        list[str] | None,
+        typer.Option("--chips", help="Chip ids to feature (repeatable, or comma-separated)."),
+    ] = None,
+    scenario: Annotated[
+        str | None, typer.Option("--scenario", help="Market scenario (default: baseline).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Write a self-contained HTML briefing (charts and plotly.js inlined; opens offline)."""
+    from chipwatch.catalog import UnknownIdError
+    from chipwatch.report import build_report, chart_count
+
+    ids = [c.strip() for item in (chips or []) for c in item.split(",") if c.strip()]
+    try:
+        html = build_report(catalog(), ids, scenario)
+    except UnknownIdError as e:
+        fail(str(e))
+    except ValueError as e:
+        fail(str(e).splitlines()[0] if str(e) else "invalid report options")
+    if out.parent and not out.parent.exists():
+        fail(f"folder {out.parent} does not exist")
+    try:
+        out.write_text(html, encoding="utf-8")
+    except OSError as e:
+        fail(f"cannot write {out}: {e.strerror or e}")
+    size, n_charts = len(html.encode()), chart_count(html)
+    summary = {"out": str(out), "bytes": size, "charts": n_charts}
+    if as_json:
+        emit_json(summary)
+    else:
+        typer.echo(f"wrote {out} ({size / 1e6:.1f} MB, {n_charts} charts)")

@@ -1,0 +1,53 @@
+"""The REST API and dashboard app: ``create_app()`` builds a FastAPI app over one catalog.
+
+>>> from fastapi.testclient import TestClient
+>>> TestClient(create_app()).get("/api/chips/h20").json()["mem_bw_tbs"]
+4.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from chipwatch import __version__
+
+__all__ = ["create_app"]
+
+DESCRIPTION = (
+    "AI accelerators and US export controls, with numbers and sources. Every error is a JSON "
+    'body `{"error": code, "message": text}` with a 4xx status for bad input; request bodies '
+    "are limited to 64 KiB."
+)
+
+
+def create_app(catalog_dirs: Iterable[str | Path] = ()) -> FastAPI:
+    """The API under ``/api``, the dashboard pages, and offline docs at ``/docs``."""
+    from chipwatch import load_catalog
+    from chipwatch.api import chips, controls, errors, limits, market, perf
+    from chipwatch.web import docs as web_docs
+    from chipwatch.web import pages
+
+    app = FastAPI(
+        title="chipwatch",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.catalog = load_catalog(list(catalog_dirs))
+    cache: dict[str, Any] = {}
+    app.state.cache = cache
+    errors.install_error_handlers(app)
+    app.add_middleware(limits.BodySizeLimit, max_bytes=limits.MAX_BODY_BYTES)
+    for module in (chips, controls, perf, market):
+        app.include_router(module.router)
+    app.include_router(web_docs.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=str(pages.HERE / "static")), name="static")
+    return app

@@ -1,0 +1,111 @@
+"""/api/chips: the catalog, filtered and sorted; one chip with every value and its source."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+
+from chipwatch.api.errors import ApiError
+from chipwatch.catalog import Catalog, suggest
+
+router = APIRouter(prefix="/api", tags=["chips"])
+
+SEGMENTS = ("datacenter", "workstation", "consumer", "edge")
+
+
+def get_catalog(request: Request) -> Catalog:
+    cat: Catalog = request.app.state.catalog
+    return cat
+
+
+def chip_rows(
+    cat: Catalog,
+    vendor: str | None = None,
+    segment: str | None = None,
+    country: str | None = None,
+    q: str | None = None,
+    sort: str = "id",
+    order: str = "asc",
+) -> list[dict[str, Any]]:
+    """Flat chip rows matching the filters, sorted on one column (missing values last)."""
+    if segment and segment.lower() not in SEGMENTS:
+        raise ApiError(422, f"unknown segment {segment!r}: use one of {', '.join(SEGMENTS)}")
+    chips = cat.chips(vendor=vendor, segment=segment)
+    if vendor and not chips:
+        vendors = sorted({c.vendor for c in cat})
+        raise ApiError(
+            404,
+            f"no chips from vendor {vendor!r}",
+            kind="vendor",
+            wanted=vendor,
+            suggestions=suggest(vendor, vendors) or vendors,
+        )
+    rows = [c.flat() for c in chips]
+    if country:
+        rows = [r for r in rows if str(r["vendor_country"]).lower() == country.lower()]
+    if q:
+        needle = q.lower()
+        rows = [r for r in rows if needle in f"{r['id']} {r['name']} {r['vendor']}".lower()]
+    if rows and sort not in rows[0]:
+        raise ApiError(
+            422,
+            f"cannot sort by {sort!r}",
+            kind="column",
+            wanted=sort,
+            suggestions=suggest(sort, list(rows[0])),
+        )
+    present = [r for r in rows if r.get(sort) is not None]
+    missing = [r for r in rows if r.get(sort) is None]
+    present.sort(key=lambda r: r[sort], reverse=order == "desc")  # type: ignore[arg-type,return-value]
+    return present + missing
+
+
+def chip_detail(cat: Catalog, chip_id: str) -> dict[str, Any]:
+    """One chip: its headline row, dies, and every sourced value (same shape as ``chips show``)."""
+    c = cat.chip(chip_id)
+    values = [
+        {
+            "field": f,
+            "value": v.value,
+            "unit": unit,
+            "low": v.low,
+            "high": v.high,
+            "source": c.cite(v.source),
+            "unverified": v.unverified,
+            "note": v.note,
+        }
+        for f, v, unit in c.sourced_values()
+    ]
+    return {
+        **c.flat(),
+        "aliases": c.aliases,
+        "notes": c.notes,
+        "dies": [d.model_dump(mode="json") for d in c.dies],
+        "values": values,
+        "origin": cat.origins.get(c.id, []),
+    }
+
+
+@router.get("/chips", summary="List accelerators with their headline numbers")
+def list_chips(
+    request: Request,
+    vendor: Annotated[str | None, Query(description="Only this vendor, e.g. NVIDIA")] = None,
+    segment: Annotated[
+        str | None, Query(description="datacenter, workstation, consumer, edge")
+    ] = None,
+    country: Annotated[str | None, Query(description="Vendor country (ISO code), e.g. CN")] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Text in id, name or vendor")
+    ] = None,
+    sort: Annotated[str, Query(max_length=64, description="Column to sort by")] = "id",
+    order: Annotated[Literal["asc", "desc"], Query()] = "asc",
+) -> dict[str, Any]:
+    cat = get_catalog(request)
+    rows = chip_rows(cat, vendor, segment, country, q, sort, order)
+    return {"count": len(rows), "chips": rows, "load_errors": [str(e) for e in cat.errors]}
+
+
+@router.get("/chips/{chip_id}", summary="One accelerator: every value with its source")
+def get_chip(request: Request, chip_id: str) -> dict[str, Any]:
+    return chip_detail(get_catalog(request), chip_id)

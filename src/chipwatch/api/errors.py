@@ -1,0 +1,121 @@
+"""JSON error bodies for every failure: bad input is 4xx naming the problem; nothing else leaks.
+
+Every error body has the same shape: ``{"error": CODE, "message": TEXT, ...extra}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from chipwatch.catalog import UnknownIdError
+
+log = logging.getLogger("chipwatch.api")
+
+HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    422: "invalid_request",
+    503: "not_available",
+}
+
+
+class ApiError(Exception):
+    """An error the API answers as JSON with this status and message."""
+
+    def __init__(self, status: int, message: str, **extra: Any):
+        super().__init__(message)
+        self.status, self.message, self.extra = status, message, extra
+
+
+def error_body(status: int, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": HTTP_CODES.get(status, "error"), "message": message, **extra}
+
+
+def error_response(status: int, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse(error_body(status, message, **extra), status_code=status)
+
+
+def _wants_html(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith("/api") or path in ("/openapi.json",):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _page(status: int, message: str) -> HTMLResponse:
+    from html import escape
+
+    body = (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{status}</title>"
+        "<link rel='stylesheet' href='/static/style.css'></head><body><main class='page'>"
+        f"<h1>{status}</h1><p class='error'>{escape(message)}</p>"
+        "<p><a href='/'>Back to the overview</a></p></main></body></html>"
+    )
+    return HTMLResponse(body, status_code=status)
+
+
+def _problems(exc: RequestValidationError) -> list[dict[str, str]]:
+    out = []
+    for e in exc.errors():
+        loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body" or len(e["loc"]) == 1)
+        out.append({"where": loc or "body", "problem": str(e.get("msg", "invalid value"))})
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every exception to a JSON (or, for browsers on pages, a small HTML) error."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> Any:
+        if _wants_html(request):
+            return _page(exc.status, exc.message)
+        return error_response(exc.status, exc.message, **exc.extra)
+
+    @app.exception_handler(UnknownIdError)
+    async def _unknown_id(request: Request, exc: UnknownIdError) -> Any:
+        if _wants_html(request):
+            return _page(404, str(exc))
+        return error_response(
+            404, str(exc), kind=exc.kind, wanted=exc.wanted, suggestions=exc.suggestions
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Any:
+        problems = _problems(exc)
+        message = "; ".join(f"{p['where']}: {p['problem']}" for p in problems)
+        if _wants_html(request):
+            return _page(422, message)
+        return error_response(422, message, problems=problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Any:
+        message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"no such path: {request.url.path}"
+        if _wants_html(request):
+            return _page(exc.status_code, message)
+        return error_response(exc.status_code, message)
+
+    @app.exception_handler(ValueError)
+    async def _value(request: Request, exc: ValueError) -> Any:
+        # Domain input errors (PerfInputError, rule/date/destination errors) are ValueErrors.
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if _wants_html(request):
+            return _page(400, message)
+        return error_response(400, message)
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> Any:
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        message = "internal error; the server log has the details"
+        if _wants_html(request):
+            return _page(500, message)
+        return error_response(500, message)

@@ -1,0 +1,92 @@
+"""``chipwatch report``: one self-contained HTML briefing (plotly.js and the charts inlined).
+
+The briefing holds the dashboard's charts and tables for chosen chips and a market scenario;
+it is computed by the same functions as the pages and opens offline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chipwatch.catalog import Catalog
+
+TABLE_FIELDS = [
+    ("id", "id"),
+    ("vendor", "vendor"),
+    ("tflops_bf16_dense", "BF16 TFLOPS"),
+    ("tflops_fp8_dense", "FP8 TFLOPS"),
+    ("tops_int8_dense", "INT8 TOPS"),
+    ("mem_gb", "memory GB"),
+    ("mem_bw_tbs", "mem BW TB/s"),
+    ("scaleup_bidir_gbs", "scale-up GB/s"),
+    ("die_area_mm2", "die mm²"),
+    ("tdp_w", "TDP W"),
+    ("price_usd", "price USD"),
+    ("unverified_fields", "unverified values"),
+]
+
+
+def build_report(
+    cat: Catalog, chips: Sequence[str] = (), scenario: str | None = None, when: str | None = None
+) -> str:
+    """The briefing as one HTML string. Unknown chip ids raise ``UnknownIdError``."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    from chipwatch import __version__
+    from chipwatch.web import views
+    from chipwatch.web.pages import HERE, plotly_js_path
+
+    chosen = [cat.chip(c) for c in chips] or [cat.chip(c) for c in views.STORY_CHIPS if c in cat]
+    env = Environment(
+        loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"])
+    )
+    macros: Any = env.get_template("_macros.html").module
+    sections = views.report_sections(cat, [c.id for c in chosen], scenario)
+    sections.append(
+        {
+            "title": "The chips in this briefing",
+            "text": "Headline datasheet numbers; the dashboard and `chipwatch chips show ID` list "
+            "every value with its source.",
+            "charts": [],
+            "table": {
+                "columns": [label for _, label in TABLE_FIELDS],
+                "rows": [
+                    {
+                        "cells": [c.flat()[f] for f, _ in TABLE_FIELDS],
+                        "unverified": bool(c.flat()["unverified_fields"]),
+                    }
+                    for c in chosen
+                ],
+            },
+        }
+    )
+    static = HERE / "static"
+    return env.get_template("report.html").render(
+        chart=macros.chart,
+        fmt=macros.fmt,
+        sections=sections,
+        version=__version__,
+        generated=when or datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        n_chips=len(cat),
+        scenario=scenario,
+        css=(static / "style.css").read_text(encoding="utf-8"),
+        app_js=(static / "app.js").read_text(encoding="utf-8").replace("</", "<\\/"),
+        plotly_js=plotly_js_path().read_text(encoding="utf-8").replace("</script", "<\\/script"),
+    )
+
+
+def write_report(
+    out: str | Path, cat: Catalog, chips: Sequence[str] = (), scenario: str | None = None
+) -> Path:
+    path = Path(out)
+    path.write_text(build_report(cat, chips, scenario), encoding="utf-8")
+    return path
+
+
+def chart_count(html: str) -> int:
+    """How many charts a briefing embeds (for tests and the CLI summary)."""
+    return html.count('<script type="application/json" id="fig-')

@@ -1,0 +1,1 @@
+"""The dashboard: server-rendered pages with Plotly charts built from the library's results."""

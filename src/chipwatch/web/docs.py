@@ -1,0 +1,69 @@
+"""``/docs``: API documentation rendered from the OpenAPI schema, with no external assets.
+
+FastAPI's default Swagger UI loads its scripts from a CDN; this page works offline.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+router = APIRouter(include_in_schema=False)
+
+
+def endpoints(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per path and method: summary, parameters and whether it takes a JSON body."""
+    rows = []
+    for path, methods in schema.get("paths", {}).items():
+        for method, op in methods.items():
+            params = [
+                {
+                    "name": p["name"],
+                    "in": p["in"],
+                    "required": p.get("required", False),
+                    "description": p.get("description", ""),
+                    "type": _type(p.get("schema", {})),
+                }
+                for p in op.get("parameters", [])
+            ]
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            ref = body.get("schema", {}).get("$ref", "")
+            rows.append(
+                {
+                    "path": path,
+                    "method": method.upper(),
+                    "summary": op.get("summary", ""),
+                    "description": op.get("description", ""),
+                    "params": params,
+                    "body": ref.rsplit("/", 1)[-1] if ref else None,
+                    "tag": (op.get("tags") or [""])[0],
+                }
+            )
+    return rows
+
+
+def _type(s: dict[str, Any]) -> str:
+    if "anyOf" in s:
+        return " | ".join(_type(x) for x in s["anyOf"])
+    if "enum" in s:
+        return " | ".join(map(str, s["enum"]))
+    return str(s.get("type", s.get("$ref", "").rsplit("/", 1)[-1] or "any"))
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def docs(request: Request) -> HTMLResponse:
+    from chipwatch.web.pages import render
+
+    schema = request.app.openapi()
+    return render(
+        request,
+        "docs.html",
+        "API",
+        "/docs",
+        heading="REST API",
+        rows=endpoints(schema),
+        info=schema.get("info", {}),
+        schemas=sorted(schema.get("components", {}).get("schemas", {})),
+    )

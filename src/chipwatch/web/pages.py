@@ -1,0 +1,164 @@
+"""HTML pages: thin views that call the library, build figures and render Jinja templates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from chipwatch import __version__
+from chipwatch.api.chips import SEGMENTS, chip_detail, chip_rows, get_catalog
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+router = APIRouter(include_in_schema=False)
+
+NAV = [
+    ("/", "Overview"),
+    ("/chips", "Chips"),
+    ("/controls", "Control map"),
+    ("/compare", "Compare"),
+    ("/market", "Market"),
+    ("/classify", "Classify"),
+    ("/docs", "API"),
+]
+
+CHIP_COLUMNS = [
+    ("id", "id"),
+    ("name", "name"),
+    ("vendor", "vendor"),
+    ("vendor_country", "country"),
+    ("segment", "segment"),
+    ("released", "released"),
+    ("tflops_bf16_dense", "BF16 TFLOPS"),
+    ("tflops_fp8_dense", "FP8 TFLOPS"),
+    ("tops_int8_dense", "INT8 TOPS"),
+    ("mem_gb", "memory GB"),
+    ("mem_bw_tbs", "mem BW TB/s"),
+    ("scaleup_bidir_gbs", "scale-up GB/s"),
+    ("die_area_mm2", "die mm²"),
+    ("tdp_w", "TDP W"),
+    ("price_usd", "price USD"),
+]
+
+
+def plotly_js_path() -> Path:
+    """plotly.min.js from the installed plotly package (served locally, never from a CDN)."""
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def render(request: Request, template: str, title: str, active: str, **ctx: Any) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request,
+        template,
+        {"title": title, "nav": NAV, "active": active, "version": __version__, **ctx},
+    )
+
+
+@router.get("/vendor/plotly.min.js")
+def plotly_js() -> FileResponse:
+    return FileResponse(
+        plotly_js_path(),
+        media_type="application/javascript",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+@router.get("/favicon.ico")
+def favicon() -> HTMLResponse:
+    return HTMLResponse(b"", status_code=204)
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request) -> HTMLResponse:
+    from chipwatch.web import views
+
+    return render(
+        request,
+        "overview.html",
+        "Overview",
+        "/",
+        charts=views.overview_charts(get_catalog(request), request.app.state.cache),
+    )
+
+
+@router.get("/chips", response_class=HTMLResponse)
+def chips_page(request: Request) -> HTMLResponse:
+    cat = get_catalog(request)
+    rows = chip_rows(cat)
+    return render(
+        request,
+        "chips.html",
+        "Chips",
+        "/chips",
+        rows=rows,
+        columns=CHIP_COLUMNS,
+        vendors=sorted({r["vendor"] for r in rows}),
+        segments=SEGMENTS,
+        load_errors=[str(e) for e in cat.errors],
+    )
+
+
+@router.get("/chips/{chip_id}", response_class=HTMLResponse)
+def chip_page(request: Request, chip_id: str, destination: str = "CN") -> HTMLResponse:
+    from chipwatch.web import views
+
+    cat = get_catalog(request)
+    d = chip_detail(cat, chip_id)
+    chip = cat.chip(chip_id)
+    chart_list, periods = views.chip_charts(chip, destination)
+    return render(
+        request,
+        "chip.html",
+        d["name"],
+        "/chips",
+        d=d,
+        charts=chart_list,
+        periods=periods,
+        destination=destination.upper(),
+    )
+
+
+def _unavailable(request: Request, domain: str, title: str, active: str) -> HTMLResponse | None:
+    """The page that says a domain has not landed in this build (no numbers are made up)."""
+    from chipwatch.api.domains import domain_module
+    from chipwatch.api.errors import ApiError
+
+    try:
+        domain_module(domain)
+    except ApiError as e:
+        return render(request, "unavailable.html", title, active, message=e.message)
+    return None
+
+
+@router.get("/controls", response_class=HTMLResponse)
+def controls_page(request: Request) -> HTMLResponse:
+    missing = _unavailable(request, "controls", "Control map", "/controls")
+    assert missing is not None
+    return missing
+
+
+@router.get("/classify", response_class=HTMLResponse)
+def classify_page(request: Request) -> HTMLResponse:
+    missing = _unavailable(request, "controls", "Classify a chip", "/classify")
+    assert missing is not None
+    return missing
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare_page(request: Request) -> HTMLResponse:
+    missing = _unavailable(request, "perf", "Compare on LLM work", "/compare")
+    assert missing is not None
+    return missing
+
+
+@router.get("/market", response_class=HTMLResponse)
+def market_page(request: Request) -> HTMLResponse:
+    missing = _unavailable(request, "market", "Market scenarios", "/market")
+    assert missing is not None
+    return missing

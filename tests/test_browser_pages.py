@@ -1,0 +1,180 @@
+"""The dashboard in a real browser: Debian's Chromium, headless, driven by Playwright.
+
+Each page must load with no console errors and no failed requests, and each chart must render
+with the number of points the server put in it. Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian's chromium is not installed at /usr/bin/chromium "
+        "(apt-get install chromium); the README's test command installs it",
+    ),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[str]:
+    """The dashboard served by uvicorn on a free loopback port, in a background thread."""
+    import uvicorn
+
+    from chipwatch.api import create_app
+
+    port = _free_port()
+    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        yield b
+        b.close()
+
+
+class PageProblems:
+    """Console errors, page errors, failed requests and 4xx/5xx responses seen by a page."""
+
+    def __init__(self, page: Any):
+        self.problems: list[str] = []
+        page.on(
+            "console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}")
+        )
+        page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        page.on(
+            "requestfailed",
+            lambda r: self.problems.append(f"failed request: {r.url} ({r.failure})"),
+        )
+        page.on(
+            "response",
+            lambda r: r.status >= 400 and self.problems.append(f"HTTP {r.status}: {r.url}"),
+        )
+
+
+@pytest.fixture()
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    width = 1280 if "phone" not in request.node.name else 390
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    pg.problems = PageProblems(pg)
+    yield pg
+    context.close()
+
+
+def open_page(page: Any, url: str, shot: str) -> None:
+    """Load a page, wait for every chart to render, check for problems, save a screenshot."""
+    page.goto(url, wait_until="networkidle")
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('div.chart[data-figure]'))"
+        ".every(el => el.dataset.rendered === '1')"
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=True)
+    assert page.problems.problems == [], page.problems.problems
+
+
+def rendered_charts(page: Any) -> list[dict[str, Any]]:
+    """For each chart: its id, the points the server embedded, and what Plotly drew."""
+    return list(
+        page.evaluate("""() => Array.from(
+          document.querySelectorAll('div.chart')).map(el => ({
+        id: el.id,
+        expected: Number(el.dataset.points),
+        svg: el.querySelectorAll('.main-svg').length,
+        drawn: el.querySelectorAll('.scatterlayer .point, .barlayer .point').length,
+        traces: (el.data || []).length,
+    }))""")
+    )
+
+
+def assert_charts_drawn(page: Any, minimum: int) -> list[dict[str, Any]]:
+    found = rendered_charts(page)
+    assert len(found) >= minimum, found
+    for c in found:
+        assert c["svg"] > 0 and c["traces"] > 0, c
+        assert c["drawn"] == c["expected"], c
+    return found
+
+
+PAGES = [
+    ("/", "overview", 1),
+    ("/chips", "chips", 0),
+    ("/chips/h20", "chip-h20", 1),
+    ("/docs", "docs", 0),
+]
+
+
+@pytest.mark.parametrize(("path", "shot", "min_charts"), PAGES, ids=[p[1] for p in PAGES])
+def test_page_loads_cleanly_with_its_charts(
+    server: str, page: Any, path: str, shot: str, min_charts: int
+) -> None:
+    open_page(page, server + path, shot)
+    assert_charts_drawn(page, min_charts)
+
+
+def test_chips_table_sorts_and_filters(server: str, page: Any) -> None:
+    open_page(page, server + "/chips", "chips-sorted")
+    rows = page.locator("#chips-table tbody tr")
+    total = rows.count()
+    assert total >= 2
+    page.click("#chips-table th[data-col='mem_bw_tbs']")
+    page.click("#chips-table th[data-col='mem_bw_tbs']")  # second click: descending
+    bw = page.eval_on_selector_all(
+        "#chips-table tbody tr td:nth-child(11)", "tds => tds.map(t => t.dataset.sort)"
+    )
+    numbers = [float(v) for v in bw if v is not None]
+    assert numbers == sorted(numbers, reverse=True)
+    page.fill("#chip-filter", "h20")
+    visible = page.locator("#chips-table tbody tr:visible")
+    assert visible.count() >= 1
+    assert all("h20" in t.lower() for t in visible.all_inner_texts())
+
+
+def test_overview_on_a_phone(server: str, page: Any) -> None:
+    open_page(page, server + "/", "overview-phone")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400, f"page scrolls sideways on a phone: {width}px"
