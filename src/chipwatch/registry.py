@@ -12,4 +12,5 @@ def schemas() -> dict[str, type[BaseModel]]:
     from chipwatch.catalog.schema import Accelerator
 
     kinds: dict[str, type[BaseModel]] = {"accelerators": Accelerator}
+    kinds["models"] = __import__("chipwatch.perf.models", fromlist=["ModelSpec"]).ModelSpec
     return kinds

@@ -1,0 +1,157 @@
+"""What a chip offers the performance model: peaks for the precision used, bandwidths, capacity.
+
+Every peak is the chip's *dense* figure from the catalog (``compute.dense``); sparse peaks are
+never used. A precision the chip lacks falls back to the next one it has (e.g. FP8 -> INT8 on
+Ascend 910B), and the fallback is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from chipwatch.catalog.schema import Accelerator
+
+
+class PerfInputError(ValueError):
+    """A request the model cannot evaluate (does not fit, bad parallelism, unknown precision)."""
+
+
+@dataclass(frozen=True)
+class PrecisionMode:
+    """How a precision name maps to compute format and storage widths."""
+
+    name: str
+    compute: str  # catalog precision whose dense peak the matmuls run at
+    weight_bytes: float
+    kv_bytes: float
+    act_bytes: float = 2.0  # activations and collectives stay 16-bit
+    note: str = ""
+
+
+# Weight/KV widths per mode. int4 is weight-only (W4A16, e.g. AWQ): matmuls run at 16-bit.
+MODES: dict[str, PrecisionMode] = {
+    "bf16": PrecisionMode("bf16", "bf16", 2, 2),
+    "fp16": PrecisionMode("fp16", "fp16", 2, 2),
+    "fp8": PrecisionMode("fp8", "fp8", 1, 1, note="W8A8 FP8, FP8 KV cache"),
+    "int8": PrecisionMode("int8", "int8", 1, 1, note="W8A8 INT8, INT8 KV cache"),
+    "fp4": PrecisionMode("fp4", "fp4", 0.5, 1, note="W4A4 FP4 (e.g. NVFP4), FP8 KV cache"),
+    "int4": PrecisionMode("int4", "bf16", 0.5, 2, note="weight-only INT4 (W4A16), 16-bit KV"),
+}
+
+# Next formats to try when a chip lacks the requested one (closest width first).
+FALLBACK: dict[str, list[str]] = {
+    "fp4": ["fp4", "fp8", "int8", "bf16", "fp16"],
+    "fp8": ["fp8", "int8", "bf16", "fp16"],
+    "int8": ["int8", "fp8", "bf16", "fp16"],
+    "int4": ["int4", "fp16"],
+    "bf16": ["bf16", "fp16"],
+    "fp16": ["fp16", "bf16"],
+}
+
+
+def resolve_precision(chip: Accelerator, precision: str) -> tuple[PrecisionMode, str | None]:
+    """The mode actually used on this chip, and a note when it differs from the request."""
+    p = precision.lower().strip()
+    if p not in MODES:
+        raise PerfInputError(f"unknown precision {precision!r}: use one of {', '.join(MODES)}")
+    for cand in FALLBACK[p]:
+        mode = MODES[cand]
+        if not chip.dense(mode.compute) and mode.compute == "bf16" and chip.dense("fp16"):
+            mode = replace(mode, compute="fp16")  # 16-bit matmuls on an FP16-only chip
+        if chip.dense(mode.compute):
+            if cand == p:
+                return mode, None
+            return mode, (
+                f"{chip.id} has no dense {MODES[p].compute} peak in the catalog; "
+                f"used {cand} ({mode.note or 'W16A16'}) instead of {p}"
+            )
+    raise PerfInputError(f"{chip.id} lists no dense peak usable for {precision}")
+
+
+@dataclass(frozen=True)
+class ChipPerf:
+    """The numbers the model uses for one chip, in SI units (FLOP/s, B/s, B, W)."""
+
+    chip_id: str
+    family: str | None
+    vendor: str
+    peak_flops: float
+    mem_bw_bs: float
+    link_bw_bs: float  # per direction, per chip
+    scaleout_bw_bs: float  # per direction, per chip (network between scale-up domains)
+    capacity_b: float
+    domain_chips: int | None
+    tdp_w: float | None
+    price_usd: float | None
+    mode: PrecisionMode
+    notes: list[str] = field(default_factory=list)
+
+
+def chip_perf(chip: Accelerator, precision: str) -> ChipPerf:
+    """Peaks and bandwidths of ``chip`` for ``precision`` (after any fallback)."""
+    mode, fallback = resolve_precision(chip, precision)
+    notes = [fallback] if fallback else []
+    peak = chip.dense(mode.compute)
+    assert peak is not None
+    ic = chip.interconnect
+    link_bidir = ic.scaleup_bidir_gbs.value if ic.scaleup_bidir_gbs else 0.0
+    if not link_bidir:
+        link_bidir = ic.host_bidir_gbs.value if ic.host_bidir_gbs else 0.0
+        if link_bidir:
+            notes.append(
+                f"{chip.id}: no scale-up link listed; collectives use the host link "
+                f"({link_bidir:g} GB/s bidirectional)"
+            )
+        else:
+            link_bidir = 64.0  # PCIe 4.0 x16, bidirectional
+            notes.append(f"{chip.id}: no link bandwidth listed; assumed PCIe 4.0 x16 (64 GB/s)")
+    out_bidir = ic.scaleout_bidir_gbs.value if ic.scaleout_bidir_gbs else 0.0
+    if not out_bidir:
+        out_bidir = 100.0  # one 400 Gb/s NIC per chip, both directions: 2 x 50 GB/s
+        notes.append(
+            f"{chip.id}: no scale-out bandwidth listed; assumed one 400 Gb/s NIC "
+            "per chip (50 GB/s each way) for traffic between scale-up domains"
+        )
+    return ChipPerf(
+        chip_id=chip.id,
+        family=chip.family,
+        vendor=chip.vendor,
+        peak_flops=peak * 1e12,
+        mem_bw_bs=chip.memory.bandwidth_tbs.value * 1e12,
+        link_bw_bs=link_bidir / 2 * 1e9,
+        scaleout_bw_bs=out_bidir / 2 * 1e9,
+        capacity_b=chip.memory.capacity_gb.value * 1e9,
+        domain_chips=ic.scaleup_domain_chips.value if ic.scaleup_domain_chips else None,
+        tdp_w=chip.tdp_w.value if chip.tdp_w else None,
+        price_usd=chip.price_usd.value if chip.price_usd else None,
+        mode=mode,
+        notes=notes,
+    )
+
+
+@dataclass(frozen=True)
+class Efficiency:
+    """Achievable fractions of peak and a fixed per-step overhead (fitted by calibrate.py).
+
+    ``compute``: of the dense matmul peak; ``memory``: of HBM bandwidth; ``link``: of the
+    per-direction scale-up bandwidth; ``overhead_s``: fixed time per forward pass (kernel
+    launches, scheduling, sampling).
+    """
+
+    compute: float = 1.0
+    memory: float = 1.0
+    link: float = 1.0
+    overhead_s: float = 0.0
+    source: str = "roofline (no calibration)"
+
+    def as_dict(self) -> dict[str, float | str]:
+        return {
+            "compute": self.compute,
+            "memory": self.memory,
+            "link": self.link,
+            "overhead_s": self.overhead_s,
+            "source": self.source,
+        }
+
+
+ROOFLINE = Efficiency()
