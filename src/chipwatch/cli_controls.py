@@ -1,9 +1,178 @@
-"""CLI commands for the controls domain (registered on the main app by ``chipwatch.cli``)."""
+"""CLI commands for the controls domain: ``classify``, ``timeline``, ``frontier``.
+
+Module-level imports stay light; the engine is imported inside each command.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from chipwatch.clikit import STATE, chip_or_fail, emit_json, emit_table, fail
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+DestOpt = Annotated[str, typer.Option("--destination", "-d", help="ISO 3166 code, e.g. CN, AE.")]
+
+
+def _date(text: str | None) -> dt.date:
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        fail(f"invalid date {text!r}: use YYYY-MM-DD")
+
+
+def _rules() -> Any:
+    from chipwatch.controls.rules import load_rulebook
+
+    rb = load_rulebook(STATE.catalog_dirs)
+    for e in rb.errors:
+        typer.echo(f"Warning: skipped rule data: {e}", err=True)
+    return rb
+
+
+def _chip(
+    chip_id: str | None,
+    spec: Path | None,
+    tpp: float | None,
+    die_area: float | None,
+    datacenter: bool,
+    io_gbs: float | None,
+    dram_bw_gbs: float | None,
+    name: str | None,
+) -> Any:
+    from chipwatch.controls.spec import ChipSpec
+
+    flags = tpp is not None or die_area is not None or io_gbs is not None or dram_bw_gbs is not None
+    given = sum(x for x in (chip_id is not None, spec is not None, flags))
+    if given != 1:
+        fail("give exactly one of: a chip ID, --spec FILE.yaml, or --tpp/--die-area flags")
+    if chip_id is not None:
+        return chip_or_fail(chip_id)
+    if spec is not None:
+        return ChipSpec.from_yaml(spec)
+    if tpp is None:
+        fail("--tpp is required with --die-area (or give a chip ID or --spec)")
+    return ChipSpec.build(
+        name=name or "hypothetical chip",
+        tpp=tpp,
+        die_area_mm2=die_area,
+        datacenter=datacenter,
+        io_bidir_gbs=io_gbs,
+        dram_bw_gbs=dram_bw_gbs,
+        source="command-line flags",
+    )
+
+
+def _print_classification(c: Any) -> None:
+    from rich.console import Console
+
+    con = Console()
+    what = c.eccn or (f"excluded by {c.excluded_by}" if c.excluded_by else "no 3A090 paragraph")
+    pd = f"{c.performance_density:.2f}" if c.performance_density is not None else "unknown"
+    tpp = f"{c.tpp:,.0f} ({c.tpp_precision})" if c.tpp is not None else "unknown"
+    con.print(
+        f"[bold]{c.chip_name}[/bold] ({c.chip}) on {c.date} to {c.destination} "
+        f"({c.destination_name})" + (f", headquarters {c.headquarters}" if c.headquarters else "")
+    )
+    con.print(f"TPP {tpp}; PD {pd}; datacenter {'yes' if c.datacenter else 'no'}")
+    con.print(f"ECCN: [bold]{what}[/bold]")
+    lic = (
+        "[red]license required[/red]"
+        if c.license_required
+        else "[green]no license required[/green]"
+    )
+    con.print(
+        f"{lic}; policy: {c.licensing_policy}"
+        + (f" (License Exception {c.license_exception})" if c.license_exception else "")
+        + (f"; basis: {c.licensing_basis}" if c.licensing_basis else "")
+    )
+    con.print(
+        "Rule sets in force: " + "; ".join(f"{r.short} ({r.fr_citation})" for r in c.rule_sets)
+    )
+    if c.tests:
+        emit_table([{"scope": t.scope, "test": t.text} for t in c.tests], title="Threshold tests")
+    for a in c.actions:
+        con.print(
+            f"Action {a.date} {a.title} [bound by {a.bound_by}]: "
+            f"{'license required' if a.license_required else ''}"
+            + (f", policy {a.policy}" if a.policy else "")
+        )
+    for cond in c.conditions:
+        con.print(f"Condition: {cond}")
+    for n in c.notes:
+        con.print(f"Note: {n}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add this domain's commands to the main app. Keep module-level imports light."""
+
+    @app.command("classify")
+    def classify_cmd(
+        chip_id: Annotated[
+            str | None, typer.Argument(metavar="[ID]", help="Catalog chip id.")
+        ] = None,
+        date: Annotated[
+            str | None, typer.Option("--date", help="YYYY-MM-DD (default today).")
+        ] = None,
+        destination: DestOpt = "CN",
+        hq: Annotated[
+            str | None,
+            typer.Option(
+                "--hq",
+                help="Where the buyer/end user is headquartered (ISO code), for the HQ rule.",
+            ),
+        ] = None,
+        as_json: JsonOpt = False,
+        memo: Annotated[
+            Path | None, typer.Option("--memo", help="Write a determination memo (.md or .html).")
+        ] = None,
+        spec: Annotated[
+            Path | None, typer.Option("--spec", help="YAML spec of a hypothetical chip.")
+        ] = None,
+        tpp: Annotated[float | None, typer.Option("--tpp", help="Hypothetical chip: TPP.")] = None,
+        die_area: Annotated[
+            float | None,
+            typer.Option("--die-area", help="Hypothetical chip: applicable die area, mm2."),
+        ] = None,
+        datacenter: Annotated[
+            bool,
+            typer.Option(
+                "--datacenter/--no-datacenter", help="Designed or marketed for datacenters."
+            ),
+        ] = True,
+        io_gbs: Annotated[
+            float | None,
+            typer.Option("--io-gbs", help="Aggregate bidirectional I/O, GB/s (2022 rule)."),
+        ] = None,
+        dram_bw_gbs: Annotated[
+            float | None,
+            typer.Option("--dram-bw-gbs", help="Total DRAM bandwidth, GB/s (2026 band)."),
+        ] = None,
+        name: Annotated[
+            str | None, typer.Option("--name", help="Name of a flag-built chip.")
+        ] = None,
+    ) -> None:
+        """Classify a chip under the US rules in force on a date, for a destination."""
+        from chipwatch.controls import ControlsInputError, classify
+
+        on = _date(date)
+        try:
+            chip = _chip(chip_id, spec, tpp, die_area, datacenter, io_gbs, dram_bw_gbs, name)
+            c = classify(chip, on, destination, headquarters=hq, rules=_rules())
+            if memo is not None:
+                from chipwatch.controls.memo import write_memo
+
+                write_memo(c, memo)
+        except ControlsInputError as e:
+            fail(str(e))
+        if as_json:
+            emit_json(c)
+        else:
+            _print_classification(c)
+        if memo is not None:
+            typer.echo(f"Memo written to {memo}", err=True)

@@ -1,0 +1,180 @@
+"""Determination memo: a self-contained Markdown or HTML record of one classification."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from pathlib import Path
+
+from chipwatch import __version__
+from chipwatch.controls.classifier import Classification
+from chipwatch.controls.errors import ControlsInputError
+from chipwatch.controls.rules import RuleBook, load_rulebook
+
+NOT_LEGAL_ADVICE = (
+    "This record is produced by software from public sources. It is not legal "
+    "advice and not a BIS classification; confirm with counsel or a BIS "
+    "commodity classification request before relying on it."
+)
+
+
+def _num(v: object) -> str:
+    if isinstance(v, float):
+        return f"{v:,.2f}" if abs(v) < 100 else f"{v:,.0f}"
+    return "unknown" if v is None else str(v)
+
+
+def memo_markdown(
+    c: Classification, rules: RuleBook | None = None, generated: dt.datetime | None = None
+) -> str:
+    """The memo as Markdown: inputs with sources, rule text, each test, result, versions."""
+    rb = rules or load_rulebook()
+    when = (generated or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
+    what = c.eccn or (f"excluded by {c.excluded_by}" if c.excluded_by else "no 3A090 paragraph met")
+    lines = [
+        f"# Export-control determination: {c.chip_name}",
+        "",
+        f"- **Chip:** {c.chip_name} (`{c.chip}`)",
+        f"- **Date assessed:** {c.date}",
+        f"- **Destination:** {c.destination} ({c.destination_name})"
+        + (f"; party headquartered in {c.headquarters}" if c.headquarters else ""),
+        f"- **ECCN paragraph:** {what}",
+        f"- **License required:** {'yes' if c.license_required else 'no'}",
+        f"- **Licensing policy:** {c.licensing_policy}"
+        + (f" (License Exception {c.license_exception})" if c.license_exception else ""),
+        f"- **Basis:** {c.licensing_basis or 'no licensing rule or action applies'}",
+        "",
+        "## Inputs",
+        "",
+        f"TPP {_num(c.tpp)} (from {c.tpp_precision or 'given TPP'}); "
+        f"applicable die area {_num(c.die_area_mm2)} mm2; PD {_num(c.performance_density)}; "
+        f"datacenter {'yes' if c.datacenter else 'no'}; I/O {_num(c.io_bidir_gbs)} GB/s; "
+        f"DRAM bandwidth {_num(c.dram_bw_gbs)} GB/s.",
+        "",
+        "| field | value | unit | source | unverified |",
+        "|---|---|---|---|---|",
+    ]
+    for i in c.inputs:
+        lines.append(
+            f"| {i['field']} | {i['value']} | {i.get('unit') or ''} | {i['source']} | "
+            f"{'yes' if i.get('unverified') else ''} |"
+        )
+    lines += ["", "## Rule sets in force", ""]
+    for r in c.rule_sets:
+        lines.append(
+            f"- {r.short}: {r.fr_citation} (FR Doc. {r.fr_doc}), effective "
+            f"{r.effective}; {r.status}"
+        )
+    lines += ["", "## Rule text applied", ""]
+    for rid in [x.id for x in c.rule_sets]:
+        rs = rb.rule_set(rid)
+        for p in rs.items.paragraphs if rs.items else []:
+            lines.append(f"- **{p.id}** ({rs.cite(p.cite)}): {p.text}")
+        for e in rs.items.exclusions if rs.items else []:
+            lines.append(f"- **{e.id}** ({rs.cite(e.cite)}): {e.text}")
+    lines += [
+        "",
+        "## Threshold tests",
+        "",
+        "| scope | value | comparison | threshold | margin | margin % | result |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for t in c.tests:
+        res = "unknown" if t.passed is None else ("met" if t.passed else "not met")
+        pct = f"{t.margin_pct:+.1f}%" if t.margin_pct is not None else ""
+        lines.append(
+            f"| {t.scope} | {_num(t.value)} | {t.symbol} ({t.rule_text}) | "
+            f"{_num(t.threshold)} | {_num(t.margin)} | {pct} | {res} |"
+        )
+    if c.actions:
+        lines += ["", "## Chip-specific actions", ""]
+        for a in c.actions:
+            lines.append(
+                f"- {a.date}: {a.title} (bound by {a.bound_by}; policy "
+                f"{a.policy or 'not stated'}). Source: {a.source}"
+            )
+    if c.conditions:
+        lines += ["", "## Conditions", ""] + [f"- {x}" for x in c.conditions]
+    lines += ["", "## Notes and uncertainties", ""] + [f"- {n}" for n in c.notes]
+    lines += ["", "## Citations", ""] + [f"- {x}" for x in c.citations]
+    lines += [
+        "",
+        "## Versions",
+        "",
+        f"- chipwatch {__version__}; rules data sha256:{c.data_hash}; generated {when}",
+        "",
+        f"**Not legal advice.** {NOT_LEGAL_ADVICE}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def memo_html(
+    c: Classification, rules: RuleBook | None = None, generated: dt.datetime | None = None
+) -> str:
+    """The same memo as one self-contained HTML page (tables and lists, no external assets)."""
+    md = memo_markdown(c, rules, generated)
+    out = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>{html.escape(c.chip_name)} determination</title>",
+        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}</style>",
+        "</head><body>",
+    ]
+    in_table = in_list = False
+    for line in md.splitlines():
+        esc = html.escape(line)
+        if line.startswith("|"):
+            cells = [x.strip() for x in line.strip("|").split("|")]
+            if set("".join(cells)) <= {"-"}:
+                continue
+            if not in_table:
+                out.append("<table>")
+                in_table = True
+                out.append("<tr>" + "".join(f"<th>{html.escape(x)}</th>" for x in cells) + "</tr>")
+            else:
+                out.append("<tr>" + "".join(f"<td>{html.escape(x)}</td>" for x in cells) + "</tr>")
+            continue
+        if in_table:
+            out.append("</table>")
+            in_table = False
+        if line.startswith("- "):
+            if not in_list:
+                out.append("<ul>")
+                in_list = True
+            out.append(f"<li>{_bold(esc[2:])}</li>")
+            continue
+        if in_list:
+            out.append("</ul>")
+            in_list = False
+        if line.startswith("## "):
+            out.append(f"<h2>{esc[3:]}</h2>")
+        elif line.startswith("# "):
+            out.append(f"<h1>{esc[2:]}</h1>")
+        elif line.strip():
+            out.append(f"<p>{_bold(esc)}</p>")
+    if in_table:
+        out.append("</table>")
+    if in_list:
+        out.append("</ul>")
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def _bold(s: str) -> str:
+    parts = s.split("**")
+    return "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def write_memo(c: Classification, path: str | Path, rules: RuleBook | None = None) -> Path:
+    """Write the memo; the suffix (.md or .html) picks the format."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in (".md", ".markdown", ".html", ".htm"):
+        raise ControlsInputError(f"--memo {p}: use a .md or .html file name")
+    text = memo_html(c, rules) if suffix in (".html", ".htm") else memo_markdown(c, rules)
+    try:
+        p.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise ControlsInputError(f"--memo {p}: cannot write: {e.strerror or e}") from None
+    return p
