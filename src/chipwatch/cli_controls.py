@@ -176,3 +176,100 @@ def register(app: typer.Typer) -> None:
             _print_classification(c)
         if memo is not None:
             typer.echo(f"Memo written to {memo}", err=True)
+
+    @app.command("timeline")
+    def timeline_cmd(
+        chip_id: Annotated[str, typer.Argument(metavar="ID", help="Catalog chip id.")],
+        destination: DestOpt = "CN",
+        hq: Annotated[
+            str | None, typer.Option("--hq", help="Headquarters of the party (ISO code).")
+        ] = None,
+        start: Annotated[str | None, typer.Option("--start", help="YYYY-MM-DD.")] = None,
+        end: Annotated[
+            str | None, typer.Option("--end", help="YYYY-MM-DD (default today).")
+        ] = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Every period from October 2022 to today with the chip's status and what changed it."""
+        from chipwatch.controls import ControlsInputError
+        from chipwatch.controls.timeline import timeline
+
+        chip = chip_or_fail(chip_id)
+        try:
+            periods = timeline(
+                chip,
+                destination,
+                start=_date(start) if start else None,
+                end=_date(end) if end else None,
+                headquarters=hq,
+                rules=_rules(),
+            )
+        except ControlsInputError as e:
+            fail(str(e))
+        if as_json:
+            emit_json({"chip": chip.id, "destination": destination.upper(), "periods": periods})
+            return
+        from rich.console import Console
+
+        con = Console(highlight=False)
+        con.print(f"[bold]{chip.name}[/bold] ({chip.id}) to {destination.upper()}")
+        for p in periods:
+            eccn = p.eccn or (f"excluded ({p.excluded_by})" if p.excluded_by else "no 3A090")
+            lic = "license required" if p.license_required else "no license required"
+            con.print(
+                f"[bold]{p.start} to {p.end or 'today'}[/bold]: {eccn}; {lic} "
+                f"({p.licensing_policy})"
+            )
+            con.print(f"  why: {p.reason}")
+            for ch in p.changed_by:
+                con.print(f"  changed by: {ch}")
+
+    @app.command("frontier")
+    def frontier_cmd(
+        die_area: Annotated[
+            float, typer.Option("--die-area", help="Applicable die area, mm2 (e.g. 814 = GH100).")
+        ],
+        date: Annotated[
+            str | None, typer.Option("--date", help="YYYY-MM-DD (default today).")
+        ] = None,
+        datacenter: Annotated[
+            bool, typer.Option("--datacenter/--no-datacenter", help="Marketed for datacenters.")
+        ] = True,
+        io_gbs: Annotated[
+            float | None, typer.Option("--io-gbs", help="I/O, GB/s (for the 2022 rule).")
+        ] = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """The largest TPP (and dense BF16/FP8 TFLOPS) that stays outside each 3A090 paragraph."""
+        from chipwatch.controls import ControlsInputError
+        from chipwatch.controls.frontier import frontier
+
+        try:
+            f = frontier(die_area, _date(date), datacenter, io_bidir_gbs=io_gbs, rules=_rules())
+        except ControlsInputError as e:
+            fail(str(e))
+        if as_json:
+            emit_json(f)
+            return
+        rows = [
+            {
+                "paragraph": p.paragraph,
+                "max uncontrolled TPP": (
+                    None
+                    if p.max_uncontrolled_tpp is None
+                    else ("<= " if p.max_is_allowed else "< ") + f"{p.max_uncontrolled_tpp:,.1f}"
+                ),
+                "BF16 TFLOPS": None
+                if p.max_uncontrolled_tpp is None
+                else round(p.max_uncontrolled_tpp / 16, 1),
+                "FP8 TFLOPS": None
+                if p.max_uncontrolled_tpp is None
+                else round(p.max_uncontrolled_tpp / 8, 1),
+                "binding threshold": p.binding or "; ".join(p.notes),
+            }
+            for p in f.paragraphs
+        ]
+        emit_table(rows, title=f"Control frontier, {die_area:g} mm2, {f.date}")
+        typer.echo(f.summary)
+        for n in f.notes:
+            typer.echo(f"Note: {n}")

@@ -121,7 +121,7 @@ class Classification(BaseModel):
         )
 
 
-def _fmt(v: float) -> str:
+def fmt_num(v: float) -> str:
     if abs(v) >= 100:
         return f"{v:,.0f}"
     return f"{v:.3g}" if abs(v) < 10 else f"{v:.1f}"
@@ -144,7 +144,7 @@ def check(test: Test, scope: str, inputs: ChipInputs) -> ThresholdCheck:
             margin=None,
             margin_pct=None,
             rule_text=test.text,
-            text=f"{label} unknown: cannot test {test.cmp.symbol} {_fmt(test.value)} "
+            text=f"{label} unknown: cannot test {test.cmp.symbol} {fmt_num(test.value)} "
             f"({scope}: {test.text})",
         )
     passed = test.cmp.holds(value, test.value)
@@ -153,8 +153,8 @@ def check(test: Test, scope: str, inputs: ChipInputs) -> ThresholdCheck:
     actual = "=" if margin == 0 else (">" if margin > 0 else "<")
     pct_s = f" ({abs(pct):.1f}%)" if pct is not None else ""
     text = (
-        f"{label} {_fmt(value)} {actual} {_fmt(test.value)}: {scope} needs {test.text} "
-        f"-> {'met' if passed else 'not met'}, margin {_fmt(abs(margin))}{pct_s}"
+        f"{label} {fmt_num(value)} {actual} {fmt_num(test.value)}: {scope} needs {test.text} "
+        f"-> {'met' if passed else 'not met'}, margin {fmt_num(abs(margin))}{pct_s}"
     )
     return ThresholdCheck(
         scope=scope,
