@@ -1,0 +1,70 @@
+"""Adapter to the export-control engine: can a foreign chip be sold to buyers in a market, by month?
+
+The rest of the market model calls only :func:`monthly_availability`. It asks
+``chipwatch.controls.classify(acc, date, market)`` on the 15th of each month. A month is available
+when no licence is required; when one is required, ``licences`` decides: ``grant`` (licences are
+issued), ``deny`` (they are not), or ``engine`` (available unless the engine's licensing policy is
+a presumption of denial). If the engine is not installed, every month counts as available and a
+note says so; scenario windows still apply on top.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+import numpy as np
+
+ENGINE_MISSING = (
+    "export-control engine (chipwatch.controls) not available: availability from scenario "
+    "windows only"
+)
+
+
+def _classify():  # type: ignore[no-untyped-def]
+    try:
+        from chipwatch.controls import classify
+    except ImportError:
+        return None
+    return classify
+
+
+def month_dates(years: list[int]) -> list[dt.date]:
+    return [dt.date(y, m, 15) for y in years for m in range(1, 13)]
+
+
+@lru_cache(maxsize=4096)
+def _month_status(chip_id: str, day: dt.date, market: str) -> tuple[bool, str]:
+    """(licence required, licensing policy) for one chip on one day."""
+    from chipwatch.clikit import catalog
+
+    classify = _classify()
+    assert classify is not None
+    r = classify(catalog().chip(chip_id), day, market)
+    return bool(r.license_required), str(getattr(r, "licensing_policy", "") or "")
+
+
+def denies(policy: str) -> bool:
+    p = policy.lower().replace("_", " ").replace("-", " ")
+    return "denial" in p or "deny" in p or "prohibit" in p
+
+
+def monthly_availability(
+    chip_id: str, years: list[int], market: str, licences: str = "engine"
+) -> tuple[np.ndarray, list[str]]:
+    """0/1 availability for each month of ``years`` (shape: 12 * len(years)) and notes."""
+    n = 12 * len(years)
+    if _classify() is None:
+        return np.ones(n), [ENGINE_MISSING]
+    out = np.ones(n)
+    notes: list[str] = []
+    try:
+        for i, day in enumerate(month_dates(years)):
+            required, policy = _month_status(chip_id, day, market)
+            if required:
+                out[i] = {"grant": 1.0, "deny": 0.0}.get(licences, 0.0 if denies(policy) else 1.0)
+    except Exception as e:  # the engine is another domain: never let it break a market run
+        return np.ones(n), [
+            f"export-control engine failed for {chip_id} ({e}); treated as available"
+        ]
+    return out, notes

@@ -1,0 +1,389 @@
+"""Market scenarios: the YAML schema, inheritance (``extends:``) and loading with clear errors.
+
+A scenario describes one market (e.g. China) over a span of years: demand in US dollars per year,
+domestic products with their supply limits (die bank, wafers x yield, HBM stacks, packaging),
+foreign chips with a supply cap, a price and their availability under export controls, and how
+long installed chips stay in service. Uncertain inputs are :class:`Dist` values with a source.
+
+Scenario files live in ``data/market/scenarios/`` (packaged) and ``DIR/market/scenarios/`` in
+user folders. ``extends: baseline`` starts from another scenario and deep-merges the changes over
+it: mappings merge key by key, a distribution (any mapping with ``dist``/``value``/``median``/
+``mode``) and lists are replaced whole, and ``null`` deletes a key (e.g. drop a foreign chip).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from chipwatch.catalog.loader import (
+    LoadError,
+    packaged_dir,
+    read_yaml,
+    user_dirs,
+    user_files,
+    validation_errors,
+    yaml_files,
+)
+from chipwatch.market.distributions import Dist, check_fraction
+
+KIND = "market/scenarios"
+
+Fraction = Annotated[Dist, AfterValidator(check_fraction)]
+Series = dict[int, Dist]
+FractionSeries = dict[int, Fraction]
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be loaded; the message is one line: where, and what is wrong."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _years_ok(series: dict[int, Any] | None, what: str) -> None:
+    if series is not None and not series:
+        raise ValueError(f"{what} needs at least one year")
+    for y in series or {}:
+        if not 1990 <= y <= 2100:
+            raise ValueError(f"{what}: year {y} is out of range")
+
+
+class MixStep(Strict):
+    """The chip a domestic product line makes from ``year`` on, and its packaging recipe."""
+
+    chip: str
+    dies_per_package: Dist
+    hbm_stacks_per_package: Dist
+
+
+class DomesticProduct(Strict):
+    """A domestic product line whose output is the minimum of its supply limits.
+
+    Limits (each optional, at least one): ``capacity_units`` (a reported or planned unit cap for
+    the years from its first to its last anchor; no cap outside them);
+    logic dies = die bank (a stock, used up over the years) + wafers x good dies per wafer x
+    yield; HBM = stockpiled stacks + new stacks per year, divided by stacks per package;
+    ``packaging_units_per_year``. Logic dies and HBM stacks are lost with packages that fail
+    (``packaging_survival``).
+    """
+
+    title: str | None = None
+    mix: dict[int, MixStep]
+    price_usd: Series
+    capacity_units: Series | None = None
+    die_bank_dies: Dist | None = None
+    wafers_per_year: Series | None = None
+    dies_per_wafer: Dist | None = None
+    die_yield: FractionSeries | None = Field(default=None, alias="yield")
+    packaging_survival: Fraction | None = None
+    hbm_stacks_stock: Dist | None = None
+    hbm_stacks_per_year: Series | None = None
+    packaging_units_per_year: Series | None = None
+
+    @model_validator(mode="after")
+    def _limits(self) -> DomesticProduct:
+        _years_ok(self.mix, "mix")
+        for name in (
+            "price_usd",
+            "capacity_units",
+            "wafers_per_year",
+            "hbm_stacks_per_year",
+            "packaging_units_per_year",
+        ):
+            _years_ok(getattr(self, name), name)
+        wafer_path = [self.wafers_per_year, self.dies_per_wafer, self.die_yield]
+        if any(x is not None for x in wafer_path) and not all(x is not None for x in wafer_path):
+            raise ValueError("the wafer path needs wafers_per_year, dies_per_wafer and yield")
+        if self.hbm_stacks_stock is None and self.hbm_stacks_per_year is not None:
+            raise ValueError("hbm_stacks_per_year needs hbm_stacks_stock (use 0 if none)")
+        if not any(
+            x is not None
+            for x in (
+                self.capacity_units,
+                self.die_bank_dies,
+                self.wafers_per_year,
+                self.hbm_stacks_stock,
+                self.packaging_units_per_year,
+            )
+        ):
+            raise ValueError("a domestic product needs at least one supply limit")
+        return self
+
+
+class Window(Strict):
+    """A dated override of a foreign chip's availability and/or buyers' uptake."""
+
+    start: dt.date
+    end: dt.date
+    available: bool | None = None
+    uptake: Fraction | None = None
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _order(self) -> Window:
+        if self.end < self.start:
+            raise ValueError(f"window end {self.end} is before start {self.start}")
+        if self.available is None and self.uptake is None:
+            raise ValueError("a window sets available, uptake or both")
+        return self
+
+
+class ForeignProduct(Strict):
+    """A foreign chip sold into the market.
+
+    Each year the units it can sell are ``supply_cap_units`` (what the vendor would ship to
+    this market in a full, unrestricted year) x the share of the year it is available x
+    buyers' uptake. Availability comes from the export-control engine month by month
+    (``licences`` says what happens when a licence is required), then ``windows`` override it.
+    """
+
+    chip: str | None = None
+    supply_cap_units: Series
+    price_usd: Series | None = None
+    licences: Literal["engine", "grant", "deny"] = "engine"
+    windows: list[Window] = Field(default_factory=list)
+    levy_share: FractionSeries | None = None
+
+    @model_validator(mode="after")
+    def _years(self) -> ForeignProduct:
+        _years_ok(self.supply_cap_units, "supply_cap_units")
+        _years_ok(self.price_usd, "price_usd")
+        return self
+
+
+class Workload(Strict):
+    """The reference model and request shape for served-token capacity (performance model)."""
+
+    model: str
+    num_chips: int = Field(default=8, ge=1)
+    input_len: int = Field(default=2048, ge=1)
+    output_len: int = Field(default=512, ge=1)
+    precision: str = "bf16"
+    source: str = Field(min_length=1)
+
+
+class Scenario(Strict):
+    id: str
+    title: str
+    description: str
+    extends: str | None = None
+    market: str = "CN"
+    first_year: int = 2023
+    last_year: int = 2030
+    demand_usd: Series
+    allocation: Literal["domestic_first", "price_performance"] = "domestic_first"
+    retirement_years: Dist
+    reference_workload: Workload | None = None
+    domestic: dict[str, DomesticProduct] = Field(default_factory=dict)
+    foreign: dict[str, ForeignProduct] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list)
+    sources: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> Scenario:
+        if self.last_year < self.first_year:
+            raise ValueError("last_year is before first_year")
+        _years_ok(self.demand_usd, "demand_usd")
+        if self.retirement_years.lower() <= 0:
+            raise ValueError("retirement_years must be > 0")
+        clash = set(self.domestic) & set(self.foreign)
+        if clash:
+            raise ValueError(f"product ids used twice: {', '.join(sorted(clash))}")
+        return self
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.first_year, self.last_year + 1))
+
+    def foreign_chip(self, pid: str) -> str:
+        return self.foreign[pid].chip or pid
+
+
+@dataclass(frozen=True)
+class ScenarioInfo:
+    id: str
+    title: str
+    description: str
+    extends: str | None = None
+
+
+# --- loading ---------------------------------------------------------------------------------
+DIST_KEYS = {"dist", "value", "median", "mode"}
+
+
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``over`` onto ``base``; distributions and lists are replaced, None deletes."""
+    out = dict(base)
+    for k, v in over.items():
+        if v is None:
+            out.pop(k, None)
+        elif isinstance(v, dict) and isinstance(out.get(k), dict) and not (DIST_KEYS & set(v)):
+            out[k] = merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _raw_scenarios(
+    extra_dirs: tuple[str | Path, ...] = (),
+) -> tuple[dict[str, dict[str, Any]], dict[str, str], list[LoadError]]:
+    raw: dict[str, dict[str, Any]] = {}
+    origin: dict[str, str] = {}
+    errors: list[LoadError] = []
+    files = yaml_files(packaged_dir(KIND)) if packaged_dir(KIND).is_dir() else []
+    for folder in user_dirs(extra_dirs):
+        if folder.is_dir():
+            files += user_files(folder, KIND)
+    for f in files:
+        docs, errs = read_yaml(f)
+        errors.extend(errs)
+        for d in docs:
+            rid = str(d["id"])
+            raw[rid] = merge(raw[rid], d) if rid in raw else d
+            origin[rid] = str(f)
+    return raw, origin, errors
+
+
+def _resolve(
+    sid: str, raw: dict[str, dict[str, Any]], seen: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    if sid in seen:
+        raise ScenarioError(
+            f"scenario {sid!r}: extends forms a cycle ({' -> '.join(seen + (sid,))})"
+        )
+    d = raw[sid]
+    parent = d.get("extends")
+    if not parent:
+        return d
+    if parent not in raw:
+        from chipwatch.catalog import suggest
+
+        hint = suggest(str(parent), raw)
+        tip = f" Did you mean: {', '.join(hint)}?" if hint else ""
+        raise ScenarioError(f"scenario {sid!r}: extends unknown scenario {parent!r}.{tip}")
+    base = _resolve(str(parent), raw, seen + (sid,))
+    child = {k: v for k, v in d.items() if k not in ("notes",)}
+    merged = merge(base, child)
+    merged["notes"] = list(base.get("notes", [])) + list(d.get("notes", []))
+    merged["sources"] = {**base.get("sources", {}), **d.get("sources", {})}
+    return merged
+
+
+def _chips_exist(s: Scenario, file: str) -> None:
+    from chipwatch.catalog import UnknownIdError
+    from chipwatch.clikit import catalog
+
+    cat = catalog()
+    where: list[tuple[str, str]] = [
+        (f"foreign.{pid}.chip", s.foreign_chip(pid)) for pid in s.foreign
+    ]
+    for pid, p in s.domestic.items():
+        where += [(f"domestic.{pid}.mix.{y}.chip", m.chip) for y, m in p.mix.items()]
+    for field, chip in where:
+        try:
+            cat.chip(chip)
+        except UnknownIdError as e:
+            raise ScenarioError(f"{file}: {field}: {e}") from None
+
+
+def _walk_sources(obj: Any, path: str = "") -> list[tuple[str, str]]:
+    """(field path, source text) for every distribution and window in a scenario."""
+    out: list[tuple[str, str]] = []
+    if isinstance(obj, BaseModel):
+        src = getattr(obj, "source", None)
+        if isinstance(src, str):
+            out.append((path, src))
+        for name in type(obj).model_fields:
+            out += _walk_sources(getattr(obj, name), f"{path}.{name}" if path else name)
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            out += _walk_sources(v, f"{path}.{k}")
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            out += _walk_sources(v, f"{path}[{i}]")
+    return out
+
+
+def _refs_exist(s: Scenario, file: str) -> None:
+    from chipwatch.catalog import suggest
+    from chipwatch.market.estimates import load_estimates, references
+
+    known = load_estimates()
+    for field, src in _walk_sources(s):
+        for ref in references(src):
+            if ref not in known:
+                hint = suggest(ref, known)
+                tip = f" Did you mean: {', '.join('est:' + h for h in hint)}?" if hint else ""
+                raise ScenarioError(f"{file}: {field}.source: unknown estimate est:{ref}.{tip}")
+
+
+def validate_scenario(data: dict[str, Any], file: str = "(scenario)") -> Scenario:
+    """Validate a resolved scenario mapping; raise :class:`ScenarioError` with the first problem."""
+    try:
+        s = Scenario.model_validate(data)
+    except ValidationError as e:
+        first = validation_errors(file, e)[0]
+        raise ScenarioError(str(first)) from None
+    _chips_exist(s, file)
+    _refs_exist(s, file)
+    return s
+
+
+@lru_cache(maxsize=64)
+def _load_cached(sid: str, dirs: tuple[str, ...], env: str) -> Scenario:
+    raw, origin, _ = _raw_scenarios(dirs)
+    if sid not in raw:
+        from chipwatch.catalog import suggest
+
+        hint = suggest(sid, raw)
+        tip = f" Did you mean: {', '.join(hint)}?" if hint else f" Known: {', '.join(sorted(raw))}"
+        raise ScenarioError(f"unknown scenario {sid!r}.{tip}")
+    return validate_scenario(_resolve(sid, raw), origin[sid])
+
+
+def _dirs_key() -> tuple[tuple[str, ...], str]:
+    import os
+
+    from chipwatch.clikit import STATE
+
+    return tuple(str(p) for p in STATE.catalog_dirs), os.environ.get("CHIPWATCH_PATH", "")
+
+
+def load_scenario(scenario: str | Scenario | dict[str, Any] | Path) -> Scenario:
+    """A scenario by id (packaged or user folders), from a YAML file path, a mapping, or as is."""
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, dict):
+        raw, _, _ = _raw_scenarios(_dirs_key()[0])
+        if scenario.get("extends"):
+            raw = {**raw, str(scenario.get("id", "(scenario)")): scenario}
+            return validate_scenario(_resolve(str(scenario.get("id", "(scenario)")), raw))
+        return validate_scenario(scenario)
+    path = Path(str(scenario))
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        docs, errs = read_yaml(path)
+        if errs:
+            raise ScenarioError(str(errs[0]))
+        raw, _, _ = _raw_scenarios(_dirs_key()[0])
+        d = docs[0]
+        raw = {**raw, str(d["id"]): d}
+        return validate_scenario(_resolve(str(d["id"]), raw), str(path))
+    dirs, env = _dirs_key()
+    return _load_cached(str(scenario), dirs, env)
+
+
+def list_scenarios() -> list[ScenarioInfo]:
+    """Every scenario with a one-line description (packaged first, then user folders)."""
+    raw, _, _ = _raw_scenarios(_dirs_key()[0])
+    out = []
+    for sid, d in raw.items():
+        desc = " ".join(str(d.get("description", "")).split())
+        out.append(ScenarioInfo(sid, str(d.get("title", sid)), desc, d.get("extends")))
+    return sorted(out, key=lambda i: (i.id != "baseline", i.extends is not None, i.id))
