@@ -340,7 +340,7 @@ def classify(
     matched: tuple[RuleSet, LicenseRule] | None = None
     hq_note = False
     for r, rule in stack:
-        if not met or not _item_matches(rule, met, inputs.datacenter):
+        if eccn is None or not _item_matches(rule, [eccn], inputs.datacenter):
             continue
         if rule.headquarters is not None:
             if hq_code is None:

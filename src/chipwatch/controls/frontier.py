@@ -227,11 +227,14 @@ def frontier(
             f"dense BF16 {rel} {mx / 16:,.1f} TFLOPS or FP8 {rel} {mx / 8:,.1f} TFLOPS "
             f"(PD {rel} {mx / die_area_mm2:.3f}); binding: {best.binding}."
         )
-        if any(f.controlled_tpp and f.controlled_tpp.hi for f in met):
-            notes.append(
-                "Some paragraphs are bounded above (e.g. 3A090.b.1 'less than 4800'); "
-                "TPP above them falls into a stricter paragraph, not outside control."
-            )
+        bounded = [f for f in met if f.controlled_tpp and f.controlled_tpp.hi]
+        for f in bounded:
+            hi = f.controlled_tpp.hi if f.controlled_tpp else None
+            if hi is not None:
+                notes.append(
+                    f"{f.paragraph} is bounded above ({hi.source}); TPP above it falls into a "
+                    "stricter paragraph, not outside control."
+                )
     return Frontier(
         die_area_mm2=die_area_mm2,
         date=on,

@@ -25,16 +25,39 @@ def tpp_by_precision(dense_tops: Mapping[Any, float]) -> dict[str, float]:
     return {str(Precision(p)): v * PRECISION_BITS[Precision(p)] for p, v in dense_tops.items()}
 
 
+# TF32 operands carry 19 significant bits in a 32-bit container: its "bit length of the
+# operation" is ambiguous, so TF32 does not set TPP; a higher TF32 x 32 reading is reported.
+AMBIGUOUS_BITS = {"tf32"}
+
+
 def tpp_from_dense(dense_tops: Mapping[Any, float]) -> tuple[float | None, str | None]:
-    """(TPP, precision): the highest TPP over supported precisions (CSET fn. 2), dense only."""
+    """(TPP, precision): the highest TPP over supported precisions (CSET fn. 2), dense only.
+
+    TF32 is left out (ambiguous bit length) unless it is the only precision given.
+    """
     by = tpp_by_precision(dense_tops)
-    if not by:
+    clear = {p: v for p, v in by.items() if p not in AMBIGUOUS_BITS} or by
+    if not clear:
         return None, None
-    best = max(by.values())
-    # Prefer the narrowest format among ties: that is the one a datasheet headline quotes.
-    tied = [p for p, v in by.items() if v >= best * (1 - _TIE)]
-    tied.sort(key=lambda p: PRECISION_BITS[Precision(p)])
+    best = max(clear.values())
+    # Among ties prefer 8-bit, then 16-bit: the formats datasheets headline.
+    tied = [p for p, v in clear.items() if v >= best * (1 - _TIE)]
+    tied.sort(
+        key=lambda p: (
+            PRECISION_BITS[Precision(p)] != 8,
+            PRECISION_BITS[Precision(p)] != 16,
+            PRECISION_BITS[Precision(p)],
+        )
+    )
     return best, tied[0]
+
+
+def tf32_reading(dense_tops: Mapping[Any, float]) -> float | None:
+    """TPP if TF32 counted as a 32-bit operation, when that exceeds the unambiguous TPP."""
+    by = tpp_by_precision(dense_tops)
+    best, _ = tpp_from_dense(dense_tops)
+    t = by.get("tf32")
+    return t if t is not None and best is not None and t > best * 1.01 else None
 
 
 def tpp(acc: Accelerator) -> tuple[float | None, str | None]:
@@ -87,6 +110,8 @@ def io_bidir_gbs(acc: Accelerator) -> float | None:
     if ic.scaleup_bidir_gbs is None:
         return None
     host = ic.host_bidir_gbs.value if ic.host_bidir_gbs else 0.0
+    if ic.scaleup_link and "pcie" in ic.scaleup_link.value.lower():
+        host = 0.0  # the scale-up path *is* the PCIe host link: count it once
     return ic.scaleup_bidir_gbs.value + host
 
 

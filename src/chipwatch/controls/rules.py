@@ -346,6 +346,10 @@ def _load(extra: tuple[str, ...]) -> RuleBook:
     )
 
 
+# User-extensible kinds for ``chipwatch validate`` (DIR/rules/sets/*.yaml, DIR/rules/actions/*.yaml).
+USER_KINDS: dict[str, type[BaseModel]] = {"rules/sets": RuleSet, "rules/actions": Action}
+
+
 def load_rulebook(extra_dirs: Iterable[str | Path] = ()) -> RuleBook:
     """The packaged rule data plus user folders (``DIR/rules/sets``, ``DIR/rules/actions``)."""
     return _load(tuple(str(d) for d in extra_dirs))

@@ -213,11 +213,15 @@ def inputs_from_accelerator(acc: Accelerator) -> ChipInputs:
         if bits and (v.low is not None or v.high is not None):
             low = (v.low if v.low is not None else v.value) * bits
             high = (v.high if v.high is not None else v.value) * bits
-        if prec == "tf32":
-            notes.append(
-                "TPP comes from TF32, whose bit length is ambiguous (19 significant bits, "
-                "labelled 32); check it against the other precisions."
-            )
+    alt = metrics.tf32_reading({p: v.value for p, v in acc.compute.dense.items()})
+    if alt is not None and t is not None:
+        high = max(high or t, alt)
+        low = low if low is not None else t
+        notes.append(
+            f"TF32 x 32 bits would give TPP {alt:,.0f} (vs {t:,.0f}): TF32 carries 19 significant "
+            "bits in a 32-bit container, so its bit length is ambiguous; the engine uses the "
+            "unambiguous precisions and reports the TF32 reading as the top of the TPP range."
+        )
     area = metrics.applicable_die_area_mm2(acc)
     for i, d in enumerate(acc.dies):
         if d.area_mm2 is not None:
