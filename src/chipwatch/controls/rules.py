@@ -346,7 +346,7 @@ def _load(extra: tuple[str, ...]) -> RuleBook:
     )
 
 
-# User-extensible kinds for ``chipwatch validate`` (DIR/rules/sets/*.yaml, DIR/rules/actions/*.yaml).
+# User-extensible kinds for ``chipwatch validate``: DIR/rules/sets/, DIR/rules/actions/.
 USER_KINDS: dict[str, type[BaseModel]] = {"rules/sets": RuleSet, "rules/actions": Action}
 
 
