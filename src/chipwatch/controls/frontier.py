@@ -214,7 +214,10 @@ def frontier(
     best = min(met, key=lambda f: (f.max_uncontrolled_tpp, f.max_is_allowed)) if met else None
     notes += [n for f in out for n in f.notes]
     if best is None or best.max_uncontrolled_tpp is None:
-        summary = f"No controlled paragraph can be met at {die_area_mm2:g} mm2 on {on}."
+        summary = (
+            f"No 3A090 paragraph can be met at {die_area_mm2:g} mm2 on {on} with the given "
+            "inputs: TPP alone does not bring the chip under control."
+        )
         mx = None
         allowed = None
     else:
