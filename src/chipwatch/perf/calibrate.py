@@ -1,17 +1,60 @@
-"""Calibration: efficiency factors per chip family, fitted on published measurements."""
+"""Calibration: efficiency factors per chip family, fitted on published measurements.
+
+Method (documented in docs/performance-model.md):
+
+1. ``build_points`` turns the measurement files into one row per measured quantity (TPOT, TTFT,
+   output tokens/s, ...) with chip id, model id, precision, parallelism, batch and lengths.
+2. ``predict`` evaluates the same serving model as ``infer`` for every row at once (NumPy).
+3. ``fit`` finds, per chip family, the compute / memory / link efficiencies and the fixed
+   per-pass overhead that minimise a robust (soft-L1) loss of log(predicted / measured) over all
+   the family's points (scipy ``least_squares``). Every point counts once; no point is special.
+4. Errors: the fit error per point, and its leave-one-out error: exact refits for families with
+   at most ``exact_loo_max`` points, else the leverage approximation r_i / (1 - h_ii) of the
+   linearised least-squares problem, plus an exact K-fold cross-validation per family.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from chipwatch.catalog.schema import Accelerator
 from chipwatch.perf.hardware import Efficiency
 
 FACTORS_FILE = "fitted-factors.json"
+POINTS_FILE = "calibration-points.csv"
+SILICON_FILE = "silicon-sample.csv"
+PUBLISHED_FILE = "published-measurements.csv"
+SILICON_CITE = (
+    "NVIDIA aiconfigurator silicon_sample.csv (github.com/ai-dynamo/aiconfigurator, "
+    "aic-core/src/aiconfigurator_core/systems/silicon_sample.csv, Apache-2.0)"
+)
+# aiconfigurator system names -> catalog chip ids
+SYSTEM_TO_CHIP = {
+    "h100_sxm": "h100-sxm",
+    "h200_sxm": "h200-sxm",
+    "b200_sxm": "b200",
+    "b300_sxm": "b300",
+    "gb200": "gb200",
+    "gb300": "gb300",
+}
+QUANT_TO_PRECISION = {"fp8": "fp8", "fp8_block": "fp8", "nvfp4": "fp4", "int4_wo": "int4"}
+# Fitted parameters: (eta_compute, eta_memory, eta_link, overhead_s per pass, latency_s per
+# collective call). Efficiencies in [0.02, 1], overhead 0..100 ms, collective latency 0..200 us.
+PARAMS = ["compute", "memory", "link", "overhead_s", "link_latency_s"]
+LOWER = np.array([0.02, 0.02, 0.02, 0.0, 0.0])
+UPPER = np.array([1.0, 1.0, 1.0, 0.1, 2e-4])
+START = np.array([0.6, 0.7, 0.6, 0.005, 1e-5])
+X_SCALE = np.array([0.3, 0.3, 0.3, 0.01, 2e-5])
+ROOFLINE_THETA = np.array([1.0, 1.0, 1.0, 0.0, 0.0])
+F_SCALE = 0.1  # soft-L1 transition: residuals beyond ~10% in log space count linearly
 
 
 def measurements_dir() -> Path:
@@ -24,7 +67,8 @@ def load_factors(path: str | None = None) -> dict[str, Any]:
     f = Path(path) if path else measurements_dir() / FACTORS_FILE
     if not f.is_file():
         return {}
-    return json.loads(f.read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(f.read_text(encoding="utf-8"))
+    return data
 
 
 def _eff(d: dict[str, Any], source: str) -> Efficiency:
@@ -33,21 +77,606 @@ def _eff(d: dict[str, Any], source: str) -> Efficiency:
         memory=d["memory"],
         link=d["link"],
         overhead_s=d["overhead_s"],
+        link_latency_s=d.get("link_latency_s", 0.0),
         source=source,
     )
 
 
 def factors_for(chip: Accelerator, path: str | None = None) -> Efficiency:
-    """Fitted factors for the chip's family, else the all-data default, else the roofline."""
+    """Fitted factors for the chip, else its family, else the all-data default, else roofline."""
     data = load_factors(path)
     fams = data.get("families", {})
+    if chip.id in data.get("chips", {}):
+        f = data["chips"][chip.id]
+        return _eff(f, f"fitted: chip {chip.id} ({f['n_points']} measurements)")
     if chip.family and chip.family in fams:
         f = fams[chip.family]
-        return _eff(f, f"fitted: family {chip.family} ({f['n_measurements']} measurements)")
+        return _eff(f, f"fitted: family {chip.family} ({f['n_points']} measurements)")
     if "default" in data:
         return _eff(
             data["default"],
-            "default: factors fitted on all measured families "
+            "default: median of the fitted families' factors "
             f"(no measurements for family {chip.family or '(none)'})",
         )
     return Efficiency(source="default: roofline (no fitted factors file)")
+
+
+# ------------------------------------------------------------------------------------------
+# Points
+# ------------------------------------------------------------------------------------------
+def _num(x: Any, default: float) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return default
+    return default if math.isnan(v) or v <= 0 else v
+
+
+def silicon_points(csv_path: Path | None = None) -> Any:
+    """Aggregated-serving rows of the aiconfigurator sample with a model in our catalog.
+
+    Mapping: world size = tp_size x pp_size; attention data parallel ``attention_dp_size`` gives
+    our dp (attention TP = tp_size / dp); ``moe_ep_size`` our ep; ``batch_size`` is per
+    attention-DP rank (the row ids' ``c<N>`` concurrency = batch_size x attention_dp_size).
+    Measured TPOT includes interleaved prefill, TTFT includes queueing (see ``predict``).
+    """
+    import pandas as pd
+
+    from chipwatch.perf.models import default_models
+
+    models = default_models()
+    d = pd.read_csv(csv_path or measurements_dir() / SILICON_FILE)
+    d = d[d["mode"] == "agg"]
+    rows = []
+    r: Any
+    for r in d.itertuples(index=False):
+        chip = SYSTEM_TO_CHIP.get(str(r.system))
+        try:
+            model = models.model(str(r.model_path)).id
+        except KeyError:
+            continue
+        if chip is None:
+            continue
+        q = str(r.gemm_quant_mode)
+        prec = QUANT_TO_PRECISION.get(q) or (str(r.precision) if r.precision == r.precision else "")
+        prec = {"fp4": "fp4", "fp8": "fp8", "bf16": "bf16", "int4": "int4"}.get(prec, "bf16")
+        world = int(_num(r.tp_size, 1) * _num(r.pp_size, 1))
+        dp = int(_num(r.attention_dp_size, 1))
+        tp = max(int(_num(r.tp_size, 1)) // dp, 1)
+        ep = int(_num(r.moe_ep_size, 1))
+        batch = _num(r.batch_size, 1) * dp
+        base = {
+            "dataset": "silicon",
+            "chip": chip,
+            "model": model,
+            "precision": prec,
+            "num_chips": world,
+            "tp": tp,
+            "pp": int(_num(r.pp_size, 1)),
+            "dp": dp,
+            "ep": ep,
+            "batch": batch,
+            "input_len": int(r.isl),
+            "output_len": int(r.osl),
+            "backend": f"{r.backend} {r.backend_version}",
+            "source": f"{SILICON_CITE}, row id {r.id}",
+        }
+        for metric, col in (("tpot_s", "silicon_tpot_ms"), ("ttft_s", "silicon_ttft_ms")):
+            v = getattr(r, col)
+            if v == v and v > 0:
+                rows.append(
+                    {
+                        **base,
+                        "point_id": f"{r.id}:{metric}",
+                        "metric": metric,
+                        "measured": float(v) / 1e3,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+# Published rows with complete conditions: id -> (chip, model, precision, tp, batch, metric).
+# Static-batch throughput (TRT-LLM H200, Intel Gaudi) runs one batch: prefill, then decode.
+# Qwen's H20 speed benchmark runs one request: tokens/s = (input + output) / total time.
+PUBLISHED_MAP: dict[str, tuple[str, str, str, int, float, str]] = {
+    "M106": ("h20", "qwen3-8b", "bf16", 1, 1, "single_tokens_per_s"),
+    "M107": ("h20", "qwen3-8b", "fp8", 1, 1, "single_tokens_per_s"),
+    "M108": ("h20", "qwen3-14b", "bf16", 1, 1, "single_tokens_per_s"),
+    "M109": ("h20", "qwen3-14b", "fp8", 1, 1, "single_tokens_per_s"),
+    "M110": ("h20", "qwen3-32b", "bf16", 1, 1, "single_tokens_per_s"),
+    "M111": ("h20", "qwen3-32b", "fp8", 1, 1, "single_tokens_per_s"),
+    "M112": ("h20", "qwen3-32b", "int4", 1, 1, "single_tokens_per_s"),
+    "M113": ("h20", "qwen3-30b-a3b", "bf16", 1, 1, "single_tokens_per_s"),
+    "M114": ("h20", "qwen3-30b-a3b", "fp8", 1, 1, "single_tokens_per_s"),
+    "M115": ("h20", "qwen3-235b-a22b", "bf16", 8, 1, "single_tokens_per_s"),
+    "M116": ("h20", "qwen3-235b-a22b", "fp8", 4, 1, "single_tokens_per_s"),
+    "M117": ("h20", "qwen3-8b", "bf16", 1, 1, "single_tokens_per_s"),
+    "M128": ("h200-sxm", "llama-2-70b", "fp8", 1, 512, "static_output_tokens_per_s"),
+    "M129": ("h200-sxm", "llama-2-70b", "fp8", 4, 512, "static_output_tokens_per_s"),
+    "M130": ("h200-sxm", "llama-2-70b", "fp8", 2, 64, "static_output_tokens_per_s"),
+    "M131": ("h200-sxm", "llama-2-70b", "fp8", 1, 32, "static_output_tokens_per_s"),
+    "M132": ("h200-sxm", "llama-2-13b", "fp8", 1, 1024, "static_output_tokens_per_s"),
+    "M133": ("gaudi2", "llama-2-70b", "fp8", 2, 1750, "static_output_tokens_per_s"),
+    "M134": ("gaudi2", "llama-2-70b", "fp8", 4, 327, "static_output_tokens_per_s"),
+    "M135": ("gaudi2", "llama-2-70b", "fp8", 2, 78, "static_output_tokens_per_s"),
+    "M136": ("gaudi3", "llama-2-70b", "fp8", 2, 512, "static_output_tokens_per_s"),
+    "M137": ("gaudi3", "llama-3.1-70b", "fp8", 8, 600, "static_output_tokens_per_s"),
+    "M138": ("gaudi3", "llama-3.1-70b", "fp8", 8, 600, "static_output_tokens_per_s"),
+}
+PUBLISHED_SOURCES = {
+    "QWEN3-SPEED": "https://qwen.readthedocs.io/en/latest/getting_started/speed_benchmark.html",
+    "TRTLLM-H200": "https://raw.githubusercontent.com/NVIDIA/TensorRT-LLM/release/0.5.0/docs/"
+    "source/blogs/H200launch.md",
+    "INTEL-GAUDI-PERF": "https://intel.com/content/www/us/en/developer/platform/gaudi/"
+    "model-performance-gaudi2-inference.html",
+}
+
+
+def published_points(csv_path: Path | None = None) -> Any:
+    """Published rows with complete conditions (see ``PUBLISHED_MAP``)."""
+    import pandas as pd
+
+    d = pd.read_csv(csv_path or measurements_dir() / PUBLISHED_FILE).set_index("id")
+    rows = []
+    for pid, (chip, model, prec, tp, batch, metric) in PUBLISHED_MAP.items():
+        r: Any = d.loc[pid]
+        src = PUBLISHED_SOURCES.get(str(r.source_key), str(r.source_key))
+        base = {
+            "dataset": "published",
+            "chip": chip,
+            "model": model,
+            "precision": prec,
+            "num_chips": tp,
+            "tp": tp,
+            "pp": 1,
+            "dp": 1,
+            "ep": 1,
+            "batch": float(batch),
+            "input_len": int(r.input_len),
+            "output_len": int(r.output_len),
+            "backend": str(r.software),
+            "source": f"{src} (reference table row {pid})",
+            "metric": metric,
+        }
+        rows.append({**base, "point_id": pid, "measured": float(r.value)})
+        if pid == "M117":  # the same table row also gives the FP8 figure (notes: "FP8: 1242.24")
+            rows.append({**base, "point_id": "M117-fp8", "precision": "fp8", "measured": 1242.24})
+    return pd.DataFrame(rows)
+
+
+def build_points() -> Any:
+    """All calibration points (silicon sample + published) on chips in the catalog."""
+    import pandas as pd
+
+    from chipwatch.catalog import load_catalog
+
+    ids = set(load_catalog().ids)
+    pts = pd.concat([silicon_points(), published_points()], ignore_index=True)
+    return pts[pts["chip"].isin(ids)].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------
+# Vectorized prediction
+# ------------------------------------------------------------------------------------------
+@dataclass
+class PointArrays:
+    """Everything ``predict`` needs per point, as arrays (built once, reused by the fit)."""
+
+    shape: Any
+    prec: Any
+    lay: Any
+    peak: np.ndarray
+    mem_bw: np.ndarray
+    link_bw: np.ndarray
+    scaleout_bw: np.ndarray
+    capacity: np.ndarray
+    batch: np.ndarray
+    isl: np.ndarray
+    osl: np.ndarray
+    metric: np.ndarray
+    family: np.ndarray
+    measured: np.ndarray
+
+
+def point_arrays(points: Any, catalog: Any = None) -> PointArrays:
+    from chipwatch.catalog import load_catalog
+    from chipwatch.perf import workload as wl
+    from chipwatch.perf.hardware import chip_perf
+    from chipwatch.perf.models import default_models
+
+    cat = catalog or load_catalog()
+    models = default_models()
+    ids = sorted(points["model"].unique())
+    stacked = wl.ModelShape.stack([wl.ModelShape.of(models.model(i)) for i in ids])
+    shape = stacked.take(points["model"].map({m: i for i, m in enumerate(ids)}).to_numpy())
+    perf = {
+        (c, p): chip_perf(cat.chip(c), p)
+        for c, p in points[["chip", "precision"]].drop_duplicates().itertuples(index=False)
+    }
+    cps = [perf[(c, p)] for c, p in zip(points["chip"], points["precision"], strict=True)]
+    tp, dp = points["tp"].to_numpy(float), points["dp"].to_numpy(float)
+    domain = np.array([cp.domain_chips or 1e9 for cp in cps])
+    lay = wl.Layout(
+        tp,
+        points["pp"].to_numpy(float),
+        dp,
+        points["ep"].to_numpy(float),
+        (tp * dp > domain).astype(float),
+    )
+    prec = wl.Precisions(
+        np.array([cp.mode.weight_bytes for cp in cps]),
+        np.array([cp.mode.kv_bytes for cp in cps]),
+        np.array([cp.mode.act_bytes for cp in cps]),
+    )
+    return PointArrays(
+        shape=shape,
+        prec=prec,
+        lay=lay,
+        peak=np.array([cp.peak_flops for cp in cps]),
+        mem_bw=np.array([cp.mem_bw_bs for cp in cps]),
+        link_bw=np.array([cp.link_bw_bs for cp in cps]),
+        scaleout_bw=np.array([cp.scaleout_bw_bs for cp in cps]),
+        capacity=np.array([cp.capacity_b for cp in cps]),
+        batch=points["batch"].to_numpy(float),
+        isl=points["input_len"].to_numpy(float),
+        osl=points["output_len"].to_numpy(float),
+        metric=points["metric"].to_numpy(str),
+        family=np.array([cat.chip(c).family or c for c in points["chip"]]),
+        measured=points["measured"].to_numpy(float),
+    )
+
+
+def predict(
+    pa: PointArrays, theta: np.ndarray, idx: np.ndarray | None = None, queue: Any = 0.0
+) -> np.ndarray:
+    """Predicted value of each point's metric; ``theta`` rows = (eta_c, eta_m, eta_l, t0, alpha).
+
+    ``theta`` is one row (all points) or one row per point. Serving metrics follow ``infer``:
+    a server holds at most the batch that fits in memory (``max_batch``); TPOT includes
+    interleaved prefill. Measured TTFT includes queueing; it is predicted as the request's own
+    prefill plus a share ``queue`` of the prefill of the whole in-flight batch, plus, when the
+    concurrency exceeds what fits, the wait for a free slot (the excess share of a request's
+    lifetime).
+    """
+    from chipwatch.perf.inference import Hw, evaluate
+    from chipwatch.perf.workload import Layout, Precisions
+
+    sel = np.arange(len(pa.peak)) if idx is None else idx
+
+    th = np.atleast_2d(theta)
+    th = th if th.shape[0] > 1 else np.repeat(th, len(pa.peak), axis=0)
+    th = th if th.shape[0] == len(sel) else th[sel]
+    hw = Hw(
+        pa.peak[sel],
+        pa.mem_bw[sel],
+        pa.link_bw[sel],
+        pa.capacity[sel],
+        pa.scaleout_bw[sel],
+        th[:, 0],
+        th[:, 1],
+        th[:, 2],
+        th[:, 3],
+        th[:, 4],
+    )
+    shape = pa.shape.take(sel)
+    lay = Layout(
+        pa.lay.tp[sel], pa.lay.pp[sel], pa.lay.dp[sel], pa.lay.ep[sel], pa.lay.moe_cross_domain[sel]
+    )
+    prec = Precisions(pa.prec.weight_bytes[sel], pa.prec.kv_bytes[sel], pa.prec.act_bytes[sel])
+    batch, isl, osl, metric = pa.batch[sel], pa.isl[sel], pa.osl[sel], pa.metric[sel]
+    probe = evaluate(shape, prec, lay, hw, batch, isl, osl)
+    served = np.minimum(batch, np.maximum(probe["max_batch"], lay.dp))
+    r = evaluate(shape, prec, lay, hw, served, isl, osl)
+    slot_wait = np.maximum(batch / served - 1.0, 0.0) * osl * r["tpot_s"]
+    ttft = r["prefill_one"]["time_s"] + queue * r["prefill_batch_s"] + slot_wait
+    one = evaluate(shape, prec, lay, hw, np.ones_like(batch), isl, osl)
+    single = (isl + osl) / (one["prefill_one"]["time_s"] + osl * one["decode_step_s"])
+    out = np.select(
+        [
+            metric == "tpot_s",
+            metric == "ttft_s",
+            metric == "static_output_tokens_per_s",
+            metric == "single_tokens_per_s",
+        ],
+        [r["tpot_s"], ttft, r["output_tokens_per_s"], single],
+        default=np.nan,
+    )
+    return np.asarray(out, dtype=float)
+
+
+def log_residuals(pred: np.ndarray, measured: np.ndarray, metric: np.ndarray) -> np.ndarray:
+    """log(predicted / measured) for times, log(measured / predicted) for rates: positive
+    always means the model is too slow."""
+    rate = np.char.find(metric.astype(str), "per_s") >= 0
+    r = np.log(pred / measured)
+    return np.where(rate, -r, r)
+
+
+def signed_err_pct(pred: np.ndarray, measured: np.ndarray) -> np.ndarray:
+    """(predicted - measured) / measured, in percent."""
+    return (pred / measured - 1.0) * 100
+
+
+# ------------------------------------------------------------------------------------------
+# Fit
+# ------------------------------------------------------------------------------------------
+PRIOR_WEIGHT = 0.3  # pull of the family factors on a chip-level refit (per parameter)
+CHIP_MIN_POINTS = 10  # a chip gets its own factors from this many points (TTFT excluded)
+
+
+def _prior_resid(theta: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    eff = np.log(theta[:3]) - np.log(prior[:3])
+    fixed = (theta[3:] - prior[3:]) / X_SCALE[3:]
+    return PRIOR_WEIGHT * np.concatenate([eff, fixed])
+
+
+def fit_group(
+    pa: PointArrays,
+    idx: np.ndarray,
+    prior: np.ndarray | None = None,
+    start: np.ndarray | None = None,
+) -> Any:
+    """Robust least squares in log space over the points ``idx`` (TTFT points excluded)."""
+    from scipy.optimize import least_squares
+
+    def resid(theta: np.ndarray) -> np.ndarray:
+        r = log_residuals(predict(pa, theta, idx), pa.measured[idx], pa.metric[idx])
+        return r if prior is None else np.concatenate([r, _prior_resid(theta, prior)])
+
+    x0 = START if start is None else np.clip(start, LOWER, UPPER)
+    return least_squares(
+        resid,
+        x0,
+        bounds=(LOWER, UPPER),
+        loss="soft_l1",
+        f_scale=F_SCALE,
+        x_scale=X_SCALE,
+        diff_step=1e-3,
+        max_nfev=100,
+    )
+
+
+def fit_queue(pa: PointArrays, idx: np.ndarray, theta: np.ndarray) -> float:
+    """Share of the in-flight batch's prefill a measured TTFT waits behind (TTFT points)."""
+    from scipy.optimize import least_squares
+
+    if len(idx) == 0:
+        return 0.0
+
+    def resid(q: np.ndarray) -> np.ndarray:
+        return log_residuals(predict(pa, theta, idx, q[0]), pa.measured[idx], pa.metric[idx])
+
+    return float(
+        least_squares(
+            resid, [0.2], bounds=([0.0], [2.0]), loss="soft_l1", f_scale=F_SCALE, max_nfev=50
+        ).x[0]
+    )
+
+
+@dataclass
+class Factors:
+    """Fitted parameters by family and by chip, and TTFT queue shares by family."""
+
+    families: dict[str, np.ndarray]
+    chips: dict[str, np.ndarray]
+    queue: dict[str, float]
+    jac: dict[str, np.ndarray]  # per family, for the leverage LOO approximation
+    chip_of_family: dict[str, list[str]]
+
+    def theta_for(self, chip: str, family: str) -> np.ndarray:
+        if chip in self.chips:
+            return self.chips[chip]
+        if family in self.families:
+            return self.families[family]
+        return self.default()
+
+    def default(self) -> np.ndarray:
+        return np.median(np.stack(list(self.families.values())), axis=0)
+
+
+def fit_all(
+    pa: PointArrays, points: Any, mask: np.ndarray | None = None, start: Factors | None = None
+) -> Factors:
+    """Stage 1: efficiencies per family, then per chip with enough points (prior = family);
+    stage 2: TTFT queue share per family with the efficiencies fixed."""
+    use = np.ones(len(pa.peak), bool) if mask is None else mask
+    is_ttft = pa.metric == "ttft_s"
+    chips_arr = points["chip"].to_numpy(str)
+    fams: dict[str, np.ndarray] = {}
+    chips: dict[str, np.ndarray] = {}
+    queue: dict[str, float] = {}
+    jac: dict[str, np.ndarray] = {}
+    members: dict[str, list[str]] = {}
+    for fam in sorted(set(pa.family)):
+        idx = np.flatnonzero(use & ~is_ttft & (pa.family == fam))
+        if len(idx) == 0:
+            continue
+        res = fit_group(pa, idx, start=start.families.get(fam) if start else None)
+        fams[fam] = res.x
+        jac[fam] = res.jac
+        fam_chips = sorted(set(chips_arr[idx]))
+        members[fam] = fam_chips
+        if len(fam_chips) > 1:
+            for c in fam_chips:
+                cidx = idx[chips_arr[idx] == c]
+                if len(cidx) >= CHIP_MIN_POINTS:
+                    chips[c] = fit_group(pa, cidx, prior=res.x, start=res.x).x
+    facs = Factors(fams, chips, queue, jac, members)
+    theta = np.stack([facs.theta_for(c, f) for c, f in zip(chips_arr, pa.family, strict=True)])
+    for fam in fams:
+        tidx = np.flatnonzero(use & is_ttft & (pa.family == fam))
+        queue[fam] = fit_queue(pa, tidx, theta[tidx]) if len(tidx) else 0.0
+    return facs
+
+
+def predict_with(
+    pa: PointArrays, points: Any, facs: Factors, idx: np.ndarray | None = None
+) -> np.ndarray:
+    sel = np.arange(len(pa.peak)) if idx is None else idx
+    chips_arr = points["chip"].to_numpy(str)[sel]
+    fam = pa.family[sel]
+    theta = np.stack([facs.theta_for(c, f) for c, f in zip(chips_arr, fam, strict=True)])
+    q = np.array([facs.queue.get(f, 0.0) for f in fam])
+    return predict(pa, theta, sel, q)
+
+
+def leverage(jac: np.ndarray) -> np.ndarray:
+    """Diagonal of the hat matrix J (J^T J)^-1 J^T of the linearised problem."""
+    inv = np.linalg.pinv(jac.T @ jac)
+    return np.asarray(np.einsum("ij,jk,ik->i", jac, inv, jac))
+
+
+@dataclass
+class FitResult:
+    factors: Factors
+    points: Any  # DataFrame with predicted, fit and LOO error columns
+    summary: Any  # DataFrame: median abs error per dataset and metric
+
+
+def fit(
+    points: Any, exact_loo_max: int = 40, folds: int = 5, seed: int = 0, exact_loo: bool = True
+) -> FitResult:
+    """Fit, then score every point: fit error, leave-one-out error and K-fold error.
+
+    Leave-one-out: exact (refit everything without the point) for points of groups with at
+    most ``exact_loo_max`` points and for TTFT points' queue share; otherwise the leverage
+    approximation r_i / (1 - h_ii) of the family's linearised problem. K-fold: exact refits.
+    """
+    import pandas as pd
+
+    pa = point_arrays(points)
+    n = len(points)
+    facs = fit_all(pa, points)
+    pred = predict_with(pa, points, facs)
+    roofline = predict(pa, ROOFLINE_THETA)
+    r_fit = log_residuals(pred, pa.measured, pa.metric)
+    loo = np.full(n, np.nan)
+    loo_method = np.empty(n, dtype=object)
+    is_ttft = pa.metric == "ttft_s"
+    chips_arr = points["chip"].to_numpy(str)
+    for fam, jac in facs.jac.items():
+        idx = np.flatnonzero(~is_ttft & (pa.family == fam))
+        small = len(idx) <= exact_loo_max
+        if not small:
+            h = np.clip(leverage(jac), 0.0, 0.99)
+            loo[idx] = r_fit[idx] / (1 - h)
+            loo_method[idx] = "leverage r/(1-h)"
+            # chips fitted on their own few points get exact LOO below
+            idx = np.array(
+                [
+                    i
+                    for i in idx
+                    if chips_arr[i] in facs.chips
+                    and (chips_arr[idx] == chips_arr[i]).sum() <= exact_loo_max
+                ],
+                int,
+            )
+        if exact_loo:
+            for i in idx:
+                mask = np.ones(n, bool)
+                mask[i] = False
+                f_i = fit_all(pa, points, mask, start=facs)
+                p_i = predict_with(pa, points, f_i, np.array([i]))
+                loo[i] = log_residuals(p_i, pa.measured[[i]], pa.metric[[i]])[0]
+                loo_method[i] = "exact refit"
+    # TTFT: the queue share is one parameter over many points; its leave-one-out change is
+    # negligible, so the TTFT LOO error equals the fit error (stated in the method).
+    loo[is_ttft] = r_fit[is_ttft]
+    loo_method[is_ttft] = "fit (1 shared parameter)"
+    cv = np.full(n, np.nan)
+    rng = np.random.default_rng(seed)
+    fold = rng.permutation(n) % folds
+    for f in range(folds):
+        test = np.flatnonzero(fold == f)
+        f_k = fit_all(pa, points, fold != f, start=facs)
+        cv[test] = log_residuals(
+            predict_with(pa, points, f_k, test), pa.measured[test], pa.metric[test]
+        )
+    out = points.copy()
+    out["family"] = pa.family
+    out["roofline"] = roofline
+    out["predicted"] = pred
+    sign = np.where(np.char.find(pa.metric.astype(str), "per_s") >= 0, -1.0, 1.0)
+    out["roofline_err_pct"] = signed_err_pct(roofline, pa.measured)
+    out["fit_err_pct"] = signed_err_pct(pred, pa.measured)
+    out["loo_err_pct"] = np.expm1(sign * loo) * 100
+    out["loo_method"] = loo_method
+    out["cv_err_pct"] = np.expm1(sign * cv) * 100
+
+    def med(s: Any) -> float:
+        return float(np.nanmedian(np.abs(s)))
+
+    summary = (
+        out.groupby(["dataset", "metric"])
+        .agg(
+            n=("point_id", "size"),
+            roofline_median_abs_err_pct=("roofline_err_pct", med),
+            fit_median_abs_err_pct=("fit_err_pct", med),
+            loo_median_abs_err_pct=("loo_err_pct", med),
+            cv_median_abs_err_pct=("cv_err_pct", med),
+        )
+        .reset_index()
+    )
+    return FitResult(factors=facs, points=out, summary=pd.DataFrame(summary))
+
+
+METHOD = (
+    "Stage 1: per chip family, efficiencies (compute, memory bandwidth, link) in [0.02, 1], a "
+    "fixed per-pass overhead in [0, 100 ms] and a latency per collective call in [0, 200 us] "
+    "minimise the soft-L1 loss (f_scale 0.1) of log(predicted/measured) over all the family's "
+    "TPOT and throughput points (scipy.optimize.least_squares, trust region reflective). A chip "
+    f"with at least {CHIP_MIN_POINTS} points in a family with other chips is refitted on its own "
+    f"points with a weak prior (weight {PRIOR_WEIGHT} per parameter, log space) pulling it to "
+    "the family values. Stage 2: per family, one queueing share q (measured TTFT = own prefill "
+    "+ q x prefill of the in-flight batch + wait for a free slot) is fitted on the TTFT points "
+    "with the stage-1 factors fixed, so that the benchmark's queueing does not distort the "
+    "hardware efficiencies. Chips of families without points use the median of the fitted "
+    "families' factors."
+)
+
+
+def _row(theta: np.ndarray) -> dict[str, float]:
+    return {k: float(v) for k, v in zip(PARAMS, theta, strict=True)}
+
+
+def write_factors(result: FitResult, folder: Path | None = None) -> Path:
+    """Save the factors (with the method and error summary) and the points they were fit on."""
+    folder = folder or measurements_dir()
+    pts = result.points
+    cols = [c for c in pts.columns if c != "family"]
+    pts[cols].to_csv(folder / POINTS_FILE, index=False, float_format="%.6g")
+    f = result.factors
+
+    def stats(mask: Any) -> dict[str, Any]:
+        sub = pts[mask]
+        return {
+            "n_points": int(len(sub)),
+            "fit_median_abs_err_pct": float(np.nanmedian(np.abs(sub["fit_err_pct"])))
+            if len(sub)
+            else None,
+        }
+
+    doc = {
+        "method": METHOD,
+        "fitted_on": POINTS_FILE,
+        "n_points": int(len(pts)),
+        "families": {
+            fam: {
+                **_row(th),
+                "ttft_queue_share": f.queue.get(fam, 0.0),
+                "chips": f.chip_of_family.get(fam, []),
+                **stats(pts["family"] == fam),
+            }
+            for fam, th in f.families.items()
+        },
+        "chips": {c: {**_row(th), **stats(pts["chip"] == c)} for c, th in f.chips.items()},
+        "default": {
+            **_row(f.default()),
+            "ttft_queue_share": float(np.median(list(f.queue.values()) or [0.0])),
+        },
+        "error_summary": result.summary.to_dict(orient="records"),
+    }
+    path = folder / FACTORS_FILE
+    path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    load_factors.cache_clear()
+    return path

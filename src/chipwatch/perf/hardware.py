@@ -135,13 +135,14 @@ class Efficiency:
 
     ``compute``: of the dense matmul peak; ``memory``: of HBM bandwidth; ``link``: of the
     per-direction scale-up bandwidth; ``overhead_s``: fixed time per forward pass (kernel
-    launches, scheduling, sampling).
+    launches, scheduling, sampling); ``link_latency_s``: fixed time per collective call.
     """
 
     compute: float = 1.0
     memory: float = 1.0
     link: float = 1.0
     overhead_s: float = 0.0
+    link_latency_s: float = 0.0
     source: str = "roofline (no calibration)"
 
     def as_dict(self) -> dict[str, float | str]:
@@ -150,6 +151,7 @@ class Efficiency:
             "memory": self.memory,
             "link": self.link,
             "overhead_s": self.overhead_s,
+            "link_latency_s": self.link_latency_s,
             "source": self.source,
         }
 

@@ -72,6 +72,7 @@ class Hw:
     eta_m: Any = 1.0
     eta_l: Any = 1.0
     overhead_s: Any = 0.0
+    link_latency_s: Any = 0.0
 
     @classmethod
     def of(cls, cp: ChipPerf, eff: Efficiency) -> Hw:
@@ -85,6 +86,7 @@ class Hw:
             eff.memory,
             eff.link,
             eff.overhead_s,
+            eff.link_latency_s,
         )
 
 
@@ -94,7 +96,9 @@ def pass_time(work: wl.PhaseWork, hw: Hw, pp: Any) -> dict[str, Any]:
     m = hw.mem_bw_bs * hw.eta_m
     lin_c, lin_m = work.linear_flops / c, work.weight_bytes / m
     att_c, att_m = work.attn_flops / c, work.attn_bytes / m
-    t_link = (work.comm_bytes / hw.link_bw_bs + work.comm_out_bytes / hw.scaleout_bw_bs) / hw.eta_l
+    t_link = (
+        work.comm_bytes / hw.link_bw_bs + work.comm_out_bytes / hw.scaleout_bw_bs
+    ) / hw.eta_l + work.collectives * hw.link_latency_s
     t_compute = np.where(lin_c >= lin_m, lin_c, 0.0) + np.where(att_c >= att_m, att_c, 0.0)
     t_memory = np.where(lin_c >= lin_m, 0.0, lin_m) + np.where(att_c >= att_m, 0.0, att_m)
     stage = t_compute + t_memory + t_link

@@ -128,6 +128,7 @@ class PhaseWork:
     attn_bytes: Num  # KV cache read/written + activations
     comm_bytes: Num  # bytes each chip sends over the scale-up link
     comm_out_bytes: Num = 0.0  # bytes each chip sends over the scale-out network
+    collectives: Num = 0.0  # collective calls (all-reduce, all-to-all, hand-off) per stage
 
 
 def distinct_experts(experts: Num, active: Num, tokens: Num) -> Num:
@@ -181,7 +182,16 @@ def _comm(shape: ModelShape, prec: Precisions, lay: Layout, tokens: Num) -> tupl
 
 def _comm_fields(shape: ModelShape, prec: Precisions, lay: Layout, tokens: Num) -> dict[str, Num]:
     up, out = _comm(shape, prec, lay, tokens)
-    return {"comm_bytes": up, "comm_out_bytes": out}
+    return {"comm_bytes": up, "comm_out_bytes": out, "collectives": collective_calls(shape, lay)}
+
+
+def collective_calls(shape: ModelShape, lay: Layout) -> Num:
+    """Collective operations per stage and pass: 2 all-reduces per layer with TP, dispatch and
+    combine per MoE layer when experts span replicas, one hand-off between stages."""
+    layers = shape.layers / lay.pp
+    tp_calls = np.where(lay.tp > 1, 2 * layers, 0.0)
+    moe_calls = np.where(lay.dp > 1, 2 * shape.moe_layers / lay.pp, 0.0)
+    return tp_calls + moe_calls + np.where(lay.pp > 1, 1.0, 0.0)
 
 
 def decode_work(

@@ -1,0 +1,84 @@
+"""Calibration report: fit the efficiency factors on every measurement and print, for each
+measurement, the roofline, fitted and leave-one-out errors, then the median absolute error per
+data set and metric (including the silicon sample's TPOT and TTFT).
+
+    python benchmarks/perf_calibration.py            # report (refits; ~1-2 minutes on 1 core)
+    python benchmarks/perf_calibration.py --write    # also save fitted-factors.json + points
+    python benchmarks/perf_calibration.py --quick    # leverage LOO only (no exact refits)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+from chipwatch.perf import calibrate as cal
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--write", action="store_true", help="save fitted-factors.json and points")
+    ap.add_argument("--quick", action="store_true", help="skip exact leave-one-out refits")
+    ap.add_argument("--all-rows", action="store_true", help="print every measurement")
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    points = cal.build_points()
+    res = cal.fit(points, exact_loo=not args.quick)
+    elapsed = time.perf_counter() - t0
+    pts = res.points
+    pd.set_option("display.width", 200)
+    pd.set_option("display.max_rows", 100000)
+    cols = [
+        "point_id",
+        "chip",
+        "model",
+        "precision",
+        "metric",
+        "measured",
+        "predicted",
+        "roofline_err_pct",
+        "fit_err_pct",
+        "loo_err_pct",
+        "loo_method",
+        "cv_err_pct",
+    ]
+    print("# Per measurement (error = predicted / measured - 1, percent)")
+    show = pts if args.all_rows else pts[pts["dataset"] != "silicon"]
+    print(show[cols].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    if not args.all_rows:
+        print(
+            f"... {int((pts['dataset'] == 'silicon').sum())} silicon-sample rows: "
+            "use --all-rows to print them"
+        )
+    print("\n# Fitted factors")
+    for fam, th in res.factors.families.items():
+        q = res.factors.queue.get(fam, 0.0)
+        print(
+            f"family {fam:18s} "
+            + " ".join(f"{k}={v:.4g}" for k, v in zip(cal.PARAMS, th, strict=True))
+            + f" ttft_queue_share={q:.3g}"
+        )
+    for chip, th in res.factors.chips.items():
+        print(
+            f"chip   {chip:18s} "
+            + " ".join(f"{k}={v:.4g}" for k, v in zip(cal.PARAMS, th, strict=True))
+        )
+    print("\n# Median absolute error per data set (percent)")
+    print(res.summary.to_string(index=False, float_format=lambda x: f"{x:.1f}"))
+    print(f"\npoints: {len(pts)}  fit time: {elapsed:.1f} s")
+    if args.write:
+        path = cal.write_factors(res)
+        print(f"wrote {path}")
+    sil = res.summary[res.summary["dataset"] == "silicon"].set_index("metric")
+    for m in ("tpot_s", "ttft_s"):
+        if m in sil.index:
+            print(f"silicon_{m}_loo_median_abs_err_pct: {sil.loc[m, 'loo_median_abs_err_pct']:.1f}")
+    return 0 if np.isfinite(pts["fit_err_pct"]).all() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
