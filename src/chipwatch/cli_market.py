@@ -249,7 +249,7 @@ def check_cmd(
         return
     rows = [
         {
-            "figure": x.figure,
+            "figure (estimate id)": x.estimate_id,
             "year": x.year,
             "cited": short(x.cited_value, x.metric),
             "model P50": short(x.model_p50, x.metric),
@@ -260,8 +260,12 @@ def check_cmd(
             "in range": {True: "yes", False: "no"}.get(x.within_p10_p90, "-"),
             "kind": x.kind,
             "scenario": x.model_scenario,
-            "source": x.source,
+            "cited by": x.cited_by,
         }
         for x in df.itertuples()
     ]
     emit_table(rows, title=f"{df.attrs['scenario']}: model vs cited figures")
+    typer.echo(
+        "kind 'input': the figure feeds the model's inputs, so agreement is by construction. "
+        "Full figures and sources: --json or data/market/estimates.yaml."
+    )

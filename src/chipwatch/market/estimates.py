@@ -57,6 +57,10 @@ class Estimate(BaseModel):
     def cite(self) -> str:
         return f"{self.source_org} ({self.published}): {self.source}"
 
+    @property
+    def short_cite(self) -> str:
+        return f"{self.source_org} {self.published}"
+
 
 @lru_cache(maxsize=1)
 def load_estimates() -> dict[str, Estimate]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from chipwatch.market.distributions import Dist, series_ppf
+from chipwatch.market.distributions import Dist, series_at, series_ppf
 from chipwatch.market.scenario import Scenario, load_scenario
 from chipwatch.market.simulate import compile_scenario, metric_draws, simulate
 
@@ -66,7 +66,7 @@ def sensitivity(
     for i, n in enumerate(names):
         spec = c.inputs[n]
         lo, hi = y[1 + 2 * i], y[2 + 2 * i]
-        first = spec if isinstance(spec, Dist) else spec[min(spec)]
+        at_year = spec if isinstance(spec, Dist) else series_at(spec, year)
         rows.append(
             {
                 "input": n,
@@ -76,7 +76,7 @@ def sensitivity(
                 "output_at_high": hi,
                 "swing": abs(hi - lo),
                 "base_output": y[0],
-                "source": first.source,
+                "source": at_year.source,
                 "unverified": any(
                     d.unverified for d in ([spec] if isinstance(spec, Dist) else spec.values())
                 ),

@@ -522,8 +522,11 @@ class MarketResult:
         )
 
     def to_json(self) -> dict[str, Any]:
+        """Plain JSON types (NaN and infinities become None), for the CLI and the API."""
+        from chipwatch.clikit import to_jsonable
+
         s = self.scenario
-        return {
+        return to_jsonable({
             "scenario": s.id,
             "title": s.title,
             "market": s.market,
@@ -536,7 +539,7 @@ class MarketResult:
             "binding_by_year": self.binding_by_year().to_dict(orient="records"),
             "inputs": self.inputs,
             "notes": self.notes,
-        }
+        })  # fmt: skip
 
 
 def describe_inputs(c: Compiled) -> list[dict[str, Any]]:
