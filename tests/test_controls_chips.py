@@ -199,3 +199,20 @@ def test_hbm_paragraph_not_applied_to_accelerators(catalog) -> None:  # type: ig
     r = c(catalog, "h20", dt.date(2025, 3, 1))
     assert "3A090.c" not in r.paragraphs_met
     assert any("co-packaged" in n for n in r.notes)
+
+
+def test_april_2025_letter_binds_by_parameters(catalog) -> None:  # type: ignore[no-untyped-def]
+    # "any other circuits achieving the H20's memory bandwidth, interconnect bandwidth, or
+    # combination thereof": H200 (4,800 GB/s HBM, 900 GB/s NVLink) yes; H800 (3,350; 400) no.
+    h200 = c(catalog, "h200-sxm", APR25)
+    bound = {a.id: a.bound_by for a in h200.actions}
+    assert bound["2025-04-nvidia-h20-letter"] == "parameters"
+    h800 = c(catalog, "h800-sxm", APR25)
+    assert "2025-04-nvidia-h20-letter" not in {a.id for a in h800.actions}
+    # A hypothetical non-3A090 NVIDIA part with H20-class memory is caught; another vendor's is not.
+    from chipwatch.controls import ChipSpec
+
+    nv = ChipSpec(name="nv-x", vendor="NVIDIA", tpp=1000, die_area_mm2=800, dram_bw_gbs=4000)
+    other = ChipSpec(name="y", vendor="Acme", tpp=1000, die_area_mm2=800, dram_bw_gbs=4000)
+    assert classify(nv, APR25, "CN").license_required
+    assert not classify(other, APR25, "CN").license_required

@@ -115,6 +115,14 @@ def io_bidir_gbs(acc: Accelerator) -> float | None:
     return ic.scaleup_bidir_gbs.value + host
 
 
+def scaleup_bidir_gbs(acc: Accelerator) -> float | None:
+    """Chip-to-chip (scale-up) interconnect rate, GB/s: NVLink, Infinity Fabric, RoCE ports.
+
+    What the 2022 and 2025 letters call "chip-to-chip I/O" / "interconnect bandwidth"."""
+    v = acc.interconnect.scaleup_bidir_gbs
+    return v.value if v is not None else None
+
+
 def dram_bw_gbs(acc: Accelerator) -> float | None:
     """Total DRAM bandwidth in GB/s (the 2026 review-policy band; Supp. 2 to part 748 (dd)(1))."""
     return acc.memory.bandwidth_tbs.value * 1000.0

@@ -29,6 +29,7 @@ class Metric(StrEnum):
     tpp = "tpp"
     performance_density = "performance_density"
     io_bidir_gbs = "io_bidir_gbs"
+    scaleup_bidir_gbs = "scaleup_bidir_gbs"
     dram_bw_gbs = "dram_bw_gbs"
     memory_bandwidth_density = "memory_bandwidth_density"
 
@@ -37,6 +38,7 @@ METRIC_LABEL = {
     Metric.tpp: "TPP",
     Metric.performance_density: "PD",
     Metric.io_bidir_gbs: "I/O (GB/s, bidirectional)",
+    Metric.scaleup_bidir_gbs: "chip-to-chip interconnect (GB/s, bidirectional)",
     Metric.dram_bw_gbs: "DRAM bandwidth (GB/s)",
     Metric.memory_bandwidth_density: "memory bandwidth density (GB/s/mm2)",
 }

@@ -32,6 +32,9 @@ class ChipSpec(BaseModel):
     die_area_mm2: float | None = None
     datacenter: bool = True
     io_bidir_gbs: float | None = None
+    scaleup_bidir_gbs: float | None = Field(
+        default=None, description="chip-to-chip interconnect (NVLink-class), GB/s"
+    )
     dram_bw_gbs: float | None = None
     memory_bandwidth_density: float | None = Field(
         default=None, description="HBM only: GB/s per mm2 of stack (3A090.c)"
@@ -44,6 +47,7 @@ class ChipSpec(BaseModel):
             "tpp",
             "die_area_mm2",
             "io_bidir_gbs",
+            "scaleup_bidir_gbs",
             "dram_bw_gbs",
             "memory_bandwidth_density",
         ):
@@ -144,6 +148,7 @@ class ChipInputs(BaseModel):
     die_area_mm2: float | None
     performance_density: float | None
     io_bidir_gbs: float | None
+    scaleup_bidir_gbs: float | None = None
     dram_bw_gbs: float | None
     memory_bandwidth_density: float | None = None
     aliases: list[str] = Field(default_factory=list)
@@ -166,6 +171,7 @@ def inputs_from_spec(spec: ChipSpec) -> ChipInputs:
     for f, unit in (
         ("die_area_mm2", "mm2"),
         ("io_bidir_gbs", "GB/s"),
+        ("scaleup_bidir_gbs", "GB/s"),
         ("dram_bw_gbs", "GB/s"),
         ("memory_bandwidth_density", "GB/s/mm2"),
         ("datacenter", None),
@@ -185,6 +191,7 @@ def inputs_from_spec(spec: ChipSpec) -> ChipInputs:
         die_area_mm2=spec.die_area_mm2,
         performance_density=spec.performance_density,
         io_bidir_gbs=spec.io_bidir_gbs,
+        scaleup_bidir_gbs=spec.scaleup_bidir_gbs,
         dram_bw_gbs=spec.dram_bw_gbs,
         memory_bandwidth_density=spec.memory_bandwidth_density,
         inputs=ins,
@@ -286,6 +293,7 @@ def inputs_from_accelerator(acc: Accelerator) -> ChipInputs:
         die_area_mm2=area,
         performance_density=metrics.performance_density(t, area),
         io_bidir_gbs=metrics.io_bidir_gbs(acc),
+        scaleup_bidir_gbs=metrics.scaleup_bidir_gbs(acc),
         dram_bw_gbs=metrics.dram_bw_gbs(acc),
         aliases=list(acc.aliases),
         inputs=ins,
