@@ -306,9 +306,9 @@ def classify(
         cs = [check(t, p.id, inputs) for t in p.all]
         tests += cs
         ok = all_pass(cs)
+        citations.append(f"{p.id}: {r.cite(p.cite)}")
         if ok and not excluded_by:
             met.append(p.id)
-            citations.append(f"{p.id}: {r.cite(p.cite)}")
         elif ok is None and not excluded_by:
             undetermined.append(p.id)
     eccn = met[0] if met else None
@@ -400,6 +400,8 @@ def classify(
             )
         )
         citations.append(f"{a.id}: {a.source}")
+        if action_refs[-1].unverified and a.note:
+            notes.append(f"Action {a.id} is partly unverified: {a.note}")
 
     # 4. Combine: any license requirement stands; the later-in-time measure sets the policy.
     license_required = bool(matched and matched[1].license_required)
