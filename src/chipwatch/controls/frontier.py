@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from chipwatch.controls.classifier import check_date, rule_sets_in_force
 from chipwatch.controls.errors import ControlsInputError
@@ -112,6 +112,20 @@ class ParagraphFrontier(BaseModel):
     max_is_allowed: bool | None = Field(description="True if TPP equal to it is still outside")
     binding: str | None
     notes: list[str] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def tflops_bf16_dense_max(self) -> float | None:
+        """Dense BF16 TFLOPS at the frontier TPP (TPP / 16)."""
+        t = self.max_uncontrolled_tpp
+        return t / BITS["bf16"] if t is not None else None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def tflops_fp8_dense_max(self) -> float | None:
+        """Dense FP8 TFLOPS at the frontier TPP (TPP / 8)."""
+        t = self.max_uncontrolled_tpp
+        return t / BITS["fp8"] if t is not None else None
 
 
 class Frontier(BaseModel):
