@@ -102,14 +102,14 @@ def pass_time(work: wl.PhaseWork, hw: Hw, pp: Any) -> dict[str, Any]:
     t_compute = np.where(lin_c >= lin_m, lin_c, 0.0) + np.where(att_c >= att_m, att_c, 0.0)
     t_memory = np.where(lin_c >= lin_m, 0.0, lin_m) + np.where(att_c >= att_m, 0.0, att_m)
     stage = t_compute + t_memory + t_link
+    code = np.argmax(np.stack(np.broadcast_arrays(t_compute, t_memory, t_link)), axis=0)
     return {
         "time_s": pp * stage + hw.overhead_s,
         "compute_s": pp * t_compute,
         "memory_s": pp * t_memory,
         "link_s": pp * t_link,
-        "bound": RESOURCES[
-            np.argmax(np.stack(np.broadcast_arrays(t_compute, t_memory, t_link)), axis=0)
-        ],
+        "bound": RESOURCES[code],
+        "bound_code": code,
     }
 
 

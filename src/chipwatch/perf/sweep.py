@@ -1,0 +1,220 @@
+"""Vectorized sweeps: chips x models x precisions x chip counts x layouts x batch x lengths.
+
+Every configuration goes through the same ``inference.evaluate`` as ``infer`` (NumPy arrays
+instead of scalars), so a sweep and a single call agree exactly for the same inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from chipwatch.catalog.schema import Accelerator
+from chipwatch.perf import workload as wl
+from chipwatch.perf.hardware import ROOFLINE, PerfInputError, chip_perf
+from chipwatch.perf.inference import RESOURCES, Hw, ServingAssumptions, evaluate
+from chipwatch.perf.models import ModelSpec, default_models
+from chipwatch.perf.parallelism import divisors
+
+DEFAULT_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+
+
+def layouts(num_chips: Sequence[int], max_ep: bool = True) -> np.ndarray:
+    """All (n, tp, pp, dp, ep) with tp x pp x dp = n and ep dividing tp x dp (rows)."""
+    rows = []
+    for n in num_chips:
+        for tp in divisors(n):
+            for pp in divisors(n // tp):
+                dp = n // (tp * pp)
+                eps = divisors(tp * dp) if max_ep else [1]
+                for ep in eps:
+                    rows.append((n, tp, pp, dp, ep))
+    return np.array(rows, dtype=float).reshape(-1, 5)
+
+
+def _grid(*sizes: int) -> list[np.ndarray]:
+    """Flat index arrays of the full cross product of ``sizes`` (C order)."""
+    idx = np.indices(sizes, dtype=np.int32).reshape(len(sizes), -1)
+    return list(idx)
+
+
+def sweep(
+    chips: Sequence[Accelerator],
+    models: Sequence[str | ModelSpec],
+    precisions: Sequence[str] = ("bf16", "fp8"),
+    num_chips: Sequence[int] = (1, 2, 4, 8),
+    batches: Sequence[int] = DEFAULT_BATCHES,
+    input_lens: Sequence[int] = (1024,),
+    output_lens: Sequence[int] = (256,),
+    max_tpot_ms: float | None = None,
+    max_ttft_ms: float | None = None,
+    calibration: bool = True,
+    serving: ServingAssumptions | None = None,
+    valid_only: bool = True,
+    chunk: int = 65536,
+) -> Any:
+    """Evaluate every combination; a pandas DataFrame, one row per configuration.
+
+    ``batch`` is the total number of sequences in flight; combinations whose parallel layout is
+    invalid for the model (TP not dividing heads, EP not dividing experts, ...) are dropped when
+    ``valid_only``; ``fits`` and ``meets_limits`` flag memory fit and the latency limits.
+    """
+    import pandas as pd
+
+    from chipwatch.perf.calibrate import factors_for
+
+    if not chips or not models:
+        raise PerfInputError("a sweep needs at least one chip and one model")
+    cat = default_models()
+    specs = [cat.resolve(m) for m in models]
+    s = serving or ServingAssumptions()
+    lays = layouts(num_chips)
+    n_c, n_m, n_p, n_l = len(chips), len(specs), len(precisions), len(lays)
+    n_b, n_i, n_o = len(batches), len(input_lens), len(output_lens)
+
+    # per (chip, precision): hardware numbers after precision fallback, and efficiencies
+    hw_tab = np.zeros((n_c, n_p, 11))
+    used = np.empty((n_c, n_p), dtype=object)
+    for ci, c in enumerate(chips):
+        eff = factors_for(c) if calibration else ROOFLINE
+        for pi, p in enumerate(precisions):
+            cp = chip_perf(c, p)
+            used[ci, pi] = cp.mode.name
+            hw_tab[ci, pi] = (
+                cp.peak_flops,
+                cp.mem_bw_bs,
+                cp.link_bw_bs,
+                cp.capacity_b,
+                cp.scaleout_bw_bs,
+                eff.compute,
+                eff.memory,
+                eff.link,
+                eff.overhead_s,
+                eff.link_latency_s,
+                cp.domain_chips or 1e9,
+            )
+    prec_tab = np.zeros((n_c, n_p, 3))
+    for ci, c in enumerate(chips):
+        for pi, p in enumerate(precisions):
+            m = chip_perf(c, p).mode
+            prec_tab[ci, pi] = (m.weight_bytes, m.kv_bytes, m.act_bytes)
+    shapes = wl.ModelShape.stack([wl.ModelShape.of(m) for m in specs])
+    heads = np.array([m.heads for m in specs], dtype=float)
+    experts = np.array([m.moe.experts if m.moe else 1 for m in specs], dtype=float)
+    is_moe = np.array([m.moe is not None for m in specs])
+    n_layers = np.array([m.layers for m in specs], dtype=float)
+    ctx_max = np.array([m.max_context for m in specs], dtype=float)
+
+    ci, mi, pi, li, bi, ii, oi = _grid(n_c, n_m, n_p, n_l, n_b, n_i, n_o)
+    lay_rows = lays[li]
+    n, tp, pp, dp, ep = (lay_rows[:, k] for k in range(5))
+    hwr = hw_tab[ci, pi]
+    valid = (
+        (np.mod(heads[mi], tp) == 0)
+        & (pp <= n_layers[mi])
+        & np.where(is_moe[mi], np.mod(experts[mi], ep) == 0, ep == 1)
+        & (tp <= hwr[:, 10])
+    )
+    batch = np.asarray(batches, dtype=float)[bi]
+    isl = np.asarray(input_lens, dtype=float)[ii]
+    osl = np.asarray(output_lens, dtype=float)[oi]
+    valid &= (batch >= dp) & (isl + osl <= ctx_max[mi])
+    if valid_only:
+        keep = np.flatnonzero(valid)
+        ci, mi, pi, li, bi, ii, oi = (a[keep] for a in (ci, mi, pi, li, bi, ii, oi))
+        n, tp, pp, dp, ep = (a[keep] for a in (n, tp, pp, dp, ep))
+        hwr, batch, isl, osl, valid = hwr[keep], batch[keep], isl[keep], osl[keep], valid[keep]
+    out = {k: np.empty(len(batch)) for k in ("ttft_s", "tpot_s", "tps", "pf_tps", "mem")}
+    fits = np.empty(len(batch), dtype=bool)
+    pf_bound = np.empty(len(batch), dtype=np.int8)
+    dec_bound = np.empty(len(batch), dtype=np.int8)
+    for lo in range(0, len(batch), chunk):
+        sl = slice(lo, lo + chunk)
+        pr = prec_tab[ci[sl], pi[sl]]
+        h = hwr[sl]
+        r = evaluate(
+            shapes.take(mi[sl]),
+            wl.Precisions(pr[:, 0], pr[:, 1], pr[:, 2]),
+            wl.Layout(tp[sl], pp[sl], dp[sl], ep[sl], (tp[sl] * dp[sl] > h[:, 10]).astype(float)),
+            Hw(
+                h[:, 0],
+                h[:, 1],
+                h[:, 2],
+                h[:, 3],
+                h[:, 4],
+                h[:, 5],
+                h[:, 6],
+                h[:, 7],
+                h[:, 8],
+                h[:, 9],
+            ),
+            batch[sl],
+            isl[sl],
+            osl[sl],
+            s,
+        )
+        out["ttft_s"][sl], out["tpot_s"][sl] = r["ttft_s"], r["tpot_s"]
+        out["tps"][sl], out["pf_tps"][sl] = r["output_tokens_per_s"], r["prefill_tokens_per_s"]
+        out["mem"][sl], fits[sl] = r["mem_total_b"], r["fits"]
+        pf_bound[sl], dec_bound[sl] = r["prefill"]["bound_code"], r["decode"]["bound_code"]
+    ok = fits & valid
+    if max_tpot_ms is not None:
+        ok &= out["tpot_s"] * 1e3 <= max_tpot_ms
+    if max_ttft_ms is not None:
+        ok &= out["ttft_s"] * 1e3 <= max_ttft_ms
+    chip_ids = np.array([c.id for c in chips])
+    model_ids = np.array([m.id for m in specs])
+    prec_req = np.array(list(precisions))
+    return pd.DataFrame(
+        {
+            "chip": pd.Categorical.from_codes(ci, chip_ids),
+            "model": pd.Categorical.from_codes(mi, model_ids),
+            "precision": pd.Categorical.from_codes(pi, prec_req),
+            "precision_used": used[ci, pi],
+            "num_chips": n.astype(np.int32),
+            "tp": tp.astype(np.int32),
+            "pp": pp.astype(np.int32),
+            "dp": dp.astype(np.int32),
+            "ep": ep.astype(np.int32),
+            "batch": batch.astype(np.int32),
+            "input_len": isl.astype(np.int32),
+            "output_len": osl.astype(np.int32),
+            "ttft_s": out["ttft_s"],
+            "tpot_s": out["tpot_s"],
+            "output_tokens_per_s": out["tps"],
+            "output_tokens_per_s_per_chip": out["tps"] / n,
+            "prefill_tokens_per_s": out["pf_tps"],
+            "mem_per_chip_gb": out["mem"] / 1e9,
+            "fits": fits,
+            "meets_limits": ok,
+            "prefill_bound": pd.Categorical.from_codes(pf_bound, RESOURCES),
+            "decode_bound": pd.Categorical.from_codes(dec_bound, RESOURCES),
+        }
+    )
+
+
+def best_per_chip(
+    df: Any,
+    by: str = "output_tokens_per_s",
+    group: Sequence[str] = ("chip",),
+) -> Any:
+    """The best configuration per group among those that fit and meet the limits."""
+    if by not in df.columns:
+        raise PerfInputError(f"unknown column {by!r} to rank by")
+    ok = df[df["meets_limits"]]
+    if ok.empty:
+        return ok
+    ascending = by in ("ttft_s", "tpot_s", "mem_per_chip_gb")
+    idx = ok.sort_values(by, ascending=ascending).groupby(list(group), observed=True).head(1)
+    return idx.sort_values(list(group)).reset_index(drop=True)
+
+
+def save(df: Any, path: str) -> str:
+    """Write a sweep to Parquet (``.parquet``) or CSV."""
+    if path.endswith(".parquet"):
+        df.to_parquet(path, index=False)
+    else:
+        df.to_csv(path, index=False)
+    return path
