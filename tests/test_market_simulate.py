@@ -210,3 +210,50 @@ def test_compare_reports_paired_differences_per_year() -> None:
     assert y2025.diff_p90 < 0  # allowing the H20 lowers the domestic share in 2025
     with pytest.raises(ValueError, match="unknown metric"):
         compare("baseline", "h20-banned", metric="domestic_shar", draws=10)
+
+
+def test_windows_override_availability_and_set_uptake() -> None:
+    windows = [
+        {"start": "2024-01-01", "end": "2024-06-30", "available": False, "source": "test"},
+        {"start": "2024-07-01", "end": "2024-12-31", "uptake": src(value=0.5), "source": "test"},
+    ]
+    s = load_scenario(
+        tiny(demand_usd={2024: src(value=1e12)}, foreign={"h20": {"windows": windows}})
+    )
+    r = run(s, draws=2)
+    # Six months unavailable, six months at half uptake: 1M x (6 x 0 + 6 x 0.5) / 12.
+    assert p50(r, "units", "h20") == pytest.approx(250_000)
+
+
+def test_without_the_engine_every_month_is_available_and_a_note_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chipwatch.market import policy
+
+    monkeypatch.setattr(policy, "_classify", lambda: None)
+    s = load_scenario(
+        tiny(
+            first_year=2025,
+            last_year=2025,
+            demand_usd={2025: src(value=1e12)},
+            foreign={"h20": {"licences": "deny"}},
+        )
+    )
+    r = run(s, draws=2)
+    assert p50(r, "units", "h20", 2025) == pytest.approx(1_000_000)
+    assert policy.ENGINE_MISSING in r.notes
+
+
+def test_a_chip_the_performance_model_cannot_serve_leaves_tokens_blank(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chipwatch.market import serving
+
+    def fake(chip_id: str, workload: Any) -> tuple[float | None, str | None]:
+        return (100.0, None) if chip_id == "h20" else (None, f"no estimate for {chip_id}")
+
+    monkeypatch.setattr(serving, "tokens_per_s_per_chip", fake)
+    r = run(load_scenario(tiny()), draws=2)
+    assert p50(r, "served_tokens_per_s", "h20") == pytest.approx(800_000 * 100)
+    assert np.isnan(p50(r, "served_tokens_per_s", "total"))  # blank, not counted as zero
+    assert any("no estimate for ascend-910b" in n for n in r.notes)
