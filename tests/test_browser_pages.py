@@ -144,6 +144,10 @@ PAGES = [
     ("/", "overview", 1),
     ("/chips", "chips", 0),
     ("/chips/h20", "chip-h20", 1),
+    ("/compare", "compare", 4),
+    ("/controls", "control-map", 1),
+    ("/classify", "classify-empty", 0),
+    ("/chips/a800-sxm", "chip-a800", 2),
     ("/docs", "docs", 0),
 ]
 
@@ -178,3 +182,107 @@ def test_overview_on_a_phone(server: str, page: Any) -> None:
     open_page(page, server + "/", "overview-phone")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 400, f"page scrolls sideways on a phone: {width}px"
+
+
+def test_compare_form_reruns_the_model(server: str, page: Any) -> None:
+    open_page(page, server + "/compare", "compare-default")
+    page.select_option("select[name=chips]", ["h20", "h100-sxm", "l20"])
+    page.select_option("select[name=model]", "llama-3.1-70b")
+    page.fill("input[name=num_chips]", "8")
+    page.fill("input[name=max_tpot_ms]", "")
+    page.click("#compare-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    open_page(page, page.url, "compare-llama70b")
+    assert "model=llama-3.1-70b" in page.url
+    rows = page.locator("#compare-table tbody tr")
+    assert rows.count() == 3
+    text = " ".join(rows.all_inner_texts())
+    assert "h20" in text and "h100-sxm" in text and "l20" in text
+    # each served chip has one throughput bar per phase, labelled with its binding resource
+    served = page.locator("#compare-table tbody tr:not(:has(td.error))").count()
+    drawn = page.evaluate("document.querySelectorAll('#cmp-throughput .barlayer .point').length")
+    assert drawn == 2 * served
+    labels = page.evaluate(
+        "Array.from(document.querySelectorAll('#cmp-throughput .bartext')).map(t => t.textContent)"
+    )
+    assert labels and set(labels) <= {"compute", "memory", "interconnect", "capacity"}
+
+
+def _status(page: Any, chip: str) -> str:
+    return str(page.get_attribute(f"#map-table tr[data-chip='{chip}']", "data-license"))
+
+
+def _trace_of(page: Any, chip: str) -> str:
+    """The legend name of the control-map trace that draws this chip."""
+    return str(
+        page.evaluate(
+            """chip => { const gd = document.getElementById('control-map');
+           const t = gd.data.find(t => (t.customdata || []).includes(chip));
+           return t ? t.name : null; }""",
+            chip,
+        )
+    )
+
+
+def test_control_map_date_flips_a800_across_october_2023_rule(server: str, page: Any) -> None:
+    open_page(page, server + "/controls?date=2023-11-16&destination=CN", "control-map-2023-11-16")
+    assert _status(page, "a800-sxm") == "no"
+    assert _trace_of(page, "a800-sxm") == "no license required"
+    shaded_before = page.evaluate(
+        "document.getElementById('control-map').data.filter(t => t.fill === 'toself').length"
+    )
+    page.fill("#map-date", "2023-11-17")
+    page.click("#map-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    open_page(page, page.url, "control-map-2023-11-17")
+    assert "date=2023-11-17" in page.url
+    assert _status(page, "a800-sxm") == "yes"
+    assert _trace_of(page, "a800-sxm") == "license required"
+    shaded_after = page.evaluate(
+        "document.getElementById('control-map').data.filter(t => t.fill === 'toself').length"
+    )
+    assert shaded_after > shaded_before  # the 2023 rule adds the density paragraphs
+
+
+def test_clicking_a_chip_on_the_map_shows_its_classification(server: str, page: Any) -> None:
+    open_page(page, server + "/controls?date=2024-06-01&destination=CN", "control-map-click")
+    # find the drawn point for h20 and click it like a user would
+    box = page.evaluate("""() => {
+        const gd = document.getElementById('control-map');
+        const ti = gd.data.findIndex(
+            t => t.mode === 'markers' && (t.customdata || []).includes('h20'));
+        const pi = gd.data[ti].customdata.indexOf('h20');
+        const traces = gd.querySelectorAll('.scatterlayer .trace');
+        const pt = traces[ti].querySelectorAll('.point')[pi].getBoundingClientRect();
+        return {x: pt.x + pt.width / 2, y: pt.y + pt.height / 2};
+    }""")
+    page.mouse.move(box["x"], box["y"])
+    page.mouse.click(box["x"], box["y"])
+    # the H20 and its 141 GB variant share a point: either answers with the H20's numbers
+    page.wait_for_selector("#classification h2[data-chip^='h20']")
+    text = page.inner_text("#classification")
+    assert "TPP 2,368" in text
+    assert "License required" in text
+    page.screenshot(path=str(ARTIFACTS / "control-map-classified.png"), full_page=True)
+    assert page.problems.problems == []
+
+
+def test_classify_form_answers_for_a_hypothetical_chip(server: str, page: Any) -> None:
+    open_page(page, server + "/classify", "classify-form")
+    page.fill("input[name=name]", "design-x")
+    page.fill("input[name=tpp]", "4000")
+    page.fill("input[name=die_area_mm2]", "600")
+    page.fill("input[name=date]", "2024-06-01")
+    page.fill("input[name=destination]", "CN")
+    page.click("#classify-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    open_page(page, page.url, "classify-result")
+    # TPP 4000 on 600 mm2: PD 6.67 >= 5.92 and TPP >= 1600 -> 3A090.a.2
+    assert page.inner_text("#result-eccn").startswith("3A090.a.2")
+    assert page.inner_text("#result-license") == "yes"
+    assert "TPP 4,000" in page.inner_text("#result-tests")
+    with page.expect_download() as dl:
+        page.click("#memo-md")
+    memo = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert "design-x" in memo and "3A090.a.2" in memo and "legal advice" in memo
+    assert_charts_drawn(page, 1)

@@ -40,7 +40,8 @@ def create_app(catalog_dirs: Iterable[str | Path] = ()) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    app.state.catalog = load_catalog(list(catalog_dirs))
+    app.state.catalog_dirs = list(catalog_dirs)
+    app.state.catalog = load_catalog(app.state.catalog_dirs)
     cache: dict[str, Any] = {}
     app.state.cache = cache
     errors.install_error_handlers(app)

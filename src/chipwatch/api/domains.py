@@ -12,7 +12,7 @@ from chipwatch.api.errors import ApiError
 
 NAMES = {
     "controls": ("the export-control engine", ("classify", "timeline", "frontier")),
-    "perf": ("the performance model", ("infer", "train")),
+    "perf": ("the performance model", ("infer", "load_models")),
     "market": ("the market model", ("list_scenarios", "run")),
 }
 

@@ -65,8 +65,13 @@ def _page(status: int, message: str) -> HTMLResponse:
 def _problems(exc: RequestValidationError) -> list[dict[str, str]]:
     out = []
     for e in exc.errors():
+        if e.get("type") == "json_invalid":
+            reason = (e.get("ctx") or {}).get("error", "cannot parse")
+            out.append({"where": "body", "problem": f"invalid JSON ({reason})"})
+            continue
         loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body" or len(e["loc"]) == 1)
-        out.append({"where": loc or "body", "problem": str(e.get("msg", "invalid value"))})
+        msg = str(e.get("msg", "invalid value")).removeprefix("Value error, ")
+        out.append({"where": loc or "body", "problem": msg})
     return out
 
 

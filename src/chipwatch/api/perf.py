@@ -1,7 +1,150 @@
-"""/api routes for the perf domain (filled in as the domain lands)."""
+"""/api/perf: LLM inference and training estimates on any catalog chip (the performance model)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from chipwatch.api.chips import get_catalog
+from chipwatch.api.domains import domain_module
+from chipwatch.api.errors import ApiError
 
 router = APIRouter(prefix="/api", tags=["perf"])
+
+ChipId = Annotated[str, Field(min_length=1, max_length=64, examples=["h20"])]
+
+
+class Workload(BaseModel):
+    """A serving workload: the model, how many chips, and the request shape."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field("llama-3.1-70b", min_length=1, max_length=64, description="model id")
+    num_chips: int = Field(8, ge=1, le=65536)
+    batch: int | Literal["auto"] = Field("auto", description="sequences in flight, or auto")
+    input_len: int = Field(1024, ge=1, le=1_000_000)
+    output_len: int = Field(256, ge=1, le=1_000_000)
+    precision: str = Field("fp8", max_length=8, description="fp8, bf16, int8, fp4 or int4")
+    tp: int | None = Field(None, ge=1, le=65536)
+    pp: int | None = Field(None, ge=1, le=65536)
+    ep: int | None = Field(None, ge=1, le=65536)
+    dp: int | None = Field(None, ge=1, le=65536)
+    max_tpot_ms: float | None = Field(None, gt=0, description="latency limit per output token")
+    max_ttft_ms: float | None = Field(None, gt=0, description="latency limit to first token")
+    calibration: bool = Field(True, description="false: pure roofline, no fitted efficiencies")
+
+
+class InferRequest(Workload):
+    chip: ChipId = "h20"
+
+
+class CompareRequest(Workload):
+    chips: list[ChipId] = Field(
+        default_factory=lambda: ["h20", "h100-sxm"], min_length=1, max_length=16
+    )
+
+
+class TrainRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    chip: ChipId = "h20"
+    model: str = Field("llama-3.1-70b", min_length=1, max_length=64)
+    num_chips: int = Field(1024, ge=1, le=1_000_000)
+    tokens: float = Field(1e12, gt=0, le=1e16, description="training tokens")
+
+
+def models_of(request: Request) -> Any:
+    """The model catalog (packaged plus the app's catalog folders), loaded once per app."""
+    cache = request.app.state.cache
+    if "models" not in cache:
+        cache["models"] = domain_module("perf").load_models(request.app.state.catalog_dirs)
+    return cache["models"]
+
+
+def _model(request: Request, model_id: str) -> Any:
+    return models_of(request).model(model_id)
+
+
+def _workload_kwargs(w: Workload) -> dict[str, Any]:
+    return w.model_dump(exclude={"model", "chip", "chips"})
+
+
+def run_infer(request: Request, req: InferRequest) -> Any:
+    perf = domain_module("perf")
+    chip = get_catalog(request).chip(req.chip)
+    return perf.infer(chip, _model(request, req.model), **_workload_kwargs(req))
+
+
+def run_compare(request: Request, req: CompareRequest) -> list[dict[str, Any]]:
+    """One row per chip (``flat_row`` shape); a chip that cannot serve it carries ``error``."""
+    perf = domain_module("perf")
+    from chipwatch.perf.inference import flat_row
+
+    cat = get_catalog(request)
+    chips = [cat.chip(c) for c in dict.fromkeys(req.chips)]
+    model = _model(request, req.model)
+    rows: list[dict[str, Any]] = []
+    for c in chips:
+        try:
+            rows.append(flat_row(perf.infer(c, model, **_workload_kwargs(req))))
+        except perf.PerfInputError as e:
+            rows.append({"chip": c.id, "model": model.id, "error": str(e)})
+    return rows
+
+
+@router.get("/models", summary="LLM architectures the performance model knows")
+def list_models(request: Request) -> dict[str, Any]:
+    models = models_of(request)
+    rows = [
+        {
+            "id": m.id,
+            "name": m.name,
+            "aliases": m.aliases,
+            "layers": m.layers,
+            "moe": m.moe is not None,
+            "max_context": m.max_context,
+            "source": m.source,
+        }
+        for m in models
+    ]
+    return {"count": len(rows), "models": rows}
+
+
+@router.get("/perf/infer", summary="Serve a model on N chips: latency, throughput, memory, cost")
+def infer_get(request: Request, q: Annotated[InferRequest, Query()]) -> Any:
+    return run_infer(request, q)
+
+
+@router.post("/perf/infer", summary="Same as GET, with a JSON body")
+def infer_post(request: Request, body: InferRequest) -> Any:
+    return run_infer(request, body)
+
+
+@router.get("/perf/compare", summary="The same workload on several chips, side by side")
+def compare_get(request: Request, q: Annotated[CompareRequest, Query()]) -> dict[str, Any]:
+    return {"rows": run_compare(request, q)}
+
+
+@router.post("/perf/compare", summary="Same as GET, with a JSON body")
+def compare_post(request: Request, body: CompareRequest) -> dict[str, Any]:
+    return {"rows": run_compare(request, body)}
+
+
+def run_train(request: Request, req: TrainRequest) -> Any:
+    perf = domain_module("perf")
+    if not hasattr(perf, "train"):
+        raise ApiError(503, "training estimates are not available yet in this build")
+    chip = get_catalog(request).chip(req.chip)
+    return perf.train(chip, _model(request, req.model), num_chips=req.num_chips, tokens=req.tokens)
+
+
+@router.get("/perf/train", summary="Train a model on N chips: step time, MFU, days to T tokens")
+def train_get(request: Request, q: Annotated[TrainRequest, Query()]) -> Any:
+    return run_train(request, q)
+
+
+@router.post("/perf/train", summary="Same as GET, with a JSON body")
+def train_post(request: Request, body: TrainRequest) -> Any:
+    return run_train(request, body)

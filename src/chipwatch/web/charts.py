@@ -203,3 +203,339 @@ def rooflines(chips: Sequence[Accelerator], precision: str = "bf16") -> go.Figur
     fig.update_xaxes(type="log")
     fig.update_yaxes(type="log")
     return fig
+
+
+# --- performance charts ----------------------------------------------------------------------
+
+
+def _ok(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in rows if not r.get("error")]
+
+
+def _bars_by_phase(
+    rows: list[dict[str, Any]], title: str, specs: Sequence[tuple[str, str, str]], y_title: str
+) -> go.Figure:
+    """Side-by-side panels, one per metric, one bar per chip labelled with its binding resource."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(
+        rows=1, cols=len(specs), subplot_titles=[s[1] for s in specs], horizontal_spacing=0.12
+    )
+    for i, (key, label, bound_key) in enumerate(specs, start=1):
+        fig.add_trace(
+            go.Bar(
+                x=[r["chip"] for r in rows],
+                y=[r[key] for r in rows],
+                text=[r.get(bound_key) or "" for r in rows] if bound_key else None,
+                textposition="outside",
+                cliponaxis=False,
+                name=label,
+                marker={"color": SERIES[i - 1]},
+                hovertemplate="%{x}: %{y:,.4g}"
+                + (" (%{text}-bound)" if bound_key else "")
+                + "<extra>"
+                + label
+                + "</extra>",
+            ),
+            row=1,
+            col=i,
+        )
+    fig.update_layout(**base_layout(title, "", y_title, showlegend=False))
+    fig.update_layout(margin={"t": 80})
+    return fig
+
+
+def throughput(rows: Sequence[dict[str, Any]]) -> go.Figure:
+    """Prefill vs decode throughput per chip; each bar names the resource that binds it."""
+    return _bars_by_phase(
+        _ok(rows),
+        "Throughput (label: binding resource)",
+        [
+            ("prefill_tokens_per_s", "Prefill tokens/s", "prefill_bound"),
+            ("output_tokens_per_s", "Decode output tokens/s", "decode_bound"),
+        ],
+        "tokens per second (all chips)",
+    )
+
+
+def latency(rows: Sequence[dict[str, Any]]) -> go.Figure:
+    return _bars_by_phase(
+        _ok(rows),
+        "Latency",
+        [
+            ("ttft_ms", "Time to first token, ms", "prefill_bound"),
+            ("tpot_ms", "Time per output token, ms", "decode_bound"),
+        ],
+        "milliseconds",
+    )
+
+
+def memory(rows: Sequence[dict[str, Any]]) -> go.Figure:
+    """Memory per chip by use, stacked, against each chip's capacity."""
+    ok = _ok(rows)
+    chips = [r["chip"] for r in ok]
+    fig = go.Figure()
+    parts = [
+        ("mem_weights_gb", "weights"),
+        ("mem_kv_gb", "KV cache"),
+        ("mem_other_gb", "activations + reserved"),
+    ]
+    for i, (key, label) in enumerate(parts):
+        vals = [
+            r[key] if key in r else r["mem_total_gb"] - r["mem_weights_gb"] - r["mem_kv_gb"]
+            for r in ok
+        ]
+        fig.add_trace(
+            go.Bar(
+                x=chips,
+                y=vals,
+                name=label,
+                marker={"color": SERIES[i]},
+                hovertemplate="%{x}: %{y:,.1f} GB<extra>" + label + "</extra>",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=chips,
+            y=[r["mem_capacity_gb"] for r in ok],
+            mode="markers",
+            name="capacity",
+            marker={"symbol": "line-ew-open", "size": 30, "color": "#1a202c", "line": {"width": 3}},
+            hovertemplate="%{x}: capacity %{y:,.0f} GB<extra></extra>",
+        )
+    )
+    fig.update_layout(**base_layout("Memory per chip", "", "GB", barmode="stack"))
+    return fig
+
+
+def cost(rows: Sequence[dict[str, Any]]) -> go.Figure:
+    ok = [r for r in _ok(rows) if r.get("usd_per_million_tokens") is not None]
+    fig = go.Figure(
+        go.Bar(
+            x=[r["chip"] for r in ok],
+            y=[r["usd_per_million_tokens"] for r in ok],
+            text=[f"${r['usd_per_million_tokens']:.3g}" for r in ok],
+            textposition="outside",
+            cliponaxis=False,
+            marker={"color": SERIES[3]},
+            hovertemplate="%{x}: $%{y:.3g} per million output tokens<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        **base_layout(
+            "Cost per million output tokens (chip capex + power)",
+            "",
+            "US$ per million tokens",
+            showlegend=False,
+        )
+    )
+    return fig
+
+
+def relative_to(rows: Sequence[dict[str, Any]], base: str) -> go.Figure:
+    """Prefill and decode throughput per chip as multiples of one chip's (the article's H20)."""
+    ok = _ok(rows)
+    ref = next((r for r in ok if r["chip"] == base), None)
+    fig = go.Figure()
+    if ref is None:
+        return fig
+    for i, (key, bound, label) in enumerate(
+        [
+            ("prefill_tokens_per_s", "prefill_bound", "prefill (compute-heavy)"),
+            ("output_tokens_per_s", "decode_bound", "decode (bandwidth-heavy)"),
+        ]
+    ):
+        fig.add_trace(
+            go.Bar(
+                x=[r["chip"] for r in ok],
+                y=[r[key] / ref[key] for r in ok],
+                name=label,
+                text=[r[bound] for r in ok],
+                textposition="outside",
+                cliponaxis=False,
+                marker={"color": SERIES[i]},
+                hovertemplate="%{x}: %{y:.2f}× "
+                + base
+                + " (%{text}-bound)<extra>"
+                + label
+                + "</extra>",
+            )
+        )
+    fig.add_hline(y=1, line={"dash": "dot", "color": "#718096"})
+    fig.update_layout(
+        **base_layout(
+            f"Throughput relative to {base} (label: binding resource)",
+            "",
+            f"× {base}",
+            barmode="group",
+        )
+    )
+    return fig
+
+
+# --- export-control charts ---------------------------------------------------------------------
+
+TPP_RANGE = (300.0, 100_000.0)
+PD_RANGE = (0.3, 40.0)
+REGION_COLORS = {
+    "a": "rgba(197, 48, 48, 0.13)",
+    "b": "rgba(221, 107, 32, 0.13)",
+    "other": "rgba(128, 90, 213, 0.10)",
+}
+
+
+def _region_color(paragraph: str) -> str:
+    part = paragraph.split(".")[1:2]
+    return REGION_COLORS.get(part[0] if part else "other", REGION_COLORS["other"])
+
+
+def control_map(
+    rows: Sequence[dict[str, Any]],
+    regions: Sequence[Any],
+    on: Any,
+    destination: str,
+    extra: dict[str, Any] | None = None,
+) -> go.Figure:
+    """TPP (x) vs performance density (y): the paragraphs in force as shaded regions, chips as
+    points coloured by whether shipping them to ``destination`` on ``on`` needs a license."""
+    fig = go.Figure()
+    x_hi, y_hi = TPP_RANGE[1] * 10, PD_RANGE[1] * 10
+    for r in regions:
+        if r.kind != "paragraph":
+            continue
+        x0, x1 = r.tpp_min or TPP_RANGE[0] / 10, r.tpp_max or x_hi
+        y0, y1 = r.pd_min or PD_RANGE[0] / 10, r.pd_max or y_hi
+        label = r.id + (f" (and {'; '.join(r.other)})" if r.other else "")
+        fig.add_trace(
+            go.Scatter(
+                x=[x0, x1, x1, x0, x0],
+                y=[y0, y0, y1, y1, y0],
+                mode="lines",
+                fill="toself",
+                fillcolor=_region_color(r.id),
+                line={"width": 1, "color": "rgba(0,0,0,0.25)"},
+                name=label,
+                legendgroup="regions",
+                hoverinfo="skip",
+            )
+        )
+    for r in regions:
+        if r.kind == "exclusion":
+            fig.add_annotation(
+                xref="paper",
+                yref="paper",
+                x=0.01,
+                y=0.02,
+                showarrow=False,
+                align="left",
+                font={"size": 10, "color": "#4a5568"},
+                text=f"{r.id}: non-datacenter chips below TPP {r.tpp_max:,.0f} are excluded"
+                if r.tpp_max
+                else r.id,
+            )
+    drawable = [
+        r
+        for r in rows
+        if _finite(r.get("tpp"))
+        and _finite(r.get("performance_density"))
+        and r["tpp"] > 0
+        and r["performance_density"] > 0
+    ]
+    groups = [("license required", True), ("no license required", False)]
+    for label, needed in groups:
+        g = [r for r in drawable if bool(r["license_required"]) is needed]
+        fig.add_trace(
+            go.Scatter(
+                x=[r["tpp"] for r in g],
+                y=[r["performance_density"] for r in g],
+                customdata=[r["chip"] for r in g],
+                text=[
+                    f"{r['chip']}: {r.get('eccn') or 'no 3A090 paragraph'}; {r['licensing_policy']}"
+                    for r in g
+                ],
+                mode="markers",
+                name=label,
+                marker={
+                    "size": 10,
+                    "color": STATUS_COLORS["controlled" if needed else "not controlled"],
+                    "symbol": ["circle" if r["datacenter"] else "diamond" for r in g],
+                    "line": {"width": 1, "color": "white"},
+                },
+                hovertemplate="%{text}<br>TPP %{x:,.0f}, PD %{y:.2f}<extra></extra>",
+            )
+        )
+    if extra and _finite(extra.get("tpp")) and _finite(extra.get("performance_density")):
+        fig.add_trace(
+            go.Scatter(
+                x=[extra["tpp"]],
+                y=[extra["performance_density"]],
+                customdata=[extra["chip"]],
+                mode="markers",
+                name=extra["chip"],
+                marker={
+                    "size": 18,
+                    "symbol": "star",
+                    "color": "#d69e2e",
+                    "line": {"width": 1, "color": "#1a202c"},
+                },
+                hovertemplate="%{customdata}: TPP %{x:,.0f}, PD %{y:.2f}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        **base_layout(
+            f"Control map on {on} for destination {destination}",
+            "Total processing performance (TPP, log)",
+            "Performance density (TPP per mm², log)",
+            height=520,
+        )
+    )
+    fig.update_xaxes(type="log", range=[math.log10(TPP_RANGE[0]), math.log10(TPP_RANGE[1])])
+    fig.update_yaxes(type="log", range=[math.log10(PD_RANGE[0]), math.log10(PD_RANGE[1])])
+    return fig
+
+
+def drawable_count(rows: Sequence[dict[str, Any]]) -> int:
+    return sum(
+        1
+        for r in rows
+        if _finite(r.get("tpp"))
+        and _finite(r.get("performance_density"))
+        and r["tpp"] > 0
+        and r["performance_density"] > 0
+    )
+
+
+def control_timeline(periods: Sequence[Any], chip_id: str) -> go.Figure:
+    """A chip's control periods as bars along time, coloured by whether a license is needed."""
+    import datetime as dt
+
+    fig = go.Figure()
+    today = dt.date.today()
+    for needed, label in ((True, "license required"), (False, "no license required")):
+        ps = [p for p in periods if bool(p.license_required) is needed]
+        if not ps:
+            continue
+        ends = [(p.end or today) + dt.timedelta(days=1) for p in ps]
+        fig.add_trace(
+            go.Bar(
+                base=[p.start.isoformat() for p in ps],
+                x=[(e - p.start).days * 86_400_000 for p, e in zip(ps, ends, strict=True)],
+                y=[p.licensing_policy for p in ps],
+                orientation="h",
+                name=label,
+                marker={"color": STATUS_COLORS["controlled" if needed else "not controlled"]},
+                text=[p.eccn or "not 3A090" for p in ps],
+                textposition="inside",
+                insidetextanchor="middle",
+                customdata=[[p.start.isoformat(), (p.end or "today"), p.reason] for p in ps],
+                hovertemplate="%{customdata[0]} to %{customdata[1]}<br>%{customdata[2]}"
+                "<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        **base_layout(
+            f"Control status of {chip_id} over time", "", "policy", barmode="overlay", height=300
+        )
+    )
+    fig.update_xaxes(type="date")
+    return fig

@@ -83,7 +83,7 @@ def overview(request: Request) -> HTMLResponse:
         "overview.html",
         "Overview",
         "/",
-        charts=views.overview_charts(get_catalog(request), request.app.state.cache),
+        charts=views.overview_charts(request),
     )
 
 
@@ -111,7 +111,7 @@ def chip_page(request: Request, chip_id: str, destination: str = "CN") -> HTMLRe
     cat = get_catalog(request)
     d = chip_detail(cat, chip_id)
     chip = cat.chip(chip_id)
-    chart_list, periods = views.chip_charts(chip, destination)
+    chart_list, periods = views.chip_charts(chip, destination.upper()[:3], request)
     return render(
         request,
         "chip.html",
@@ -136,25 +136,109 @@ def _unavailable(request: Request, domain: str, title: str, active: str) -> HTML
     return None
 
 
+def _parse_date(text: str | None) -> Any:
+    import datetime as dt
+
+    if not text:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"date {text!r} is not a date: use YYYY-MM-DD") from None
+
+
 @router.get("/controls", response_class=HTMLResponse)
-def controls_page(request: Request) -> HTMLResponse:
+def controls_page(
+    request: Request, date: str | None = None, destination: str = "CN"
+) -> HTMLResponse:
+    from chipwatch.web import views
+
     missing = _unavailable(request, "controls", "Control map", "/controls")
-    assert missing is not None
-    return missing
+    if missing is not None:
+        return missing
+    destination = (destination or "CN").strip().upper()[:3]
+    ctx: dict[str, Any] = {
+        "date": date or "",
+        "destination": destination,
+        "rows": [],
+        "charts": [],
+        "hidden": [],
+        "rule_sets": [],
+        "error": None,
+    }
+    try:
+        on = _parse_date(date)
+        ctx.update(views.control_map_context(request, on, destination))
+        ctx["date"] = on.isoformat()
+    except ValueError as e:
+        ctx["error"] = str(e).splitlines()[0]
+    return render(request, "controls.html", "Control map", "/controls", **ctx)
 
 
 @router.get("/classify", response_class=HTMLResponse)
 def classify_page(request: Request) -> HTMLResponse:
+    from chipwatch.web import views
+
     missing = _unavailable(request, "controls", "Classify a chip", "/classify")
-    assert missing is not None
-    return missing
+    if missing is not None:
+        return missing
+    return render(
+        request,
+        "classify.html",
+        "Classify a chip",
+        "/classify",
+        **views.classify_context(request, _form_dict(request)),
+    )
 
 
 @router.get("/compare", response_class=HTMLResponse)
 def compare_page(request: Request) -> HTMLResponse:
+    from pydantic import ValidationError
+
+    from chipwatch.api.perf import CompareRequest, run_compare
+    from chipwatch.web import views
+
     missing = _unavailable(request, "perf", "Compare on LLM work", "/compare")
-    assert missing is not None
-    return missing
+    if missing is not None:
+        return missing
+    cat = get_catalog(request)
+    raw = _form_dict(request, multi=("chips",))
+    if not request.query_params:  # first visit: the seed article's comparison
+        raw = {"chips": views.story_chips(cat), **views.STORY_WORKLOAD}
+    raw.setdefault("chips", views.story_chips(cat))
+    error, rows, chart_list = None, [], []
+    try:
+        form = CompareRequest.model_validate(raw)
+    except ValidationError as e:
+        error = "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())
+        form = CompareRequest.model_construct(**{**CompareRequest().model_dump(), **raw})
+    if error is None:
+        try:
+            rows = run_compare(request, form)
+            chart_list = views.compare_charts(rows)
+        except (ValueError, KeyError) as e:
+            error = str(e)
+    from urllib.parse import urlencode
+
+    api_url = (
+        ""
+        if error
+        else "/api/perf/compare?"
+        + urlencode({k: v for k, v in form.model_dump().items() if v is not None}, doseq=True)
+    )
+    return render(
+        request,
+        "compare.html",
+        "Compare on LLM work",
+        "/compare",
+        form=form,
+        rows=rows,
+        charts=chart_list,
+        error=error,
+        api_url=api_url,
+        all_chips=cat.ids,
+        models=views.model_ids(request),
+    )
 
 
 @router.get("/market", response_class=HTMLResponse)
@@ -162,3 +246,17 @@ def market_page(request: Request) -> HTMLResponse:
     missing = _unavailable(request, "market", "Market scenarios", "/market")
     assert missing is not None
     return missing
+
+
+def _form_dict(request: Request, multi: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Query parameters as a dict; empty fields dropped; ``multi`` names keep every value."""
+    q = request.query_params
+    out: dict[str, Any] = {}
+    for key in q:
+        if key in multi:
+            vals = [v for item in q.getlist(key) for v in item.split(",") if v.strip()]
+            if vals:
+                out[key] = vals
+        elif q[key].strip() != "":
+            out[key] = q[key].strip()
+    return out

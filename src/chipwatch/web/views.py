@@ -42,17 +42,90 @@ def _missing(domain: str) -> dict[str, str]:
     return charts.not_available(f"{domain} is not available")
 
 
+STORY_WORKLOAD = {"model": "deepseek-v3", "num_chips": 16, "precision": "fp8", "max_tpot_ms": 50.0}
+STORY_WORKLOAD_TEXT = (
+    "DeepSeek-V3 on 16 chips, FP8 (INT8 where a chip lacks FP8), at most 50 ms/token"
+)
+
+
+def _story_perf(cat: Catalog, story: Sequence[str], cache: dict[Any, Any]) -> Any:
+    """The article's chips serving DeepSeek-V3 (the performance model), relative to the H20."""
+    if not available("perf"):
+        return _missing("perf")
+    perf = domain_module("perf")
+    from chipwatch.perf.inference import flat_row
+
+    key = ("story-perf", tuple(story))
+    if key not in cache:
+        rows = []
+        for cid in story:
+            try:
+                rows.append(flat_row(perf.infer(cat.chip(cid), **STORY_WORKLOAD)))
+            except perf.PerfInputError as e:
+                rows.append({"chip": cid, "error": str(e)})
+        cache[key] = rows
+    rows = cache[key]
+    base = "h20" if any(r["chip"] == "h20" and not r.get("error") for r in rows) else None
+    if base is None:
+        return charts.not_available("the H20 could not be modelled for this workload")
+    return charts.relative_to(rows, base)
+
+
+def offline_request(cat: Catalog, catalog_dirs: Sequence[Any] = ()) -> Any:
+    """What the views read from a request (catalog, cache), for use outside a server."""
+    from types import SimpleNamespace
+
+    state = SimpleNamespace(catalog=cat, cache={}, catalog_dirs=list(catalog_dirs))
+    return SimpleNamespace(app=SimpleNamespace(state=state))
+
+
+def _story_controls(request: Any, story: Sequence[str]) -> Any:
+    """Today's control map for China, with the article's chips named."""
+    import datetime as dt
+
+    if not available("controls"):
+        return _missing("controls")
+    on = dt.date.today()
+    rows = _map_rows(request, on, "CN")
+    from chipwatch.api.controls import _rules
+
+    regions = domain_module("controls").thresholds_in_force(on, rules=_rules(request))
+    fig = charts.control_map(rows, regions, on, "CN")
+    for r in rows:
+        if r["chip"] in story and r.get("tpp") and r.get("performance_density"):
+            fig.add_annotation(
+                x=_log10(r["tpp"]),
+                y=_log10(r["performance_density"]),
+                text=r["chip"],
+                showarrow=True,
+                arrowhead=0,
+                ax=0,
+                ay=-22,
+            )
+    return fig
+
+
+def _log10(v: float) -> float:
+    import math
+
+    return math.log10(v)
+
+
 def overview_charts(
-    cat: Catalog, cache: dict[str, Any], highlight: Sequence[str] = (), scenario: str | None = None
+    request: Any, highlight: Sequence[str] = (), scenario: str | None = None
 ) -> list[dict[str, Any]]:
     """The article's four questions, each answered by one chart (or why it cannot be yet)."""
-    story = list(highlight) or [c for c in STORY_CHIPS if c in cat]
-    out = [
+    cat: Catalog = request.app.state.catalog
+    cache: dict[Any, Any] = request.app.state.cache
+    story = list(highlight) or story_chips(cat)
+    return [
         chart(
             "ov-controls",
-            _missing("controls"),
+            _story_controls(request, story),
             "Which chips are controlled, and why?",
-            "Export controls test total processing performance (TPP) and performance density.",
+            "US rules test total processing performance (TPP) and its density per mm² of die; "
+            "the H20 sits just under the 3A090 lines, yet needed a license from April 2025 "
+            "through a chip-specific action. Colour: license needed for China today.",
         ),
         chart(
             "ov-compute-bw",
@@ -63,21 +136,31 @@ def overview_charts(
         ),
         chart(
             "ov-perf",
-            _missing("perf"),
+            _story_perf(cat, story, cache),
             "And on real LLM work?",
-            "Prefill is compute-bound and decode memory-bound, so the ranking can flip.",
+            f"{STORY_WORKLOAD_TEXT}, relative to the H20; labels name the binding resource. "
+            "Prefill leans on compute and decode on memory bandwidth, so rankings can differ.",
         ),
         chart(
             "ov-market",
-            _missing("market"),
+            _story_market(request, scenario),
             "Where does China's AI-chip market go?",
-            "Domestic share of China's AI-chip market under each scenario, P10–P90.",
+            "Domestic vendors' share of China's AI-chip market (by units) under each scenario: "
+            "median with the P10–P90 band.",
         ),
     ]
-    return out
 
 
-def chip_charts(chip: Accelerator, destination: str) -> tuple[list[dict[str, Any]], list[Any]]:
+def _story_market(request: Any, scenario: str | None) -> Any:
+    if not available("market"):
+        return _missing("market")
+    return charts.not_available("market charts are being wired up")
+
+
+def chip_charts(
+    chip: Accelerator, destination: str, request: Any = None
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """A chip page's charts: its roofline and, with the control engine, its control timeline."""
     out = [
         chart(
             "chip-roofline",
@@ -89,7 +172,19 @@ def chip_charts(chip: Accelerator, destination: str) -> tuple[list[dict[str, Any
     ]
     periods: list[Any] = []
     if available("controls"):
-        pass
+        controls = domain_module("controls")
+        from chipwatch.api.controls import _rules
+
+        rules = _rules(request) if request is not None else None
+        periods = controls.timeline(chip, destination, rules=rules)
+        out.append(
+            chart(
+                "chip-timeline",
+                charts.control_timeline(periods, chip.id),
+                f"Control timeline (destination {destination})",
+                "Each bar is a period with the same determination; hover for why.",
+            )
+        )
     else:
         out.append(chart("chip-timeline", _missing("controls"), "Control timeline"))
     return out, periods
@@ -98,7 +193,7 @@ def chip_charts(chip: Accelerator, destination: str) -> tuple[list[dict[str, Any
 def report_sections(cat: Catalog, chip_ids: list[str], scenario: str | None) -> list[dict]:
     """The briefing's sections: the overview's questions, then the chosen chips in detail."""
     chosen = [cat.chip(c) for c in chip_ids]
-    ov = overview_charts(cat, {}, highlight=chip_ids, scenario=scenario)
+    ov = overview_charts(offline_request(cat), highlight=chip_ids, scenario=scenario)
     return [
         {"title": "The story in four charts", "charts": ov, "text": ""},
         {
@@ -109,3 +204,173 @@ def report_sections(cat: Catalog, chip_ids: list[str], scenario: str | None) -> 
             "charts": [chart("rep-rooflines", charts.rooflines(chosen))],
         },
     ]
+
+
+def story_chips(cat: Catalog) -> list[str]:
+    """The chips the seed article names, as catalog ids (those present in this catalog)."""
+    out = []
+    for c in STORY_CHIPS:
+        key = cat.resolve(c)
+        if key and key not in out:
+            out.append(key)
+    return out
+
+
+def model_ids(request: Any) -> list[str]:
+    from chipwatch.api.perf import models_of
+
+    return list(models_of(request).ids)
+
+
+def compare_charts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if not [r for r in rows if not r.get("error")]:
+        return []
+    return [
+        chart(
+            "cmp-throughput",
+            charts.throughput(rows),
+            "",
+            "Prefill processes whole prompts at once and is usually compute-bound; decode "
+            "reads all weights and KV cache for each token and is usually bandwidth-bound.",
+        ),
+        chart(
+            "cmp-latency",
+            charts.latency(rows),
+            "",
+            "TTFT: one prompt's prefill plus half a decode step; TPOT includes interleaved "
+            "prefills (continuous batching).",
+        ),
+        chart(
+            "cmp-memory",
+            charts.memory(rows),
+            "",
+            "Weights, KV cache and working memory per chip, against HBM capacity.",
+        ),
+        chart(
+            "cmp-cost",
+            charts.cost(rows),
+            "",
+            "Chip price amortised over its life plus power, at the stated utilisation.",
+        ),
+    ]
+
+
+def _bounded_put(cache: dict[Any, Any], key: Any, value: Any, limit: int = 64) -> Any:
+    if len(cache) >= limit:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
+    return value
+
+
+def _map_rows(request: Any, on: Any, destination: str) -> list[dict[str, Any]]:
+    from chipwatch.api.controls import control_map_rows
+
+    cache = request.app.state.cache.setdefault("control-map", {})
+    key = (on, destination)
+    if key not in cache:
+        _bounded_put(cache, key, control_map_rows(request, on, destination))
+    rows: list[dict[str, Any]] = cache[key]
+    return rows
+
+
+def control_map_context(
+    request: Any, on: Any, destination: str, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Rows, regions and the chart of the control map for a date and destination."""
+    from chipwatch.api.controls import _rules
+
+    controls = domain_module("controls")
+    rows = _map_rows(request, on, destination)
+    regions = controls.thresholds_in_force(on, rules=_rules(request))
+    rule_sets = [
+        r.short
+        for r in controls.classify(
+            controls.ChipSpec(tpp=1, die_area_mm2=1), on, destination, rules=_rules(request)
+        ).rule_sets
+    ]
+    fig = charts.control_map(rows, regions, on, destination, extra)
+    hidden = [
+        r["chip"] for r in rows if r.get("tpp") is None or r.get("performance_density") is None
+    ]
+    return {
+        "rows": rows,
+        "rule_sets": rule_sets,
+        "hidden": hidden,
+        "charts": [
+            chart(
+                "control-map",
+                fig,
+                "",
+                "Shaded: the paragraphs in force (red 3A090.a, orange 3A090.b). "
+                "A chip can need a license outside them through a chip-specific "
+                "action, or be inside one yet excluded (Note 2).",
+            )
+        ],
+    }
+
+
+CLASSIFY_FIELDS = ("name", "tpp", "die_area_mm2", "io_bidir_gbs", "dram_bw_gbs")
+
+
+def classify_context(request: Any, raw: dict[str, Any]) -> dict[str, Any]:
+    """The classify form's values, and the result (or the error) when it was submitted."""
+    import datetime as dt
+    from urllib.parse import urlencode
+
+    from chipwatch.api.controls import run_classify
+
+    form: dict[str, Any] = {
+        "name": raw.get("name", "my accelerator"),
+        "tpp": raw.get("tpp"),
+        "dense_value": raw.get("dense_value"),
+        "dense_precision": raw.get("dense_precision", "fp8"),
+        "die_area_mm2": raw.get("die_area_mm2"),
+        "io_bidir_gbs": raw.get("io_bidir_gbs"),
+        "dram_bw_gbs": raw.get("dram_bw_gbs"),
+        "datacenter": raw.get("datacenter") == "true" if "submitted" in raw else True,
+        "date": raw.get("date", dt.date.today().isoformat()),
+        "destination": str(raw.get("destination", "CN")).upper()[:3],
+    }
+    ctx: dict[str, Any] = {"form": form, "result": None, "error": None, "charts": []}
+    if "submitted" not in raw:
+        return ctx
+    spec: dict[str, Any] = {"name": form["name"], "datacenter": form["datacenter"]}
+    try:
+        for k in ("tpp", "die_area_mm2", "io_bidir_gbs", "dram_bw_gbs"):
+            if form[k] not in (None, ""):
+                spec[k] = _number(k, form[k])
+        if form["dense_value"] not in (None, "") and "tpp" not in spec:
+            spec["dense_tops"] = {
+                form["dense_precision"]: _number("dense value", form["dense_value"])
+            }
+        on = dt.date.fromisoformat(form["date"]) if form["date"] else dt.date.today()
+        result = run_classify(request, None, spec, on, form["destination"])
+    except ApiError as e:
+        ctx["error"] = e.message
+        return ctx
+    except ValueError as e:
+        ctx["error"] = str(e).splitlines()[0]
+        return ctx
+    # the same chip for the API links: TPP as computed (from dense throughput x bits if given)
+    query = {
+        "date": on.isoformat(),
+        "destination": form["destination"],
+        **{k: v for k, v in spec.items() if k not in ("dense_tops", "tpp")},
+        "tpp": result.tpp,
+    }
+    qs = urlencode({k: str(v).lower() if isinstance(v, bool) else v for k, v in query.items()})
+    ctx.update(result=result, api_url=f"/api/classify?{qs}", memo_url=f"/api/classify/memo?{qs}")
+    extra = {
+        "chip": result.chip,
+        "tpp": result.tpp,
+        "performance_density": result.performance_density,
+    }
+    ctx["charts"] = control_map_context(request, on, form["destination"], extra)["charts"]
+    return ctx
+
+
+def _number(name: str, text: Any) -> float:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: {text!r} is not a number") from None

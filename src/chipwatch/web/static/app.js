@@ -93,14 +93,19 @@ function classificationHtml(c) {
   var actions = (c.actions || []).map(function (a) {
     return "<li>" + escapeHtml(a.title || a.id || JSON.stringify(a)) + "</li>";
   }).join("");
-  return "<h2 data-chip='" + escapeHtml(c.chip && (c.chip.id || c.chip)) + "'>" +
-    escapeHtml(c.chip && (c.chip.name || c.chip.id || c.chip)) + "</h2>" +
+  return "<h2 data-chip='" + escapeHtml(c.chip) + "'>" + escapeHtml(c.chip_name || c.chip) +
+    " <small>(" + escapeHtml(c.chip) + ")</small></h2>" +
+    "<p>" + escapeHtml(c.eccn ? "Meets " + c.eccn : "Outside 3A090") + "; " +
+    escapeHtml(c.license_required ? "license required" : "no license required") + ".</p>" +
     "<dl class='kv'><dt>Date</dt><dd>" + escapeHtml(c.date) + "</dd>" +
     "<dt>Destination</dt><dd>" + escapeHtml(c.destination) + "</dd>" +
     "<dt>ECCN</dt><dd>" + escapeHtml(c.eccn || "none (not in 3A090)") + "</dd>" +
     "<dt>License required</dt><dd class='" + (c.license_required ? "status-yes" : "status-no") +
     "'>" + (c.license_required ? "yes" : "no") + "</dd>" +
-    "<dt>Policy</dt><dd>" + escapeHtml(c.licensing_policy) + "</dd></dl>" +
+    "<dt>Policy</dt><dd>" + escapeHtml(c.licensing_policy) + "</dd>" +
+    "<dt>TPP / PD</dt><dd>" + escapeHtml(c.tpp === null ? "unknown" : Math.round(c.tpp)) +
+    " / " + escapeHtml(c.performance_density === null ? "unknown" :
+                       c.performance_density.toFixed(2)) + "</dd></dl>" +
     (tests ? "<h3>Threshold tests</h3><ul>" + tests + "</ul>" : "") +
     (actions ? "<h3>Chip-specific actions</h3><ul>" + actions + "</ul>" : "");
 }
