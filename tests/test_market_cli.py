@@ -133,6 +133,18 @@ def test_a_scenario_file_can_extend_a_packaged_one(runner: Any, tmp_path: Any) -
     assert "mi308x" not in groups and "h20" in groups
 
 
+def test_inputs_lists_every_uncertain_input_with_its_source(runner: Any) -> None:
+    res = invoke(runner, "inputs", "baseline", "--json")
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)["inputs"]
+    assert {"demand_usd", "domestic.huawei-ascend.yield", "foreign.h20.price_usd"} <= {
+        r["input"] for r in rows
+    }
+    assert all(r["source"] for r in rows)
+    only = json.loads(invoke(runner, "inputs", "baseline", "--unverified", "--json").stdout)
+    assert only["inputs"] and all(r["unverified"] for r in only["inputs"])
+
+
 # --- library views -------------------------------------------------------------------------
 def test_check_reports_distance_to_each_seed_figure() -> None:
     df = check("baseline", draws=200)

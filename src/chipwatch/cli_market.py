@@ -269,3 +269,29 @@ def check_cmd(
         "kind 'input': the figure feeds the model's inputs, so agreement is by construction. "
         "Full figures and sources: --json or data/market/estimates.yaml."
     )
+
+
+@market_app.command("inputs")
+def inputs_cmd(
+    scenario: ScenarioArg,
+    unverified: Annotated[
+        bool, typer.Option("--unverified", help="Only inputs marked unverified.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every uncertain input of a scenario: its distribution by year and its source."""
+    from chipwatch.market import load_scenario
+    from chipwatch.market.simulate import compile_scenario, describe_inputs
+
+    s = _guard(load_scenario, scenario)
+    rows = describe_inputs(_guard(compile_scenario, s))
+    if unverified:
+        rows = [r for r in rows if r["unverified"]]
+    if as_json:
+        emit_json({"scenario": s.id, "inputs": rows})
+        return
+    emit_table(
+        [{**r, "unverified": "yes" if r["unverified"] else ""} for r in rows],
+        title=f"{s.id}: {len(rows)} inputs",
+        columns=["input", "year", "distribution", "source", "unverified"],
+    )

@@ -542,7 +542,29 @@ class MarketResult:
         })  # fmt: skip
 
 
+def resolve_sources(text: str) -> str:
+    """A source with each ``est:<id>`` followed by who published it and when."""
+    from chipwatch.market.estimates import EST_REF, load_estimates
+
+    known = load_estimates()
+
+    def cite(m: Any) -> str:
+        e = known.get(m.group(1))
+        return f"{m.group(0)} [{e.short_cite}]" if e else m.group(0)
+
+    return EST_REF.sub(cite, text)
+
+
+def cites_unverified(text: str) -> bool:
+    """Whether a source leans on an estimate row whose status is unverified."""
+    from chipwatch.market.estimates import load_estimates, references
+
+    known = load_estimates()
+    return any(r in known and known[r].status == "unverified" for r in references(text))
+
+
 def describe_inputs(c: Compiled) -> list[dict[str, Any]]:
+    """One row per input and anchor year: distribution, central value, source, unverified."""
     rows = []
     for name, spec in c.inputs.items():
         items = [(None, spec)] if isinstance(spec, Dist) else sorted(spec.items())
@@ -553,8 +575,8 @@ def describe_inputs(c: Compiled) -> list[dict[str, Any]]:
                     "year": year,
                     "distribution": dist.describe(),
                     "central": dist.central(),
-                    "source": dist.source,
-                    "unverified": dist.unverified,
+                    "source": resolve_sources(dist.source),
+                    "unverified": dist.unverified or cites_unverified(dist.source),
                 }
             )
     return rows
