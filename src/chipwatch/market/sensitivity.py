@@ -14,7 +14,12 @@ import numpy as np
 
 from chipwatch.market.distributions import Dist, series_at, series_ppf
 from chipwatch.market.scenario import Scenario, load_scenario
-from chipwatch.market.simulate import compile_scenario, metric_draws, simulate
+from chipwatch.market.simulate import (
+    cites_unverified,
+    compile_scenario,
+    metric_draws,
+    simulate,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -78,7 +83,8 @@ def sensitivity(
                 "base_output": y[0],
                 "source": at_year.source,
                 "unverified": any(
-                    d.unverified for d in ([spec] if isinstance(spec, Dist) else spec.values())
+                    d.unverified or cites_unverified(d.source)
+                    for d in ([spec] if isinstance(spec, Dist) else spec.values())
                 ),
             }
         )
