@@ -164,3 +164,20 @@ def test_sensitivity_puts_inputs_that_do_not_matter_last() -> None:
     assert df.iloc[0].input == "foreign.a800-sxm.supply_cap_units"
     # later-year inputs cannot move 2023 shipments
     assert df[df.input == "domestic.huawei-ascend.hbm_stacks_per_year"].swing.iloc[0] == 0
+
+
+def test_validate_checks_user_scenarios_after_inheritance(runner: Any, tmp_path: Any) -> None:
+    folder = tmp_path / "market" / "scenarios"
+    folder.mkdir(parents=True)
+    (folder / "ok.yaml").write_text(
+        "id: ok\nextends: baseline\ntitle: OK\ndescription: fine\n"
+        "foreign:\n  h20:\n    licences: grant\n"
+    )
+    assert runner.invoke(app, ["validate", str(tmp_path)]).exit_code == 0
+    (folder / "bad.yaml").write_text(
+        "id: bad\nextends: baseline\ntitle: Bad\ndescription: typo\n"
+        "foreign:\n  h20:\n    chip: h2o\n"
+    )
+    res = runner.invoke(app, ["validate", str(tmp_path)])
+    assert res.exit_code == 1
+    assert "bad.yaml" in res.output and "unknown chip 'h2o'" in res.output

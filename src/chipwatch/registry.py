@@ -14,4 +14,5 @@ def schemas() -> dict[str, type[BaseModel]]:
     kinds: dict[str, type[BaseModel]] = {"accelerators": Accelerator}
     kinds["models"] = __import__("chipwatch.perf.models", fromlist=["ModelSpec"]).ModelSpec
     kinds.update(__import__("chipwatch.controls.rules", fromlist=["USER_KINDS"]).USER_KINDS)
+    kinds["market/scenarios"] = __import__("chipwatch.market.scenario", fromlist=["x"]).ScenarioFile
     return kinds

@@ -387,3 +387,20 @@ def list_scenarios() -> list[ScenarioInfo]:
         desc = " ".join(str(d.get("description", "")).split())
         out.append(ScenarioInfo(sid, str(d.get("title", sid)), desc, d.get("extends")))
     return sorted(out, key=lambda i: (i.id != "baseline", i.extends is not None, i.id))
+
+
+class ScenarioFile(BaseModel):
+    """A scenario file as written (it may ``extends:`` another), for ``chipwatch validate``:
+    checked after resolving inheritance against the packaged and user scenarios."""
+
+    model_config = ConfigDict(extra="allow")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_and_validate(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            try:
+                load_scenario(data)
+            except ScenarioError as e:
+                raise ValueError(str(e).removeprefix("(scenario): ")) from None
+        return data
