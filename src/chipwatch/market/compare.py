@@ -34,9 +34,9 @@ def compare(
     a: str | Scenario,
     b: str | Scenario,
     metric: str = "domestic_share",
-    group: str | None = None,
     draws: int = 2000,
     seed: int = 0,
+    group: str | None = None,
 ) -> pd.DataFrame:
     """Per year (and group): P10/P50/P90 of ``metric`` in a and b, and of the paired a - b."""
     import pandas as pd
