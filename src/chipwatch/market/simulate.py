@@ -396,10 +396,18 @@ def metric_draws(c: Compiled, d: Draws) -> dict[Key, np.ndarray]:
         for metric, attr in stock_specs.items():
             m[metric] = installed(_spec_flow(d.units[pid], getattr(p, attr)), d.retirement_years)
         m["added_h100e"] = _spec_flow(d.units[pid], p.h100e)
+        m["added_bf16_flops"] = _spec_flow(d.units[pid], p.bf16_flops)
         if pid in d.levy_usd:
             m["levy_usd"] = d.levy_usd[pid]
         per_product[pid] = m
-    summed = ["units", "revenue_usd", "installed_units", "added_h100e", *stock_specs]
+    summed = [
+        "units",
+        "revenue_usd",
+        "installed_units",
+        "added_h100e",
+        "added_bf16_flops",
+        *stock_specs,
+    ]
     for level, groups in levels.items():
         for g, members in groups.items():
             for metric in summed:
