@@ -257,3 +257,33 @@ def test_a_chip_the_performance_model_cannot_serve_leaves_tokens_blank(
     assert p50(r, "served_tokens_per_s", "h20") == pytest.approx(800_000 * 100)
     assert np.isnan(p50(r, "served_tokens_per_s", "total"))  # blank, not counted as zero
     assert any("no estimate for ascend-910b" in n for n in r.notes)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    bank=st.floats(0, 5e6),
+    hbm=st.floats(0, 2e7),
+    new_hbm=st.floats(0, 5e6),
+    survival=st.floats(0.1, 1.0),
+    demand=st.floats(1e8, 1e11),
+)
+def test_packages_never_use_more_dies_or_stacks_than_exist(
+    bank: float, hbm: float, new_hbm: float, survival: float, demand: float
+) -> None:
+    ascend = {
+        "capacity_units": None,
+        "die_bank_dies": src(value=bank),
+        "packaging_survival": src(value=survival),
+        "hbm_stacks_stock": src(value=hbm),
+        "hbm_stacks_per_year": {2024: src(value=new_hbm)},
+        "mix": {2024: {"dies_per_package": src(value=2), "hbm_stacks_per_package": src(value=8)}},
+    }
+    s = load_scenario(
+        tiny(last_year=2027, domestic={"ascend": ascend}, demand_usd={2024: src(value=demand)})
+    )
+    r = run(s, draws=2)
+    made = r.samples[("units", "product", "ascend")][0] / survival  # packages attempted per year
+    assert made.sum() * 2 <= bank * (1 + 1e-9) + 1e-6
+    assert made.sum() * 8 <= (hbm + 4 * new_hbm) * (1 + 1e-9) + 1e-6
+    spent = r.samples[("revenue_usd", "total", "total")][0]
+    assert np.all(spent <= demand * (1 + 1e-9))
