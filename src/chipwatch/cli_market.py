@@ -20,7 +20,9 @@ market_app = typer.Typer(
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV.")]
-DrawsOpt = Annotated[int, typer.Option("--draws", help="Monte Carlo draws.", min=1, max=1_000_000)]
+DrawsOpt = Annotated[
+    int, typer.Option("--draws", help="Monte Carlo draws (1-50,000).", min=1, max=50_000)
+]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same numbers).")]
 ScenarioArg = Annotated[
     str, typer.Argument(metavar="SCENARIO", help="Scenario id (see `market list`) or a YAML file.")

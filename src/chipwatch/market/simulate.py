@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 # (epoch-research/ai-chip-counts, pipeline/chip_schema.py, H100_OPS).
 H100_OPS_8BIT = 1979e12
 PERCENTILES = (10, 50, 90)
+MAX_DRAWS = 100_000
 
 
 # --- static per-product facts ----------------------------------------------------------------
@@ -592,8 +593,8 @@ def describe_inputs(c: Compiled) -> list[dict[str, Any]]:
 
 def run(scenario: str | Scenario, draws: int = 2000, seed: int = 0) -> MarketResult:
     """Monte Carlo of a scenario: yearly units, revenue, shares, stocks with P10/P50/P90."""
-    if draws < 1:
-        raise ValueError("draws must be at least 1")
+    if not 1 <= draws <= MAX_DRAWS:
+        raise ValueError(f"draws must be between 1 and {MAX_DRAWS:,} (memory grows with draws)")
     s = load_scenario(scenario)
     c = compile_scenario(s)
     d = simulate(c, uniforms(list(c.inputs), draws, seed))
