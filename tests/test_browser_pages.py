@@ -141,11 +141,12 @@ def assert_charts_drawn(page: Any, minimum: int) -> list[dict[str, Any]]:
 
 
 PAGES = [
-    ("/", "overview", 1),
+    ("/", "overview", 4),
     ("/chips", "chips", 0),
     ("/chips/h20", "chip-h20", 1),
     ("/compare", "compare", 4),
     ("/controls", "control-map", 1),
+    ("/market", "market", 4),
     ("/classify", "classify-empty", 0),
     ("/chips/a800-sxm", "chip-a800", 2),
     ("/docs", "docs", 0),
@@ -286,3 +287,54 @@ def test_classify_form_answers_for_a_hypothetical_chip(server: str, page: Any) -
     memo = Path(dl.value.path()).read_text(encoding="utf-8")
     assert "design-x" in memo and "3A090.a.2" in memo and "legal advice" in memo
     assert_charts_drawn(page, 1)
+
+
+def test_market_scenario_picker_and_comparison(server: str, page: Any) -> None:
+    open_page(page, server + "/market", "market-baseline")
+    page.select_option("#scenario", "h20-banned")
+    page.select_option("#compare", "h20-allowed")
+    page.click("#market-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    open_page(page, page.url, "market-h20-banned-vs-allowed")
+    assert "scenario=h20-banned" in page.url
+    found = {c["id"]: c for c in assert_charts_drawn(page, 5)}
+    years = page.evaluate(
+        "document.getElementById('mkt-compare').data.filter(t => t.mode === 'lines+markers')"
+        ".map(t => t.x.length)"
+    )
+    assert len(years) == 2 and years[0] == years[1] >= 5  # one point per year per scenario
+    assert found["mkt-compare"]["drawn"] == sum(years)
+
+
+def test_report_renders_offline_with_its_charts(browser: Any, tmp_path: Path) -> None:
+    """The briefing opens from disk with every network request refused, charts drawn."""
+    from chipwatch import load_catalog
+    from chipwatch.report import chart_count, write_report
+
+    out = write_report(tmp_path / "briefing.html", load_catalog(), ["h20", "h100-sxm"])
+    expected = chart_count(out.read_text(encoding="utf-8"))
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+    page = context.new_page()
+    problems = PageProblems(page)
+    external: list[str] = []
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith("file:")
+            else (external.append(route.request.url), route.abort())
+        ),
+    )
+    page.goto(out.as_uri(), wait_until="load")
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('div.chart[data-figure]'))"
+        ".every(el => el.dataset.rendered === '1')",
+        timeout=30_000,
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "report-offline.png"), full_page=True)
+    assert external == []
+    assert problems.problems == []
+    assert page.locator("div.chart[data-rendered='1']").count() == expected >= 4
+    assert_charts_drawn(page, expected)
+    context.close()

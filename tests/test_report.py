@@ -46,3 +46,31 @@ def test_report_into_missing_folder_fails_cleanly(runner, tmp_path: Path) -> Non
     result = runner.invoke(app, ["report", "--out", str(tmp_path / "nope" / "b.html")])
     assert result.exit_code == 2
     assert "does not exist" in result.output
+
+
+def test_report_unknown_scenario_is_a_clear_error(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(
+        app, ["report", "--out", str(tmp_path / "b.html"), "--scenario", "basline"]
+    )
+    assert result.exit_code == 2
+    assert "unknown scenario 'basline'" in result.output and "baseline" in result.output
+
+
+def test_report_holds_the_chosen_scenario_and_chips(tmp_path: Path) -> None:
+    from chipwatch import load_catalog
+    from chipwatch.report import build_report
+
+    html = build_report(load_catalog(), ["h20", "h100-sxm"], "h20-banned", when="2026-01-01")
+    assert "Market scenario: h20-banned" in html
+    for fig in (
+        "mkt-units",
+        "mkt-revenue",
+        "mkt-share",
+        "mkt-stock",
+        "cmp-throughput",
+        "ov-controls",
+        "ov-perf",
+        "ov-market",
+    ):
+        assert f'id="fig-{fig}"' in html
+    assert "Generated 2026-01-01" in html

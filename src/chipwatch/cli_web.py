@@ -47,18 +47,22 @@ def report(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
     """Write a self-contained HTML briefing (charts and plotly.js inlined; opens offline)."""
+    from chipwatch.api.errors import ApiError
     from chipwatch.catalog import UnknownIdError
     from chipwatch.report import build_report, chart_count
 
     ids = [c.strip() for item in (chips or []) for c in item.split(",") if c.strip()]
+    if not out.parent.is_dir():
+        fail(f"folder {out.parent} does not exist")
     try:
         html = build_report(catalog(), ids, scenario)
     except UnknownIdError as e:
         fail(str(e))
+    except ApiError as e:  # unknown scenario, or a domain missing from this build
+        hint = e.extra.get("suggestions")
+        fail(e.message + (f"; scenarios: {', '.join(hint)}" if hint else ""))
     except ValueError as e:
         fail(str(e).splitlines()[0] if str(e) else "invalid report options")
-    if out.parent and not out.parent.exists():
-        fail(f"folder {out.parent} does not exist")
     try:
         out.write_text(html, encoding="utf-8")
     except OSError as e:

@@ -40,7 +40,11 @@ def build_report(
     from chipwatch.web import views
     from chipwatch.web.pages import HERE, plotly_js_path
 
-    chosen = [cat.chip(c) for c in chips] or [cat.chip(c) for c in views.STORY_CHIPS if c in cat]
+    chosen = [cat.chip(c) for c in chips] or [cat.chip(c) for c in views.story_chips(cat)]
+    if scenario is not None:  # fail fast, before any chart is computed
+        from chipwatch.api.market import known_scenario
+
+        known_scenario(scenario)
     env = Environment(
         loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"])
     )
@@ -49,7 +53,7 @@ def build_report(
     sections.append(
         {
             "title": "The chips in this briefing",
-            "text": "Headline datasheet numbers; the dashboard and `chipwatch chips show ID` list "
+            "text": "Headline datasheet numbers; the dashboard and chipwatch chips show ID list "
             "every value with its source.",
             "charts": [],
             "table": {

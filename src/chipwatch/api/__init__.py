@@ -33,6 +33,7 @@ def create_app(catalog_dirs: Iterable[str | Path] = ()) -> FastAPI:
     from chipwatch.web import pages
 
     app = FastAPI(
+        default_response_class=errors.SafeJSONResponse,
         title="chipwatch",
         version=__version__,
         description=DESCRIPTION,

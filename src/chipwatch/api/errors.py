@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic_core import PydanticSerializationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chipwatch.catalog import UnknownIdError
@@ -25,6 +26,19 @@ HTTP_CODES = {
     422: "invalid_request",
     503: "not_available",
 }
+
+
+class SafeJSONResponse(JSONResponse):
+    """JSON with NaN and infinities as null (plain ``json`` would write invalid ``NaN``)."""
+
+    def render(self, content: Any) -> bytes:
+        import json
+
+        from chipwatch.clikit import to_jsonable
+
+        return json.dumps(
+            to_jsonable(content), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        ).encode("utf-8")
 
 
 class ApiError(Exception):
@@ -111,7 +125,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ValueError)
     async def _value(request: Request, exc: ValueError) -> Any:
-        # Domain input errors (PerfInputError, rule/date/destination errors) are ValueErrors.
+        # Domain input errors (PerfInputError, rule/date/destination errors) are ValueErrors;
+        # a serialization failure is ours, not the client's.
+        if isinstance(exc, PydanticSerializationError):
+            return await _internal(request, exc)
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if _wants_html(request):
             return _page(400, message)

@@ -1,7 +1,113 @@
-"""/api routes for the market domain (filled in as the domain lands)."""
+"""/api/market: scenario list, one scenario's yearly P10/P50/P90, two scenarios compared."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
-router = APIRouter(prefix="/api", tags=["market"])
+from fastapi import APIRouter, Query, Request
+
+from chipwatch.api.domains import domain_module
+from chipwatch.api.errors import ApiError
+from chipwatch.clikit import to_jsonable
+
+router = APIRouter(prefix="/api/market", tags=["market"])
+
+Draws = Annotated[int, Query(ge=100, le=20_000, description="Monte Carlo draws")]
+Seed = Annotated[int, Query(ge=0, le=2**32 - 1, description="random seed (reproducible)")]
+DEFAULT_DRAWS = 1000
+
+
+def scenario_ids() -> list[str]:
+    return [s.id for s in domain_module("market").list_scenarios()]
+
+
+def known_scenario(scenario: str) -> str:
+    """The scenario id, or 404 naming the closest ones."""
+    from chipwatch.catalog import suggest
+
+    ids = scenario_ids()
+    if scenario not in ids:
+        raise ApiError(
+            404,
+            f"unknown scenario {scenario!r}",
+            kind="scenario",
+            wanted=scenario,
+            suggestions=suggest(scenario, ids) or ids,
+        )
+    return scenario
+
+
+def market_run(request: Request, scenario: str, draws: int = DEFAULT_DRAWS, seed: int = 0) -> Any:
+    """``market.run`` memoised per app (results are reproducible for a seed)."""
+    cache = request.app.state.cache.setdefault("market", {})
+    key = (known_scenario(scenario), draws, seed)
+    if key not in cache:
+        if len(cache) >= 16:
+            cache.pop(next(iter(cache)))
+        cache[key] = domain_module("market").run(scenario, draws=draws, seed=seed)
+    return cache[key]
+
+
+@router.get("/scenarios", summary="Market scenarios with one line each")
+def scenarios() -> dict[str, Any]:
+    rows = [
+        {"id": s.id, "title": s.title, "description": s.description, "extends": s.extends}
+        for s in domain_module("market").list_scenarios()
+    ]
+    return {"count": len(rows), "scenarios": rows}
+
+
+@router.get("/run/{scenario}", summary="Yearly units, revenue, shares and stocks, P10/P50/P90")
+def run_scenario(
+    request: Request,
+    scenario: str,
+    draws: Draws = DEFAULT_DRAWS,
+    seed: Seed = 0,
+    metric: Annotated[str | None, Query(max_length=64, description="only this metric")] = None,
+    group: Annotated[str | None, Query(max_length=64, description="only this group")] = None,
+) -> dict[str, Any]:
+    result = market_run(request, scenario, draws, seed)
+    body = result.to_json()
+    rows = body["summary"]
+    if metric is not None:
+        metrics = sorted({r["metric"] for r in rows})
+        if metric not in metrics:
+            from chipwatch.catalog import suggest
+
+            raise ApiError(
+                422,
+                f"unknown metric {metric!r}",
+                kind="metric",
+                wanted=metric,
+                suggestions=suggest(metric, metrics) or metrics,
+            )
+        rows = [r for r in rows if r["metric"] == metric]
+    if group is not None:
+        rows = [r for r in rows if r["group"] == group]
+    body["summary"] = rows
+    return body
+
+
+@router.get("/compare", summary="Two scenarios side by side on one metric, per year")
+def compare(
+    request: Request,
+    a: Annotated[str, Query(max_length=64, description="first scenario")] = "h20-allowed",
+    b: Annotated[str, Query(max_length=64, description="second scenario")] = "h20-banned",
+    metric: Annotated[str, Query(max_length=64)] = "domestic_share",
+    group: Annotated[str | None, Query(max_length=64)] = None,
+    draws: Draws = DEFAULT_DRAWS,
+    seed: Seed = 0,
+) -> dict[str, Any]:
+    market = domain_module("market")
+    df = market.compare(
+        known_scenario(a), known_scenario(b), metric=metric, group=group, draws=draws, seed=seed
+    )
+    return {
+        "a": a,
+        "b": b,
+        "metric": metric,
+        "group": group,
+        "draws": draws,
+        "seed": seed,
+        "rows": to_jsonable(df),
+    }

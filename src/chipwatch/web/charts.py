@@ -539,3 +539,93 @@ def control_timeline(periods: Sequence[Any], chip_id: str) -> go.Figure:
     )
     fig.update_xaxes(type="date")
     return fig
+
+
+# --- market charts -------------------------------------------------------------------------
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def bands(
+    series: Sequence[tuple[str, Sequence[dict[str, Any]]]],
+    title: str,
+    y_title: str,
+    scale: float = 1.0,
+    percent: bool = False,
+) -> go.Figure:
+    """One median line per series with its P10-P90 band; each point is one year.
+
+    ``series`` holds (name, rows) with rows of year, p10, p50, p90 (the market summary's shape).
+    """
+    fig = go.Figure()
+    fmt = ".0%" if percent else ",.3s"
+    for i, (name, rows) in enumerate(series):
+        rows = sorted(rows, key=lambda r: r["year"])
+        if not rows:
+            continue
+        color = SERIES[i % len(SERIES)]
+        years = [r["year"] for r in rows]
+        fig.add_trace(
+            go.Scatter(
+                x=years,
+                y=[r["p90"] * scale for r in rows],
+                mode="lines",
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
+                legendgroup=name,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=years,
+                y=[r["p10"] * scale for r in rows],
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor=_rgba(color, 0.18),
+                showlegend=False,
+                hoverinfo="skip",
+                legendgroup=name,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=years,
+                y=[r["p50"] * scale for r in rows],
+                mode="lines+markers",
+                name=name,
+                legendgroup=name,
+                line={"color": color, "width": 2},
+                marker={"size": 6},
+                customdata=[[r["p10"] * scale, r["p90"] * scale] for r in rows],
+                hovertemplate=f"{name} %{{x}}: %{{y:{fmt}}} (P10 %{{customdata[0]:{fmt}}}, "
+                f"P90 %{{customdata[1]:{fmt}}})<extra></extra>",
+            )
+        )
+    fig.update_layout(**base_layout(title, "", y_title))
+    fig.update_xaxes(dtick=1)
+    if percent:
+        fig.update_yaxes(tickformat=".0%", range=[0, 1.05])
+    return fig
+
+
+def cited_points(fig: go.Figure, points: Sequence[tuple[int, float, str]], name: str) -> None:
+    """Overlay cited figures (e.g. Bernstein's shares) as hollow markers, for comparison."""
+    if not points:
+        return
+    fig.add_trace(
+        go.Scatter(
+            x=[p[0] for p in points],
+            y=[p[1] for p in points],
+            mode="markers",
+            name=name,
+            text=[p[2] for p in points],
+            marker={"symbol": "diamond-open", "size": 12, "color": "#1a202c", "line": {"width": 2}},
+            hovertemplate="%{text}: %{y:.0%} in %{x}<extra></extra>",
+        )
+    )

@@ -242,10 +242,38 @@ def compare_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/market", response_class=HTMLResponse)
-def market_page(request: Request) -> HTMLResponse:
+def market_page(
+    request: Request, scenario: str = "baseline", compare: str | None = None
+) -> HTMLResponse:
+    from chipwatch.api.errors import ApiError
+    from chipwatch.web import views
+
     missing = _unavailable(request, "market", "Market scenarios", "/market")
-    assert missing is not None
-    return missing
+    if missing is not None:
+        return missing
+    from chipwatch.api.market import domain_module
+
+    scenarios = domain_module("market").list_scenarios()
+    ctx: dict[str, Any] = {
+        "scenarios": scenarios,
+        "scenario": scenario,
+        "compare": compare or "",
+        "charts": [],
+        "error": None,
+        "api_url": "",
+        "draws": 0,
+        "seed": 0,
+    }
+    try:
+        ctx.update(views.market_context(request, scenario, compare or None))
+        ctx["api_url"] = f"/api/market/run/{scenario}"
+    except ApiError as e:
+        ctx["error"] = e.message + (
+            f" (try: {', '.join(e.extra['suggestions'])})" if e.extra.get("suggestions") else ""
+        )
+    except ValueError as e:
+        ctx["error"] = str(e).splitlines()[0]
+    return render(request, "market.html", "Market scenarios", "/market", **ctx)
 
 
 def _form_dict(request: Request, multi: tuple[str, ...] = ()) -> dict[str, Any]:

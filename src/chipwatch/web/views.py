@@ -145,16 +145,10 @@ def overview_charts(
             "ov-market",
             _story_market(request, scenario),
             "Where does China's AI-chip market go?",
-            "Domestic vendors' share of China's AI-chip market (by units) under each scenario: "
-            "median with the P10–P90 band.",
+            "Domestic vendors' share of China's AI-chip market by revenue under three policy "
+            "scenarios (median, P10–P90 band); diamonds are published forecasts (Bernstein).",
         ),
     ]
-
-
-def _story_market(request: Any, scenario: str | None) -> Any:
-    if not available("market"):
-        return _missing("market")
-    return charts.not_available("market charts are being wired up")
 
 
 def chip_charts(
@@ -191,19 +185,82 @@ def chip_charts(
 
 
 def report_sections(cat: Catalog, chip_ids: list[str], scenario: str | None) -> list[dict]:
-    """The briefing's sections: the overview's questions, then the chosen chips in detail."""
+    """The briefing's sections: the overview's questions, then the chosen chips and scenario."""
+    import datetime as dt
+
+    request = offline_request(cat)
     chosen = [cat.chip(c) for c in chip_ids]
-    ov = overview_charts(offline_request(cat), highlight=chip_ids, scenario=scenario)
-    return [
-        {"title": "The story in four charts", "charts": ov, "text": ""},
+    ids = [c.id for c in chosen]
+    sections: list[dict[str, Any]] = [
+        {
+            "title": "The story in four charts",
+            "text": "",
+            "charts": overview_charts(request, highlight=ids, scenario=scenario),
+        },
+    ]
+    if available("controls"):
+        today = dt.date.today()
+        rows = {r["chip"]: r for r in _map_rows(request, today, "CN")}
+        sections.append(
+            {
+                "title": f"Export-control status for China on {today}",
+                "text": "TPP and performance density as the rules define them; the paragraph "
+                "met and whether a license is needed (thresholds or chip-specific actions).",
+                "charts": [],
+                "table": {
+                    "columns": ["chip", "TPP", "PD", "ECCN", "license", "policy", "actions"],
+                    "rows": [
+                        {
+                            "cells": [
+                                i,
+                                rows[i]["tpp"],
+                                rows[i]["performance_density"],
+                                rows[i]["eccn"] or "none",
+                                "required" if rows[i]["license_required"] else "no",
+                                rows[i]["licensing_policy"],
+                                ", ".join(rows[i]["actions"]) or "none",
+                            ]
+                        }
+                        for i in ids
+                        if i in rows
+                    ],
+                },
+            }
+        )
+    if available("perf"):
+        from chipwatch.api.perf import CompareRequest, run_compare
+
+        rows_perf = run_compare(request, CompareRequest(chips=ids, **STORY_WORKLOAD))
+        sections.append(
+            {
+                "title": f"LLM serving: {STORY_WORKLOAD_TEXT}",
+                "text": "From the performance model; every assumption is in "
+                "chipwatch perf infer --json.",
+                "charts": compare_charts(rows_perf),
+            }
+        )
+    sections.append(
         {
             "title": "Compute and memory roofs of the chosen chips",
             "text": "Below its ridge point a chip is limited by memory bandwidth, above it by "
-            "compute. "
-            "LLM decode sits far left (a few FLOP per byte); prefill and training far right.",
+            "compute. LLM decode sits far left (a few FLOP per byte); prefill and training "
+            "far right.",
             "charts": [chart("rep-rooflines", charts.rooflines(chosen))],
-        },
-    ]
+        }
+    )
+    if available("market"):
+        from chipwatch.api.market import known_scenario
+
+        sid = known_scenario(scenario or "baseline")
+        m = market_context(request, sid, None)
+        sections.append(
+            {
+                "title": f"Market scenario: {sid}",
+                "text": m["description"] + f" ({m['draws']} draws, seed {m['seed']}.)",
+                "charts": m["charts"],
+            }
+        )
+    return sections
 
 
 def story_chips(cat: Catalog) -> list[str]:
@@ -374,3 +431,136 @@ def _number(name: str, text: Any) -> float:
         return float(text)
     except (TypeError, ValueError):
         raise ValueError(f"{name}: {text!r} is not a number") from None
+
+
+def _series(
+    result: Any, metric: str, level: str | None = None, groups: Sequence[str] | None = None
+) -> list[tuple[str, list[dict[str, Any]]]]:
+    df = result.summary
+    df = df[df.metric == metric]
+    if level is not None:
+        df = df[df.level == level]
+    names = list(groups) if groups else list(dict.fromkeys(df.group))
+    return [
+        (g, df[df.group == g][["year", "p10", "p50", "p90"]].to_dict(orient="records"))
+        for g in names
+        if (df.group == g).any()
+    ]
+
+
+def cited(metric: str, scenario_id: str) -> list[tuple[int, float, str]]:
+    """Published figures for a metric that the market check compares with this scenario."""
+    market = domain_module("market")
+    out = []
+    for e in market.load_estimates().values():
+        if (
+            e.check
+            and e.check.metric == metric
+            and e.check.group == "total"
+            and (e.check.scenario in (None, scenario_id))
+        ):
+            out.append((int(e.check.year), float(e.value), e.short_cite))
+    return out
+
+
+SHARE_SCENARIOS = ("baseline", "h20-banned", "h20-allowed")
+
+
+def _story_market(request: Any, scenario: str | None) -> Any:
+    """Domestic share by revenue under the main scenarios, against the cited forecasts."""
+    if not available("market"):
+        return _missing("market")
+    from chipwatch.api.market import market_run, scenario_ids
+
+    ids = scenario_ids()
+    wanted = [s for s in ([scenario] if scenario else []) + list(SHARE_SCENARIOS) if s in ids]
+    series = []
+    for sid in dict.fromkeys(wanted):
+        rows = _series(market_run(request, sid), "domestic_share_revenue")
+        if rows:
+            series.append((sid, rows[0][1]))
+    fig = charts.bands(
+        series, "Domestic vendors' share of China's AI-chip market (revenue)", "share", percent=True
+    )
+    charts.cited_points(fig, cited("domestic_share_revenue", "baseline"), "cited forecasts")
+    return fig
+
+
+def market_context(request: Any, scenario: str, compare: str | None) -> dict[str, Any]:
+    from chipwatch.api.market import DEFAULT_DRAWS, market_run
+
+    r = market_run(request, scenario)
+    bn = 1e-9
+    out = [
+        chart(
+            "mkt-units",
+            charts.bands(
+                _series(r, "units", "vendor"), "Units shipped to China, by vendor", "accelerators"
+            ),
+            "",
+            "Accelerator packages delivered per year.",
+        ),
+        chart(
+            "mkt-revenue",
+            charts.bands(
+                _series(r, "revenue_usd", "vendor"), "Revenue by vendor", "US$ billion", scale=bn
+            ),
+            "",
+            "Units times each product's price draw.",
+        ),
+        chart(
+            "mkt-share",
+            _share_chart(r, scenario),
+            "",
+            "By units and by revenue (they differ: domestic chips are cheaper). Diamonds: "
+            "published estimates the market check compares with.",
+        ),
+        chart(
+            "mkt-stock",
+            charts.bands(
+                _series(r, "stock_h100e", "vendor_country"),
+                "Installed compute stock by vendor country",
+                "H100-equivalents",
+            ),
+            "",
+            "Installed units after retirement, in H100-equivalents of dense compute.",
+        ),
+    ]
+    if compare and compare != scenario:
+        other = market_run(request, compare)
+        series = [
+            (scenario, _series(r, "domestic_share_units")[0][1]),
+            (compare, _series(other, "domestic_share_units")[0][1]),
+        ]
+        out.append(
+            chart(
+                "mkt-compare",
+                charts.bands(
+                    series,
+                    f"Domestic share by units: {scenario} vs {compare}",
+                    "share",
+                    percent=True,
+                ),
+                "",
+                "The same seed for both, so differences are the scenario's.",
+            )
+        )
+    return {
+        "charts": out,
+        "binding": r.binding_by_year().to_dict(orient="records"),
+        "notes": r.notes,
+        "draws": DEFAULT_DRAWS,
+        "seed": 0,
+        "description": r.scenario.description if hasattr(r.scenario, "description") else "",
+    }
+
+
+def _share_chart(r: Any, scenario: str) -> Any:
+    series = [
+        ("by units", _series(r, "domestic_share_units")[0][1]),
+        ("by revenue", _series(r, "domestic_share_revenue")[0][1]),
+    ]
+    fig = charts.bands(series, "Domestic vendors' share", "share", percent=True)
+    charts.cited_points(fig, cited("domestic_share_revenue", scenario), "cited (revenue)")
+    charts.cited_points(fig, cited("domestic_share_units", scenario), "cited (units)")
+    return fig
