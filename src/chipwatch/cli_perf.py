@@ -245,6 +245,265 @@ def compare_cmd(
         raise typer.Exit(2)
 
 
+@perf_app.command("train")
+def train_cmd(
+    chip: Annotated[str, typer.Option("--chip", "-c", help="Chip id.")],
+    model: ModelOpt,
+    num_chips: ChipsOpt = 1,
+    tokens: Annotated[float, typer.Option("--tokens", help="Training tokens (e.g. 15e12).")] = 1e12,
+    seq_len: Annotated[int, typer.Option("--seq-len", help="Sequence length.")] = 4096,
+    global_batch_tokens: Annotated[
+        int, typer.Option("--global-batch-tokens", help="Tokens per optimizer step.")
+    ] = 4 * 1024 * 1024,
+    precision: PrecOpt = "bf16",
+    tp: ParOpt = None,
+    pp: ParOpt = None,
+    ep: ParOpt = None,
+    zero_stage: Annotated[int, typer.Option("--zero-stage", help="ZeRO stage 0-3.")] = 1,
+    recompute: Annotated[
+        str | None, typer.Option(help="none, selective or full (chosen if left out).")
+    ] = None,
+    no_calibration: NoCalOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Step time, tokens/s, MFU, days to train and memory per chip."""
+    from chipwatch.perf import PerfInputError
+    from chipwatch.perf.training import train
+
+    acc = chip_or_fail(chip)
+    spec = _model(model)
+    if recompute is not None and recompute not in ("none", "selective", "full"):
+        fail(f"--recompute must be none, selective or full, got {recompute!r}")
+    try:
+        r = train(
+            acc,
+            spec,
+            num_chips=num_chips,
+            tokens=tokens,
+            seq_len=seq_len,
+            global_batch_tokens=global_batch_tokens,
+            precision=precision,
+            tp=tp,
+            pp=pp,
+            ep=ep,
+            zero_stage=zero_stage,
+            recompute=recompute,  # type: ignore[arg-type]
+            calibration=not no_calibration,
+        )
+    except PerfInputError as e:
+        fail(str(e))
+    if as_json:
+        emit_json(r)
+        return
+    m = r.memory_per_chip_gb
+    rows: list[dict[str, Any]] = [
+        {"metric": "precision used", "value": r.precision_used},
+        {
+            "metric": "parallelism (tp/pp/dp/ep)",
+            "value": "/".join(str(r.parallelism[k]) for k in ("tp", "pp", "dp", "ep")),
+        },
+        {"metric": "recompute / ZeRO stage", "value": f"{r.recompute} / {r.zero_stage}"},
+        {"metric": "step time (s)", "value": r.step_time_s},
+        {"metric": "tokens/s", "value": r.tokens_per_s},
+        {"metric": "tokens/s per chip", "value": r.tokens_per_s_per_chip},
+        {"metric": "MFU", "value": r.mfu},
+        {"metric": "days", "value": r.days},
+        {"metric": "bound by", "value": r.bound},
+        {"metric": "memory per chip (GB)", "value": m.total_gb},
+        {
+            "metric": "  weights / grads / optimizer / activations",
+            "value": f"{m.weights_gb:.1f} / {m.gradients_gb:.1f} / {m.optimizer_gb:.1f} / "
+            f"{m.activations_gb:.1f}",
+        },
+        {"metric": "energy (MWh)", "value": r.energy_mwh},
+        {"metric": "cost (USD)", "value": r.usd_total},
+        {"metric": "calibration", "value": r.calibration["source"]},
+    ]
+    rows += [{"metric": f"time: {k} (s)", "value": v} for k, v in r.time_breakdown_s.items()]
+    emit(rows, title=f"train {spec.id} on {num_chips} x {acc.id}, {tokens:.3g} tokens")
+    for n in r.notes:
+        typer.echo(f"Note: {n}")
+
+
+def _ints(text: str, name: str) -> list[int]:
+    try:
+        vals = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        fail(f"{name} must be comma-separated integers, got {text!r}")
+    if not vals or min(vals) < 1:
+        fail(f"{name} must list positive integers, got {text!r}")
+    return vals
+
+
+@perf_app.command("sweep")
+def sweep_cmd(
+    chip_ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Chip ids.")],
+    model: Annotated[str, typer.Option("--model", "-m", help="Model ids, comma-separated.")],
+    precisions: Annotated[str, typer.Option("--precisions", help="Comma-separated.")] = "bf16,fp8",
+    num_chips: Annotated[
+        str, typer.Option("--num-chips", "-n", help="Comma-separated.")
+    ] = "1,2,4,8",
+    batches: Annotated[str, typer.Option("--batches", help="Comma-separated.")] = (
+        "1,2,4,8,16,32,64,128,256,512,1024"
+    ),
+    input_lens: Annotated[str, typer.Option("--input-lens", help="Comma-separated.")] = "1024",
+    output_lens: Annotated[str, typer.Option("--output-lens", help="Comma-separated.")] = "256",
+    max_tpot_ms: TpotOpt = None,
+    max_ttft_ms: TtftOpt = None,
+    best_by: Annotated[
+        str, typer.Option("--best-by", help="Column to maximise (tpot_s/ttft_s: minimise).")
+    ] = "output_tokens_per_s",
+    out: Annotated[
+        str | None, typer.Option("--out", help="Save all rows (.parquet or .csv).")
+    ] = None,
+    no_calibration: NoCalOpt = False,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+) -> None:
+    """Evaluate a grid of configurations; print the best one per chip (and model)."""
+    import time
+
+    from chipwatch.perf import PerfInputError
+    from chipwatch.perf.sweep import best_per_chip, save, sweep
+
+    chips = [chip_or_fail(c) for c in chip_ids]
+    specs = [_model(m) for m in model.split(",") if m.strip()]
+    precs = [p.strip() for p in precisions.split(",") if p.strip()]
+    t0 = time.perf_counter()
+    try:
+        df = sweep(
+            chips,
+            specs,
+            precisions=precs,
+            num_chips=_ints(num_chips, "--num-chips"),
+            batches=_ints(batches, "--batches"),
+            input_lens=_ints(input_lens, "--input-lens"),
+            output_lens=_ints(output_lens, "--output-lens"),
+            max_tpot_ms=max_tpot_ms,
+            max_ttft_ms=max_ttft_ms,
+            calibration=not no_calibration,
+        )
+        best = best_per_chip(df, best_by, group=("chip", "model"))
+    except PerfInputError as e:
+        fail(str(e))
+    elapsed = time.perf_counter() - t0
+    if out:
+        save(df, out)
+    rows = best.to_dict(orient="records")
+    if as_json or as_csv:
+        emit(rows, as_json, as_csv)
+        return
+    emit(
+        rows,
+        title=f"best by {best_by}: {len(df):,} configurations in {elapsed:.2f} s",
+        columns=[
+            "chip",
+            "model",
+            "precision_used",
+            "num_chips",
+            "tp",
+            "pp",
+            "dp",
+            "ep",
+            "batch",
+            "ttft_s",
+            "tpot_s",
+            "output_tokens_per_s",
+            "output_tokens_per_s_per_chip",
+            "prefill_bound",
+            "decode_bound",
+        ],
+    )
+    if not rows:
+        typer.echo("No configuration fits and meets the limits.")
+    if out:
+        typer.echo(f"wrote {len(df):,} rows to {out}")
+
+
+@perf_app.command("calibration")
+def calibration_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
+    """Fitted efficiencies by vendor and family: how much of its datasheet peak each vendor's
+    software stack reaches on the measurements."""
+    from chipwatch.perf.calibrate import load_factors
+
+    data = load_factors()
+    if not data:
+        fail("no fitted factors: run `python benchmarks/perf_calibration.py --write`", code=1)
+    cat = catalog()
+    vendor_of_family = {c.family: c.vendor for c in cat if c.family}
+    rows = []
+    for fam, f in sorted(
+        data["families"].items(), key=lambda kv: (vendor_of_family.get(kv[0], ""), kv[0])
+    ):
+        rows.append(
+            {
+                "vendor": vendor_of_family.get(fam, "?"),
+                "family": fam,
+                "chip": "(family)",
+                "compute_eff": f["compute"],
+                "memory_eff": f["memory"],
+                "link_eff": f["link"],
+                "overhead_ms": f["overhead_s"] * 1e3,
+                "collective_us": f["link_latency_s"] * 1e6,
+                "ttft_queue_share": f.get("ttft_queue_share"),
+                "points": f["n_points"],
+                "fit_median_abs_err_pct": f.get("fit_median_abs_err_pct"),
+            }
+        )
+        for chip_id, c in sorted(data.get("chips", {}).items()):
+            if chip_id in cat and cat.chip(chip_id).family == fam:
+                rows.append(
+                    {
+                        "vendor": vendor_of_family.get(fam, "?"),
+                        "family": fam,
+                        "chip": chip_id,
+                        "compute_eff": c["compute"],
+                        "memory_eff": c["memory"],
+                        "link_eff": c["link"],
+                        "overhead_ms": c["overhead_s"] * 1e3,
+                        "collective_us": c["link_latency_s"] * 1e6,
+                        "ttft_queue_share": None,
+                        "points": c["n_points"],
+                        "fit_median_abs_err_pct": c.get("fit_median_abs_err_pct"),
+                    }
+                )
+    d = data["default"]
+    rows.append(
+        {
+            "vendor": "(other)",
+            "family": "(default)",
+            "chip": "(no measurements)",
+            "compute_eff": d["compute"],
+            "memory_eff": d["memory"],
+            "link_eff": d["link"],
+            "overhead_ms": d["overhead_s"] * 1e3,
+            "collective_us": d["link_latency_s"] * 1e6,
+            "ttft_queue_share": d.get("ttft_queue_share"),
+            "points": 0,
+            "fit_median_abs_err_pct": None,
+        }
+    )
+    if as_json:
+        emit_json(
+            {"factors": rows, "method": data["method"], "error_summary": data["error_summary"]}
+        )
+        return
+    emit(rows, as_csv=as_csv, title="Fitted efficiency factors (share of datasheet dense peak)")
+    if not as_csv:
+        typer.echo(
+            "Median absolute error per data set (%): "
+            + "; ".join(
+                f"{e['dataset']} {e['metric']}: fit {e['fit_median_abs_err_pct']:.1f}, "
+                f"leave-one-out {e['loo_median_abs_err_pct']:.1f}"
+                for e in data["error_summary"]
+            )
+        )
+        typer.echo(
+            "Vendors or families without measurements (e.g. Huawei Ascend, AMD) use the "
+            "default row: their software efficiency is not measured here."
+        )
+
+
 @perf_app.command("models")
 def models_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
     """LLM architectures in the catalog, with derived parameter counts."""
@@ -297,6 +556,3 @@ def models_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
 def register(app: typer.Typer) -> None:
     """Add this domain's commands to the main app. Keep module-level imports light."""
     app.add_typer(perf_app, name="perf")
-
-
-_ = catalog  # re-exported helper kept for domain commands added later

@@ -643,8 +643,7 @@ def write_factors(result: FitResult, folder: Path | None = None) -> Path:
     """Save the factors (with the method and error summary) and the points they were fit on."""
     folder = folder or measurements_dir()
     pts = result.points
-    cols = [c for c in pts.columns if c != "family"]
-    pts[cols].to_csv(folder / POINTS_FILE, index=False, float_format="%.6g")
+    pts.to_csv(folder / POINTS_FILE, index=False, float_format="%.6g")
     f = result.factors
 
     def stats(mask: Any) -> dict[str, Any]:

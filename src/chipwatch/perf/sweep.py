@@ -77,12 +77,12 @@ def sweep(
     # per (chip, precision): hardware numbers after precision fallback, and efficiencies
     hw_tab = np.zeros((n_c, n_p, 11))
     used = np.empty((n_c, n_p), dtype=object)
-    for ci, c in enumerate(chips):
+    for c_i, c in enumerate(chips):
         eff = factors_for(c) if calibration else ROOFLINE
-        for pi, p in enumerate(precisions):
+        for p_i, p in enumerate(precisions):
             cp = chip_perf(c, p)
-            used[ci, pi] = cp.mode.name
-            hw_tab[ci, pi] = (
+            used[c_i, p_i] = cp.mode.name
+            hw_tab[c_i, p_i] = (
                 cp.peak_flops,
                 cp.mem_bw_bs,
                 cp.link_bw_bs,
@@ -96,10 +96,10 @@ def sweep(
                 cp.domain_chips or 1e9,
             )
     prec_tab = np.zeros((n_c, n_p, 3))
-    for ci, c in enumerate(chips):
-        for pi, p in enumerate(precisions):
+    for c_i, c in enumerate(chips):
+        for p_i, p in enumerate(precisions):
             m = chip_perf(c, p).mode
-            prec_tab[ci, pi] = (m.weight_bytes, m.kv_bytes, m.act_bytes)
+            prec_tab[c_i, p_i] = (m.weight_bytes, m.kv_bytes, m.act_bytes)
     shapes = wl.ModelShape.stack([wl.ModelShape.of(m) for m in specs])
     heads = np.array([m.heads for m in specs], dtype=float)
     experts = np.array([m.moe.experts if m.moe else 1 for m in specs], dtype=float)
@@ -169,9 +169,9 @@ def sweep(
     prec_req = np.array(list(precisions))
     return pd.DataFrame(
         {
-            "chip": pd.Categorical.from_codes(ci, chip_ids),
-            "model": pd.Categorical.from_codes(mi, model_ids),
-            "precision": pd.Categorical.from_codes(pi, prec_req),
+            "chip": _cat(ci, chip_ids),
+            "model": _cat(mi, model_ids),
+            "precision": _cat(pi, prec_req),
             "precision_used": used[ci, pi],
             "num_chips": n.astype(np.int32),
             "tp": tp.astype(np.int32),
@@ -189,10 +189,16 @@ def sweep(
             "mem_per_chip_gb": out["mem"] / 1e9,
             "fits": fits,
             "meets_limits": ok,
-            "prefill_bound": pd.Categorical.from_codes(pf_bound, RESOURCES),
-            "decode_bound": pd.Categorical.from_codes(dec_bound, RESOURCES),
+            "prefill_bound": _cat(pf_bound, RESOURCES),
+            "decode_bound": _cat(dec_bound, RESOURCES),
         }
     )
+
+
+def _cat(codes: Any, categories: Any) -> Any:
+    import pandas as pd
+
+    return pd.Categorical.from_codes(np.asarray(codes), categories=list(categories))  # type: ignore[call-overload]
 
 
 def best_per_chip(

@@ -1,0 +1,198 @@
+"""`chipwatch perf ...`: JSON output, tables, and exit code 2 with one clear line on bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chipwatch.cli import app
+
+
+def test_perf_infer_json(runner):
+    r = runner.invoke(
+        app,
+        [
+            "perf",
+            "infer",
+            "--chip",
+            "h100-sxm",
+            "--model",
+            "llama-3.1-70b",
+            "--num-chips",
+            "8",
+            "--precision",
+            "fp8",
+            "--max-tpot-ms",
+            "50",
+            "--json",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["tpot_s"] * 1e3 <= 50
+    for k in (
+        "ttft_s",
+        "output_tokens_per_s",
+        "prefill_tokens_per_s",
+        "memory_per_chip_gb",
+        "bound",
+        "tokens_per_joule",
+        "usd_per_million_tokens",
+        "calibration",
+        "assumptions",
+    ):
+        assert k in d
+
+
+def test_perf_infer_no_calibration(runner):
+    r = runner.invoke(
+        app,
+        [
+            "perf",
+            "infer",
+            "-c",
+            "h20",
+            "-m",
+            "qwen3-8b",
+            "--batch",
+            "4",
+            "--no-calibration",
+            "--json",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["calibration"]["source"].startswith("roofline")
+
+
+def test_done_when_compare_shows_both_phases_and_bounds(runner):
+    r = runner.invoke(
+        app,
+        [
+            "perf",
+            "compare",
+            "h20",
+            "ascend-910b",
+            "ascend-910c",
+            "--model",
+            "deepseek-v3",
+            "--num-chips",
+            "16",
+            "--precision",
+            "fp8",
+            "--max-tpot-ms",
+            "50",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    out = r.stdout
+    assert "prefill bound by" in out and "decode bound by" in out
+    assert "TTFT (ms)" in out and "TPOT (ms)" in out
+    assert "used int8" in out  # Ascend has no FP8: the fallback is stated
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--chip", "h100-sxm", "--model", "llama-3.1-405b", "--precision", "bf16"],
+            "does not fit",
+        ),
+        (
+            [
+                "--chip",
+                "h100-sxm",
+                "--model",
+                "llama-3.1-70b",
+                "--num-chips",
+                "6",
+                "--tp",
+                "6",
+                "--pp",
+                "1",
+                "--dp",
+                "1",
+            ],
+            "does not divide the 64 attention heads",
+        ),
+        (
+            ["--chip", "h100-sxm", "--model", "llama-3.1-8b", "--precision", "fp3"],
+            "unknown precision",
+        ),
+        (["--chip", "h100-sxm", "--model", "llama-3.1-8", "--precision", "fp8"], "Did you mean"),
+        (["--chip", "h100-sx", "--model", "llama-3.1-8b"], "unknown chip"),
+        (["--chip", "h100-sxm", "--model", "llama-3.1-8b", "--batch", "many"], "--batch"),
+    ],
+)
+def test_perf_infer_bad_input_exit_2(runner, args, message):
+    r = runner.invoke(app, ["perf", "infer", *args])
+    assert r.exit_code == 2, r.output
+    assert message in r.output
+    assert "Traceback" not in r.output
+
+
+def test_perf_models_lists_catalog(runner):
+    r = runner.invoke(app, ["perf", "models", "--json"])
+    assert r.exit_code == 0
+    ids = {m["id"] for m in json.loads(r.stdout)}
+    assert {"deepseek-v3", "gpt-3-175b", "mixtral-8x7b"} <= ids
+
+
+def test_perf_calibration_prints_factors_by_vendor(runner):
+    r = runner.invoke(app, ["perf", "calibration", "--json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    vendors = {row["vendor"] for row in d["factors"]}
+    assert "NVIDIA" in vendors and "(other)" in vendors
+    assert any(e["metric"] == "tpot_s" for e in d["error_summary"])
+
+
+def test_perf_train_json(runner):
+    r = runner.invoke(
+        app,
+        [
+            "perf",
+            "train",
+            "-c",
+            "h100-sxm",
+            "-m",
+            "llama-3.1-70b",
+            "-n",
+            "1024",
+            "--tokens",
+            "1e12",
+            "--json",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert 0 < d["mfu"] < 1 and d["days"] > 0
+
+
+def test_perf_sweep_best_per_chip(runner, tmp_path):
+    out = tmp_path / "sweep.parquet"
+    r = runner.invoke(
+        app,
+        [
+            "perf",
+            "sweep",
+            "h100-sxm",
+            "h20",
+            "-m",
+            "llama-3.1-8b",
+            "-n",
+            "1,2",
+            "--max-tpot-ms",
+            "50",
+            "--best-by",
+            "output_tokens_per_s",
+            "--out",
+            str(out),
+            "--json",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    assert {row["chip"] for row in rows} == {"h100-sxm", "h20"}
+    assert all(row["tpot_s"] <= 0.05 for row in rows)
+    assert out.exists()

@@ -1,0 +1,111 @@
+"""Invariants of the serving model, checked with hypothesis on the vectorized evaluate()."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chipwatch.perf import load_models
+from chipwatch.perf import workload as wl
+from chipwatch.perf.inference import Hw, evaluate
+
+MODELS = load_models()
+DENSE = ["llama-3.1-8b", "llama-3.1-70b", "qwen3-32b", "llama-2-7b"]
+ALL = DENSE + ["mixtral-8x7b", "qwen3-30b-a3b", "deepseek-v3"]
+SHAPES = {m: wl.ModelShape.of(MODELS.model(m)) for m in ALL}
+
+chips = st.builds(
+    Hw,
+    peak_flops=st.floats(100e12, 5000e12),
+    mem_bw_bs=st.floats(0.5e12, 8e12),
+    link_bw_bs=st.floats(25e9, 900e9),
+    capacity_b=st.just(1e15),  # properties about speed: memory is not the question here
+    scaleout_bw_bs=st.floats(10e9, 100e9),
+    eta_c=st.floats(0.2, 1.0),
+    eta_m=st.floats(0.2, 1.0),
+    eta_l=st.floats(0.2, 1.0),
+    overhead_s=st.floats(0.0, 0.01),
+    link_latency_s=st.floats(0.0, 1e-4),
+)
+precisions = st.sampled_from(
+    [wl.Precisions(2.0, 2.0), wl.Precisions(1.0, 1.0), wl.Precisions(0.5, 1.0)]
+)
+layouts = st.sampled_from(
+    [
+        wl.Layout(),
+        wl.Layout(tp=2.0),
+        wl.Layout(tp=8.0),
+        wl.Layout(tp=4.0, pp=2.0),
+        wl.Layout(tp=2.0, dp=4.0, ep=8.0),
+    ]
+)
+lengths = st.integers(16, 8192).map(float)
+batches = st.integers(1, 2048).map(float)
+SETTINGS = settings(max_examples=60, deadline=None)
+
+
+def _with(hw: Hw, **kw: float) -> Hw:
+    d = dict(hw.__dict__)
+    d.update(kw)
+    return Hw(**d)
+
+
+@SETTINGS
+@given(
+    st.sampled_from(ALL), chips, precisions, layouts, batches, lengths, lengths, st.floats(1.0, 4.0)
+)
+def test_more_memory_bandwidth_never_slows_decode(m, hw, prec, lay, b, isl, osl, k):
+    s = SHAPES[m]
+    slow = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl)["decode_step_s"]
+    fast = evaluate(s, prec, lay, _with(hw, mem_bw_bs=hw.mem_bw_bs * k), b * lay.dp, isl, osl)[
+        "decode_step_s"
+    ]
+    assert fast <= slow * (1 + 1e-12)
+
+
+@SETTINGS
+@given(
+    st.sampled_from(ALL), chips, precisions, layouts, batches, lengths, lengths, st.floats(1.0, 4.0)
+)
+def test_more_compute_never_slows_prefill(m, hw, prec, lay, b, isl, osl, k):
+    s = SHAPES[m]
+    slow = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl)
+    fast = evaluate(s, prec, lay, _with(hw, peak_flops=hw.peak_flops * k), b * lay.dp, isl, osl)
+    assert fast["prefill_batch_s"] <= slow["prefill_batch_s"] * (1 + 1e-12)
+    assert fast["ttft_s"] <= slow["ttft_s"] * (1 + 1e-12)
+
+
+@SETTINGS
+@given(st.sampled_from(ALL), chips, precisions, layouts, lengths, lengths)
+def test_larger_batch_never_lowers_throughput_while_it_fits(m, hw, prec, lay, isl, osl):
+    s = SHAPES[m]
+    hw = _with(hw, capacity_b=141e9)
+    b = np.arange(1, 4097, dtype=float) * lay.dp
+    r = evaluate(s, prec, lay, hw, b, isl, osl)
+    tps = r["output_tokens_per_s"][r["fits"]]
+    assert np.all(np.diff(tps) >= -1e-9 * tps[:-1])
+
+
+@SETTINGS
+@given(
+    st.sampled_from(ALL),
+    chips,
+    precisions,
+    st.sampled_from([1.0, 2.0, 8.0]),
+    batches,
+    lengths,
+    lengths,
+)
+def test_more_chips_never_lower_total_throughput_at_fixed_per_chip_batch(
+    m, hw, prec, tp, b, isl, osl
+):
+    """Adding data-parallel replicas (same TP, same batch per replica) within one scale-up
+    domain never lowers the total output tokens/s."""
+    s = SHAPES[m]
+    prev = 0.0
+    for dp in (1.0, 2.0, 4.0):
+        lay = wl.Layout(tp=tp, dp=dp, ep=1.0)
+        tps = float(evaluate(s, prec, lay, hw, b * dp, isl, osl)["output_tokens_per_s"])
+        assert tps >= prev * (1 - 1e-12)
+        prev = tps
