@@ -56,11 +56,11 @@ def main() -> int:
         )
     print("\n# Fitted factors")
     for fam, th in res.factors.families.items():
-        q = res.factors.queue.get(fam, 0.0)
+        q, c = res.factors.queue.get(fam, (0.0, 0.0))
         print(
             f"family {fam:18s} "
             + " ".join(f"{k}={v:.4g}" for k, v in zip(cal.PARAMS, th, strict=True))
-            + f" ttft_queue_share={q:.3g}"
+            + f" ttft_queue_share={q:.3g} ttft_fixed_s={c:.3g}"
         )
     for chip, th in res.factors.chips.items():
         print(

@@ -71,8 +71,11 @@ def load_factors(path: str | None = None) -> dict[str, Any]:
     return data
 
 
-def _eff(d: dict[str, Any], source: str) -> Efficiency:
+def _eff(d: dict[str, Any], source: str, serving: dict[str, Any] | None = None) -> Efficiency:
+    sv = serving or d
     return Efficiency(
+        ttft_queue_share=sv.get("ttft_queue_share", 0.0),
+        ttft_fixed_s=sv.get("ttft_fixed_s", 0.0),
         compute=d["compute"],
         memory=d["memory"],
         link=d["link"],
@@ -88,7 +91,11 @@ def factors_for(chip: Accelerator, path: str | None = None) -> Efficiency:
     fams = data.get("families", {})
     if chip.id in data.get("chips", {}):
         f = data["chips"][chip.id]
-        return _eff(f, f"fitted: chip {chip.id} ({f['n_points']} measurements)")
+        return _eff(
+            f,
+            f"fitted: chip {chip.id} ({f['n_points']} measurements)",
+            fams.get(chip.family or "", data.get("default")),
+        )
     if chip.family and chip.family in fams:
         f = fams[chip.family]
         return _eff(f, f"fitted: family {chip.family} ({f['n_points']} measurements)")
@@ -327,14 +334,19 @@ def point_arrays(points: Any, catalog: Any = None) -> PointArrays:
 
 
 def predict(
-    pa: PointArrays, theta: np.ndarray, idx: np.ndarray | None = None, queue: Any = 0.0
+    pa: PointArrays,
+    theta: np.ndarray,
+    idx: np.ndarray | None = None,
+    queue: Any = 0.0,
+    ttft_fixed: Any = 0.0,
 ) -> np.ndarray:
     """Predicted value of each point's metric; ``theta`` rows = (eta_c, eta_m, eta_l, t0, alpha).
 
     ``theta`` is one row (all points) or one row per point. Serving metrics follow ``infer``:
     a server holds at most the batch that fits in memory (``max_batch``); TPOT includes
     interleaved prefill. Measured TTFT includes queueing; it is predicted as the request's own
-    prefill plus a share ``queue`` of the prefill of the whole in-flight batch, plus, when the
+    prefill plus a fixed ``ttft_fixed`` (request handling outside the model: HTTP, tokenizer,
+    scheduler) plus a share ``queue`` of the prefill of the whole in-flight batch, plus, when the
     concurrency exceeds what fits, the wait for a free slot (the excess share of a request's
     lifetime).
     """
@@ -368,7 +380,7 @@ def predict(
     served = np.minimum(batch, np.maximum(probe["max_batch"], lay.dp))
     r = evaluate(shape, prec, lay, hw, served, isl, osl)
     slot_wait = np.maximum(batch / served - 1.0, 0.0) * osl * r["tpot_s"]
-    ttft = r["prefill_one"]["time_s"] + queue * r["prefill_batch_s"] + slot_wait
+    ttft = ttft_fixed + r["prefill_one"]["time_s"] + queue * r["prefill_batch_s"] + slot_wait
     one = evaluate(shape, prec, lay, hw, np.ones_like(batch), isl, osl)
     single = (isl + osl) / (one["prefill_one"]["time_s"] + osl * one["decode_step_s"])
     out = np.select(
@@ -436,21 +448,28 @@ def fit_group(
     )
 
 
-def fit_queue(pa: PointArrays, idx: np.ndarray, theta: np.ndarray) -> float:
-    """Share of the in-flight batch's prefill a measured TTFT waits behind (TTFT points)."""
+def fit_queue(pa: PointArrays, idx: np.ndarray, theta: np.ndarray) -> tuple[float, float]:
+    """TTFT points: the share of the in-flight batch's prefill a request waits behind, and the
+    fixed request-handling time (0..2 s), with the efficiencies fixed."""
     from scipy.optimize import least_squares
 
     if len(idx) == 0:
-        return 0.0
+        return 0.0, 0.0
 
-    def resid(q: np.ndarray) -> np.ndarray:
-        return log_residuals(predict(pa, theta, idx, q[0]), pa.measured[idx], pa.metric[idx])
+    def resid(x: np.ndarray) -> np.ndarray:
+        pred = predict(pa, theta, idx, x[0], x[1])
+        return log_residuals(pred, pa.measured[idx], pa.metric[idx])
 
-    return float(
-        least_squares(
-            resid, [0.2], bounds=([0.0], [2.0]), loss="soft_l1", f_scale=F_SCALE, max_nfev=50
-        ).x[0]
+    res = least_squares(
+        resid,
+        [0.2, 0.02],
+        bounds=([0.0, 0.0], [2.0, 2.0]),
+        loss="soft_l1",
+        f_scale=F_SCALE,
+        x_scale=[0.1, 0.01],
+        max_nfev=80,
     )
+    return float(res.x[0]), float(res.x[1])
 
 
 @dataclass
@@ -459,7 +478,7 @@ class Factors:
 
     families: dict[str, np.ndarray]
     chips: dict[str, np.ndarray]
-    queue: dict[str, float]
+    queue: dict[str, tuple[float, float]]
     jac: dict[str, np.ndarray]  # per family, for the leverage LOO approximation
     chip_of_family: dict[str, list[str]]
 
@@ -484,7 +503,7 @@ def fit_all(
     chips_arr = points["chip"].to_numpy(str)
     fams: dict[str, np.ndarray] = {}
     chips: dict[str, np.ndarray] = {}
-    queue: dict[str, float] = {}
+    queue: dict[str, tuple[float, float]] = {}
     jac: dict[str, np.ndarray] = {}
     members: dict[str, list[str]] = {}
     for fam in sorted(set(pa.family)):
@@ -505,7 +524,7 @@ def fit_all(
     theta = np.stack([facs.theta_for(c, f) for c, f in zip(chips_arr, pa.family, strict=True)])
     for fam in fams:
         tidx = np.flatnonzero(use & is_ttft & (pa.family == fam))
-        queue[fam] = fit_queue(pa, tidx, theta[tidx]) if len(tidx) else 0.0
+        queue[fam] = fit_queue(pa, tidx, theta[tidx]) if len(tidx) else (0.0, 0.0)
     return facs
 
 
@@ -516,8 +535,8 @@ def predict_with(
     chips_arr = points["chip"].to_numpy(str)[sel]
     fam = pa.family[sel]
     theta = np.stack([facs.theta_for(c, f) for c, f in zip(chips_arr, fam, strict=True)])
-    q = np.array([facs.queue.get(f, 0.0) for f in fam])
-    return predict(pa, theta, sel, q)
+    qc = np.array([facs.queue.get(f, (0.0, 0.0)) for f in fam]).reshape(-1, 2)
+    return predict(pa, theta, sel, qc[:, 0], qc[:, 1])
 
 
 def leverage(jac: np.ndarray) -> np.ndarray:
@@ -627,9 +646,9 @@ METHOD = (
     "TPOT and throughput points (scipy.optimize.least_squares, trust region reflective). A chip "
     f"with at least {CHIP_MIN_POINTS} points in a family with other chips is refitted on its own "
     f"points with a weak prior (weight {PRIOR_WEIGHT} per parameter, log space) pulling it to "
-    "the family values. Stage 2: per family, one queueing share q (measured TTFT = own prefill "
-    "+ q x prefill of the in-flight batch + wait for a free slot) is fitted on the TTFT points "
-    "with the stage-1 factors fixed, so that the benchmark's queueing does not distort the "
+    "the family values. Stage 2: per family, a queueing share q and a fixed request time c "
+    "(measured TTFT = c + own prefill + q x prefill of the in-flight batch + wait for a free "
+    "slot) are fitted on the TTFT points with the stage-1 factors fixed, so that the benchmark's queueing does not distort the "
     "hardware efficiencies. Chips of families without points use the median of the fitted "
     "families' factors."
 )
@@ -662,7 +681,8 @@ def write_factors(result: FitResult, folder: Path | None = None) -> Path:
         "families": {
             fam: {
                 **_row(th),
-                "ttft_queue_share": f.queue.get(fam, 0.0),
+                "ttft_queue_share": f.queue.get(fam, (0.0, 0.0))[0],
+                "ttft_fixed_s": f.queue.get(fam, (0.0, 0.0))[1],
                 "chips": f.chip_of_family.get(fam, []),
                 **stats(pts["family"] == fam),
             }
@@ -671,7 +691,8 @@ def write_factors(result: FitResult, folder: Path | None = None) -> Path:
         "chips": {c: {**_row(th), **stats(pts["chip"] == c)} for c, th in f.chips.items()},
         "default": {
             **_row(f.default()),
-            "ttft_queue_share": float(np.median(list(f.queue.values()) or [0.0])),
+            "ttft_queue_share": float(np.median([q[0] for q in f.queue.values()] or [0.0])),
+            "ttft_fixed_s": float(np.median([q[1] for q in f.queue.values()] or [0.0])),
         },
         "error_summary": result.summary.to_dict(orient="records"),
     }

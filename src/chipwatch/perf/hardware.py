@@ -143,6 +143,8 @@ class Efficiency:
     link: float = 1.0
     overhead_s: float = 0.0
     link_latency_s: float = 0.0
+    ttft_queue_share: float = 0.0  # serving stack: share of the in-flight batch's prefill waited
+    ttft_fixed_s: float = 0.0  # serving stack: request handling outside the model
     source: str = "roofline (no calibration)"
 
     def as_dict(self) -> dict[str, float | str]:
@@ -152,6 +154,8 @@ class Efficiency:
             "link": self.link,
             "overhead_s": self.overhead_s,
             "link_latency_s": self.link_latency_s,
+            "ttft_queue_share": self.ttft_queue_share,
+            "ttft_fixed_s": self.ttft_fixed_s,
             "source": self.source,
         }
 

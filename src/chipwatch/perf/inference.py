@@ -207,6 +207,7 @@ class InferenceResult(BaseModel):
     input_len: int
     output_len: int
     ttft_s: float
+    ttft_loaded_s: float
     tpot_s: float
     decode_step_s: float
     prefill_batch_s: float
@@ -402,6 +403,11 @@ def infer(
         input_len=input_len,
         output_len=output_len,
         ttft_s=float(r["ttft_s"]),
+        ttft_loaded_s=float(
+            eff.ttft_fixed_s
+            + r["prefill_one"]["time_s"]
+            + eff.ttft_queue_share * r["prefill_batch_s"]
+        ),
         tpot_s=float(r["tpot_s"]),
         decode_step_s=float(r["decode_step_s"]),
         prefill_batch_s=float(r["prefill_batch_s"]),
@@ -423,8 +429,10 @@ def infer(
             "serving": s.model_dump(),
             "chip_tdp_w": cp.tdp_w,
             "chip_price_usd": cp.price_usd,
-            "metrics": "tpot includes interleaved prefill (continuous batching); ttft excludes "
-            "queueing behind other prompts; dense peaks only",
+            "metrics": "tpot includes interleaved prefill (continuous batching); ttft_s excludes "
+            "queueing behind other prompts; ttft_loaded_s adds the calibrated request handling "
+            "time and queueing share at this concurrency (as benchmarks measure TTFT); dense "
+            "peaks only",
         },
         notes=notes,
     )
