@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chipwatch.api.chips import get_catalog
 from chipwatch.api.domains import domain_module
-from chipwatch.api.errors import ApiError
+from chipwatch.api.errors import ApiError, model_response
 
 router = APIRouter(prefix="/api", tags=["controls"])
 
@@ -120,15 +120,20 @@ def run_classify(
     )
 
 
+# classify and infer take milliseconds: they run on the event loop (async def) instead of the
+# thread pool and serialize in one pass (model_dump_json); under 32 concurrent clients both cut
+# latency markedly (benchmarks/load_api.py). Slow endpoints (market runs) stay in the pool.
 @router.get("/classify", summary="Classify a chip under the US rules on a date, for a destination")
-def classify_get(request: Request, q: Annotated[ClassifyQuery, Query()]) -> Any:
-    return run_classify(request, q.chip, _spec_from_query(q), q.date, q.destination, q.headquarters)
+async def classify_get(request: Request, q: Annotated[ClassifyQuery, Query()]) -> Response:
+    return model_response(
+        run_classify(request, q.chip, _spec_from_query(q), q.date, q.destination, q.headquarters)
+    )
 
 
 @router.post("/classify", summary="Classify a catalog chip or a posted hypothetical spec")
-def classify_post(request: Request, body: ClassifyBody) -> Any:
-    return run_classify(
-        request, body.chip, body.spec, body.date, body.destination, body.headquarters
+async def classify_post(request: Request, body: ClassifyBody) -> Response:
+    return model_response(
+        run_classify(request, body.chip, body.spec, body.date, body.destination, body.headquarters)
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic_core import PydanticSerializationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -39,6 +39,11 @@ class SafeJSONResponse(JSONResponse):
         return json.dumps(
             to_jsonable(content), ensure_ascii=False, allow_nan=False, separators=(",", ":")
         ).encode("utf-8")
+
+
+def model_response(model: Any) -> Response:
+    """A pydantic result as JSON, serialized in one pass (NaN and infinities become null)."""
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 class ApiError(Exception):

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from chipwatch.api.chips import get_catalog
 from chipwatch.api.domains import domain_module
-from chipwatch.api.errors import ApiError
+from chipwatch.api.errors import ApiError, model_response
 
 router = APIRouter(prefix="/api", tags=["perf"])
 
@@ -113,13 +114,13 @@ def list_models(request: Request) -> dict[str, Any]:
 
 
 @router.get("/perf/infer", summary="Serve a model on N chips: latency, throughput, memory, cost")
-def infer_get(request: Request, q: Annotated[InferRequest, Query()]) -> Any:
-    return run_infer(request, q)
+async def infer_get(request: Request, q: Annotated[InferRequest, Query()]) -> Response:
+    return model_response(run_infer(request, q))  # milliseconds: on the event loop
 
 
 @router.post("/perf/infer", summary="Same as GET, with a JSON body")
-def infer_post(request: Request, body: InferRequest) -> Any:
-    return run_infer(request, body)
+async def infer_post(request: Request, body: InferRequest) -> Response:
+    return model_response(run_infer(request, body))
 
 
 @router.get("/perf/compare", summary="The same workload on several chips, side by side")
