@@ -239,8 +239,9 @@ def compare_cmd(
             f"{r['chip']}: prefill bound by {r['prefill_bound']}, "
             f"decode bound by {r['decode_bound']}"
         )
-        if r.get("precision_note") and r["precision_note"] == r["precision_note"]:
-            typer.echo(f"  note: {r['precision_note']}")
+        for key in ("precision_note", "notes"):
+            if isinstance(r.get(key), str):
+                typer.echo(f"  note: {r[key]}")
     if df["error"].notna().all():
         raise typer.Exit(2)
 

@@ -648,9 +648,9 @@ METHOD = (
     f"points with a weak prior (weight {PRIOR_WEIGHT} per parameter, log space) pulling it to "
     "the family values. Stage 2: per family, a queueing share q and a fixed request time c "
     "(measured TTFT = c + own prefill + q x prefill of the in-flight batch + wait for a free "
-    "slot) are fitted on the TTFT points with the stage-1 factors fixed, so that the benchmark's queueing does not distort the "
-    "hardware efficiencies. Chips of families without points use the median of the fitted "
-    "families' factors."
+    "slot) are fitted on the TTFT points with the stage-1 factors fixed, so that the "
+    "benchmark's queueing does not distort the hardware efficiencies. Chips of families "
+    "without points use the median of the fitted families' factors."
 )
 
 

@@ -474,6 +474,7 @@ def flat_row(r: InferenceResult) -> dict[str, Any]:
         "tokens_per_joule": r.tokens_per_joule,
         "usd_per_million_tokens": r.usd_per_million_tokens,
         "calibration": r.calibration["source"],
+        "notes": "; ".join(n for n in r.notes if n != r.precision_note) or None,
         "error": None,
     }
 
