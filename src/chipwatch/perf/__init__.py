@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from chipwatch.perf.cost import CostAssumptions
 from chipwatch.perf.hardware import Efficiency, PerfInputError
-from chipwatch.perf.inference import InferenceResult, ServingAssumptions, infer
+from chipwatch.perf.inference import InferenceResult, ServingAssumptions, compare, infer
 from chipwatch.perf.models import ModelCatalog, ModelSpec, load_models
+from chipwatch.perf.sweep import best_per_chip, sweep
+from chipwatch.perf.training import TrainingResult, train
 
 __all__ = [
     "CostAssumptions",
@@ -20,6 +22,11 @@ __all__ = [
     "ModelSpec",
     "PerfInputError",
     "ServingAssumptions",
+    "TrainingResult",
+    "best_per_chip",
+    "compare",
     "infer",
     "load_models",
+    "sweep",
+    "train",
 ]
