@@ -54,7 +54,6 @@ def main_options(
     ] = False,
 ) -> None:
     STATE.catalog_dirs = list(catalog_dirs or [])
-    STATE._catalog = None
     STATE.db = db or os.environ.get("CHIPWATCH_DB") or None
 
 

@@ -11,13 +11,15 @@ import io
 import json
 import math
 import sys
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
+
+from chipwatch import session
+from chipwatch.jsonable import to_jsonable
 
 if TYPE_CHECKING:
     from chipwatch.catalog import Catalog
@@ -27,16 +29,20 @@ EXIT_USAGE = 2
 
 @dataclass
 class State:
-    catalog_dirs: list[Path] = field(default_factory=list)
+    """Options given on the command line before the command (``--catalog``, ``--db``)."""
+
     db: str | None = None
-    _catalog: Catalog | None = None
+
+    @property
+    def catalog_dirs(self) -> list[Path]:
+        return session.catalog_dirs()
+
+    @catalog_dirs.setter
+    def catalog_dirs(self, dirs: list[Path]) -> None:
+        session.configure(dirs)
 
     def catalog(self) -> Catalog:
-        if self._catalog is None:
-            from chipwatch.catalog import load_catalog
-
-            self._catalog = load_catalog(self.catalog_dirs)
-        return self._catalog
+        return session.catalog()
 
 
 STATE = State()
@@ -67,35 +73,6 @@ def _warn_load_errors_for(chip_id: str) -> None:
     for err in catalog().errors:
         if chip_id in err.file:
             typer.echo(f"Note: {err}", err=True)
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Plain JSON types from pydantic models, dataclasses, numpy and pandas values."""
-    if obj is None or isinstance(obj, str | bool | int):
-        return obj
-    if isinstance(obj, float):
-        return None if math.isnan(obj) or math.isinf(obj) else obj
-    if isinstance(obj, Enum):
-        return obj.value
-    if isinstance(obj, date | datetime):
-        return obj.isoformat()
-    if isinstance(obj, Path):
-        return str(obj)
-    if hasattr(obj, "model_dump"):
-        return to_jsonable(obj.model_dump(mode="json"))
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple | set):
-        return [to_jsonable(v) for v in obj]
-    if hasattr(obj, "__dataclass_fields__"):
-        return {k: to_jsonable(getattr(obj, k)) for k in obj.__dataclass_fields__}
-    if hasattr(obj, "to_dict") and hasattr(obj, "columns"):  # DataFrame
-        return to_jsonable(obj.to_dict(orient="records"))
-    if hasattr(obj, "item"):  # numpy scalar
-        return to_jsonable(obj.item())
-    if hasattr(obj, "tolist"):
-        return to_jsonable(obj.tolist())
-    return str(obj)
 
 
 def emit_json(obj: Any) -> None:

@@ -36,7 +36,7 @@ def month_dates(years: list[int]) -> list[dt.date]:
 @lru_cache(maxsize=4096)
 def _month_status(chip_id: str, day: dt.date, market: str) -> tuple[bool, str]:
     """(licence required, licensing policy) for one chip on one day."""
-    from chipwatch.clikit import catalog
+    from chipwatch.session import catalog
 
     classify = _classify()
     assert classify is not None

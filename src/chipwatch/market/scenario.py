@@ -278,7 +278,7 @@ def _resolve(
 
 def _chips_exist(s: Scenario, file: str) -> None:
     from chipwatch.catalog import UnknownIdError
-    from chipwatch.clikit import catalog
+    from chipwatch.session import catalog
 
     cat = catalog()
     where: list[tuple[str, str]] = [
@@ -351,9 +351,9 @@ def _load_cached(sid: str, dirs: tuple[str, ...], env: str) -> Scenario:
 def _dirs_key() -> tuple[tuple[str, ...], str]:
     import os
 
-    from chipwatch.clikit import STATE
+    from chipwatch.session import catalog_dirs
 
-    return tuple(str(p) for p in STATE.catalog_dirs), os.environ.get("CHIPWATCH_PATH", "")
+    return tuple(str(p) for p in catalog_dirs()), os.environ.get("CHIPWATCH_PATH", "")
 
 
 def load_scenario(scenario: str | Scenario | dict[str, Any] | Path) -> Scenario:

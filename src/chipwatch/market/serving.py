@@ -24,7 +24,7 @@ def _infer():  # type: ignore[no-untyped-def]
 
 @lru_cache(maxsize=512)
 def _cached(chip_id: str, workload: Workload) -> tuple[float | None, str | None]:
-    from chipwatch.clikit import catalog
+    from chipwatch.session import catalog
 
     infer = _infer()
     if infer is None:

@@ -63,8 +63,8 @@ class Compiled:
 
 def chip_facts(chip_id: str, workload: Any) -> tuple[float, float, float, float, list[str]]:
     """(bf16 FLOP/s, H100e, memory TB/s, tokens/s) per unit of a chip; nan where unknown."""
-    from chipwatch.clikit import catalog
     from chipwatch.market.serving import tokens_per_s_per_chip
+    from chipwatch.session import catalog
 
     acc = catalog().chip(chip_id)
     notes = []
@@ -95,8 +95,8 @@ def _mix_at(mix: dict[int, Any], year: int) -> Any:
 
 def compile_scenario(s: Scenario) -> Compiled:
     """Resolve chips, specs, availability and the list of uncertain inputs (no sampling)."""
-    from chipwatch.clikit import catalog
     from chipwatch.market.policy import monthly_availability
+    from chipwatch.session import catalog
 
     years = s.years
     notes: list[str] = list(s.notes)
@@ -532,7 +532,7 @@ class MarketResult:
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON types (NaN and infinities become None), for the CLI and the API."""
-        from chipwatch.clikit import to_jsonable
+        from chipwatch.jsonable import to_jsonable
 
         s = self.scenario
         return to_jsonable({
