@@ -166,6 +166,9 @@ class Workload(Strict):
     input_len: int = Field(default=2048, ge=1)
     output_len: int = Field(default=512, ge=1)
     precision: str = "bf16"
+    max_tpot_ms: float | None = Field(
+        default=None, gt=0, description="latency target per output token (interactive serving)"
+    )
     source: str = Field(min_length=1)
 
 

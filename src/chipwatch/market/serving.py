@@ -38,6 +38,7 @@ def _cached(chip_id: str, workload: Workload) -> tuple[float | None, str | None]
             input_len=workload.input_len,
             output_len=workload.output_len,
             precision=workload.precision,
+            max_tpot_ms=workload.max_tpot_ms,
         )
         v = getattr(r, "output_tokens_per_s_per_chip", None)
     except Exception as e:  # another domain's model: report, never break a market run
