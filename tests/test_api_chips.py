@@ -156,3 +156,14 @@ def test_unknown_chip_page_is_a_404_page_for_browsers(client: TestClient) -> Non
     r = client.get("/chips/h2o", headers={"accept": "text/html"})
     assert r.status_code == 404
     assert "Did you mean" in r.text and "<html" in r.text
+
+
+def test_sources_become_links_and_text_stays_escaped() -> None:
+    from chipwatch.web.pages import linkify
+
+    html = str(linkify("Datasheet <v2> https://example.com/a?b=1&c=2. See also (https://x.org/p)"))
+    assert "&lt;v2&gt;" in html
+    assert '<a href="https://example.com/a?b=1&amp;c=2"' in html
+    assert html.endswith(
+        '(<a href="https://x.org/p" rel="noopener noreferrer">https://x.org/p</a>)'
+    )

@@ -107,7 +107,7 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
 
 def open_page(page: Any, url: str, shot: str) -> None:
     """Load a page, wait for every chart to render, check for problems, save a screenshot."""
-    page.goto(url, wait_until="networkidle")
+    page.goto(url, wait_until="load")
     page.wait_for_function(
         "Array.from(document.querySelectorAll('div.chart[data-figure]'))"
         ".every(el => el.dataset.rendered === '1')"
@@ -115,6 +115,12 @@ def open_page(page: Any, url: str, shot: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=True)
     assert page.problems.problems == [], page.problems.problems
+
+
+def submit(page: Any, form: str) -> None:
+    """Submit a form and wait for the page it leads to."""
+    with page.expect_navigation(wait_until="load"):
+        page.click(f"{form} button[type=submit]")
 
 
 def rendered_charts(page: Any) -> list[dict[str, Any]]:
@@ -191,8 +197,7 @@ def test_compare_form_reruns_the_model(server: str, page: Any) -> None:
     page.select_option("select[name=model]", "llama-3.1-70b")
     page.fill("input[name=num_chips]", "8")
     page.fill("input[name=max_tpot_ms]", "")
-    page.click("#compare-form button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    submit(page, "#compare-form")
     open_page(page, page.url, "compare-llama70b")
     assert "model=llama-3.1-70b" in page.url
     rows = page.locator("#compare-table tbody tr")
@@ -233,8 +238,7 @@ def test_control_map_date_flips_a800_across_october_2023_rule(server: str, page:
         "document.getElementById('control-map').data.filter(t => t.fill === 'toself').length"
     )
     page.fill("#map-date", "2023-11-17")
-    page.click("#map-form button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    submit(page, "#map-form")
     open_page(page, page.url, "control-map-2023-11-17")
     assert "date=2023-11-17" in page.url
     assert _status(page, "a800-sxm") == "yes"
@@ -275,8 +279,7 @@ def test_classify_form_answers_for_a_hypothetical_chip(server: str, page: Any) -
     page.fill("input[name=die_area_mm2]", "600")
     page.fill("input[name=date]", "2024-06-01")
     page.fill("input[name=destination]", "CN")
-    page.click("#classify-form button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    submit(page, "#classify-form")
     open_page(page, page.url, "classify-result")
     # TPP 4000 on 600 mm2: PD 6.67 >= 5.92 and TPP >= 1600 -> 3A090.a.2
     assert page.inner_text("#result-eccn").startswith("3A090.a.2")
@@ -293,8 +296,7 @@ def test_market_scenario_picker_and_comparison(server: str, page: Any) -> None:
     open_page(page, server + "/market", "market-baseline")
     page.select_option("#scenario", "h20-banned")
     page.select_option("#compare", "h20-allowed")
-    page.click("#market-form button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    submit(page, "#market-form")
     open_page(page, page.url, "market-h20-banned-vs-allowed")
     assert "scenario=h20-banned" in page.url
     found = {c["id"]: c for c in assert_charts_drawn(page, 5)}

@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from chipwatch import __version__
 from chipwatch.api.chips import SEGMENTS, chip_detail, chip_rows, get_catalog
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+URL = re.compile(r"https?://[^\s<>\"')]+")
+
+
+def linkify(text: object) -> Markup:
+    """Escape text and turn the URLs in it into links (sources cite their documents)."""
+    parts, last = [], 0
+    s = str(text)
+    for m in URL.finditer(s):
+        url = m.group(0).rstrip(".,;")
+        parts += [
+            escape(s[last : m.start()]),
+            Markup('<a href="{0}" rel="noopener noreferrer">{0}</a>').format(url),
+        ]
+        last = m.start() + len(url)
+    parts.append(escape(s[last:]))
+    return Markup("").join(parts)
+
+
+templates.env.filters["linkify"] = linkify
 router = APIRouter(include_in_schema=False)
 
 NAV = [

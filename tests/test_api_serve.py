@@ -1,0 +1,55 @@
+"""``chipwatch serve`` brings the dashboard up on loopback with nothing else to set up."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_command_answers_pages_and_api() -> None:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chipwatch", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                r = httpx.get(base + "/api/chips/h20", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+                assert time.monotonic() < deadline, "serve did not answer within 30 s"
+                time.sleep(0.2)
+        assert r.status_code == 200 and r.json()["id"] == "h20"
+        page = httpx.get(base + "/chips", timeout=10)
+        assert page.status_code == 200 and "chips-table" in page.text
+        assert httpx.get(base + "/vendor/plotly.min.js", timeout=10).status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_serve_rejects_a_bad_port(runner) -> None:  # type: ignore[no-untyped-def]
+    from chipwatch.cli import app
+
+    result = runner.invoke(app, ["serve", "--port", "70000"])
+    assert result.exit_code == 2
+    try:
+        text = result.output + result.stderr
+    except ValueError:  # stderr not captured separately
+        text = result.output
+    assert "--port" in text
