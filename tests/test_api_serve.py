@@ -53,3 +53,16 @@ def test_serve_rejects_a_bad_port(runner) -> None:  # type: ignore[no-untyped-de
     except ValueError:  # stderr not captured separately
         text = result.output
     assert "--port" in text
+
+
+def test_serve_on_a_busy_port_is_one_clear_error(runner) -> None:  # type: ignore[no-untyped-def]
+    from chipwatch.cli import app
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = runner.invoke(app, ["serve", "--port", str(port)])
+    assert result.exit_code == 2
+    assert f"cannot serve on 127.0.0.1:{port}" in result.output
+    assert "Traceback" not in result.output

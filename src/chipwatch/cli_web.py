@@ -27,12 +27,27 @@ def serve(
 
     from chipwatch.api import create_app
 
+    _check_can_listen(host, port)
     app = create_app(STATE.catalog_dirs)
     typer.echo(f"chipwatch dashboard on http://{host}:{port}/  (API docs: /docs; Ctrl-C stops)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Fail with one line (exit 2) if the address is taken or not ours, before starting up."""
+    import socket
+
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
-    except OSError as e:  # e.g. port already in use
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as e:
         fail(f"cannot serve on {host}:{port}: {e.strerror or e}")
+    family, _, _, _, addr = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(addr)
+        except OSError as e:
+            fail(f"cannot serve on {host}:{port}: {e.strerror or e}")
 
 
 def report(
