@@ -112,11 +112,29 @@ def test_models_list(client: TestClient) -> None:
     assert "deepseek-v3" in ids and "llama-3.1-70b" in ids
 
 
-def test_train_answers_or_says_it_is_not_available(client: TestClient) -> None:
-    r = client.get(
-        "/api/perf/train",
-        params={"chip": "h100-sxm", "model": "llama-3.1-8b", "num_chips": 64, "tokens": 1e11},
-    )
-    assert r.status_code in (200, 503), r.text
-    if r.status_code == 503:
-        assert "not available" in r.json()["message"]
+def test_train_matches_the_library(client: TestClient, catalog) -> None:  # type: ignore[no-untyped-def]
+    from chipwatch.perf import train
+
+    params = {"chip": "h100-sxm", "model": "llama-3.1-8b", "num_chips": 64, "tokens": 1e11}
+    r = client.get("/api/perf/train", params=params)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    direct = train(catalog.chip("h100-sxm"), "llama-3.1-8b", num_chips=64, tokens=1e11)
+    assert body["days"] == pytest.approx(direct.days)
+    assert 0 < body["mfu"] <= 1
+    assert client.post("/api/perf/train", json=params).json() == body
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"chip": "h100-sxm", "tokens": 0}, 422),
+        ({"chip": "h100-sxm", "zero_stage": 4}, 422),
+        ({"chip": "h100-sxm", "recompute": "sometimes"}, 422),
+        ({"chip": "h100-sxm", "model": "llama-3.1-405b", "num_chips": 1}, 400),
+    ],
+)
+def test_bad_train_requests_are_4xx_json(client: TestClient, params: dict, status: int) -> None:
+    r = client.get("/api/perf/train", params=params)
+    assert r.status_code == status, r.text
+    assert r.json()["message"]

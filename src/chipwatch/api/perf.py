@@ -54,6 +54,16 @@ class TrainRequest(BaseModel):
     model: str = Field("llama-3.1-70b", min_length=1, max_length=64)
     num_chips: int = Field(1024, ge=1, le=1_000_000)
     tokens: float = Field(1e12, gt=0, le=1e16, description="training tokens")
+    seq_len: int = Field(4096, ge=1, le=1_000_000)
+    global_batch_tokens: int = Field(4_194_304, ge=1, le=10**10)
+    precision: str = Field("bf16", max_length=8)
+    tp: int | None = Field(None, ge=1, le=65536)
+    pp: int | None = Field(None, ge=1, le=65536)
+    ep: int | None = Field(None, ge=1, le=65536)
+    zero_stage: Literal[0, 1, 2, 3] = 1
+    recompute: Literal["none", "selective", "full"] | None = None
+    micro_batch: int = Field(1, ge=1, le=65536)
+    calibration: bool = True
 
 
 def models_of(request: Request) -> Any:
@@ -138,14 +148,14 @@ def run_train(request: Request, req: TrainRequest) -> Any:
     if not hasattr(perf, "train"):
         raise ApiError(503, "training estimates are not available yet in this build")
     chip = get_catalog(request).chip(req.chip)
-    return perf.train(chip, _model(request, req.model), num_chips=req.num_chips, tokens=req.tokens)
+    return perf.train(chip, _model(request, req.model), **req.model_dump(exclude={"chip", "model"}))
 
 
 @router.get("/perf/train", summary="Train a model on N chips: step time, MFU, days to T tokens")
-def train_get(request: Request, q: Annotated[TrainRequest, Query()]) -> Any:
-    return run_train(request, q)
+async def train_get(request: Request, q: Annotated[TrainRequest, Query()]) -> Response:
+    return model_response(run_train(request, q))
 
 
 @router.post("/perf/train", summary="Same as GET, with a JSON body")
-def train_post(request: Request, body: TrainRequest) -> Any:
-    return run_train(request, body)
+async def train_post(request: Request, body: TrainRequest) -> Response:
+    return model_response(run_train(request, body))
