@@ -167,3 +167,30 @@ def test_sources_become_links_and_text_stays_escaped() -> None:
     assert html.endswith(
         '(<a href="https://x.org/p" rel="noopener noreferrer">https://x.org/p</a>)'
     )
+
+
+def test_user_catalog_chips_are_served_and_classified(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+
+    from chipwatch import load_catalog
+
+    base = load_catalog().chip("h20").model_dump(mode="json", exclude_none=True)
+    mine = {**base, "id": "h20-plus", "name": "Hypothetical H20 plus", "aliases": []}
+    (tmp_path / "h20-plus.yaml").write_text(yaml.safe_dump(mine), encoding="utf-8")
+    client = TestClient(create_app([tmp_path]))
+    assert client.get("/api/chips/h20-plus").json()["name"] == "Hypothetical H20 plus"
+    assert "h20-plus" in [c["id"] for c in client.get("/api/chips").json()["chips"]]
+    c = client.get("/api/classify", params={"chip": "h20-plus", "date": "2024-06-01"}).json()
+    assert c["tpp"] == pytest.approx(2368, rel=0.01)
+    assert client.get("/chips/h20-plus").status_code == 200
+
+
+def test_memo_keeps_at_most_limit_entries_and_computes_once() -> None:
+    from chipwatch.api.memo import memo
+
+    cache: dict = {}
+    calls: list[int] = []
+    for k in [1, 2, 1, 3, 4]:
+        memo(cache, k, lambda k=k: calls.append(k) or k * 10, limit=3)
+    assert calls == [1, 2, 3, 4]  # the second 1 came from the cache
+    assert list(cache) == [2, 3, 4] and cache[4] == 40  # the oldest left when 4 arrived

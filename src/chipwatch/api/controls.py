@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from chipwatch.api.chips import get_catalog
 from chipwatch.api.domains import domain_module
 from chipwatch.api.errors import ApiError, model_response
+from chipwatch.api.memo import memo
 
 router = APIRouter(prefix="/api", tags=["controls"])
 
@@ -71,11 +72,13 @@ class ClassifyBody(BaseModel):
 
 
 def _rules(request: Request) -> Any:
-    cache = request.app.state.cache
-    if "rules" not in cache:
-        controls = domain_module("controls")
-        cache["rules"] = controls.load_rulebook(request.app.state.catalog_dirs)
-    return cache["rules"]
+    state = request.app.state
+    return memo(
+        state.cache,
+        "rules",
+        lambda: domain_module("controls").load_rulebook(state.catalog_dirs),
+        limit=1000,
+    )
 
 
 def subject(request: Request, chip: str | None, spec: dict[str, Any] | None) -> Any:

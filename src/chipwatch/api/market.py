@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from chipwatch.api.domains import domain_module
 from chipwatch.api.errors import ApiError
+from chipwatch.api.memo import memo
 from chipwatch.clikit import to_jsonable
 
 router = APIRouter(prefix="/api/market", tags=["market"])
@@ -39,13 +40,11 @@ def known_scenario(scenario: str) -> str:
 
 def market_run(request: Request, scenario: str, draws: int = DEFAULT_DRAWS, seed: int = 0) -> Any:
     """``market.run`` memoised per app (results are reproducible for a seed)."""
-    cache = request.app.state.cache.setdefault("market", {})
+    runs: dict[Any, Any] = memo(request.app.state.cache, "market", dict, limit=1000)
     key = (known_scenario(scenario), draws, seed)
-    if key not in cache:
-        if len(cache) >= 16:
-            cache.pop(next(iter(cache)))
-        cache[key] = domain_module("market").run(scenario, draws=draws, seed=seed)
-    return cache[key]
+    return memo(
+        runs, key, lambda: domain_module("market").run(scenario, draws=draws, seed=seed), limit=16
+    )
 
 
 @router.get("/scenarios", summary="Market scenarios with one line each")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chipwatch.api.chips import get_catalog
 from chipwatch.api.domains import domain_module
 from chipwatch.api.errors import ApiError, model_response
+from chipwatch.api.memo import memo
 
 router = APIRouter(prefix="/api", tags=["perf"])
 
@@ -68,10 +69,13 @@ class TrainRequest(BaseModel):
 
 def models_of(request: Request) -> Any:
     """The model catalog (packaged plus the app's catalog folders), loaded once per app."""
-    cache = request.app.state.cache
-    if "models" not in cache:
-        cache["models"] = domain_module("perf").load_models(request.app.state.catalog_dirs)
-    return cache["models"]
+    state = request.app.state
+    return memo(
+        state.cache,
+        "models",
+        lambda: domain_module("perf").load_models(state.catalog_dirs),
+        limit=1000,
+    )
 
 
 def _model(request: Request, model_id: str) -> Any:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from chipwatch.api.domains import available, domain_module
 from chipwatch.api.errors import ApiError
+from chipwatch.api.memo import memo
 from chipwatch.web import charts
 
 if TYPE_CHECKING:
@@ -55,16 +56,16 @@ def _story_perf(cat: Catalog, story: Sequence[str], cache: dict[Any, Any]) -> An
     perf = domain_module("perf")
     from chipwatch.perf.inference import flat_row
 
-    key = ("story-perf", tuple(story))
-    if key not in cache:
+    def compute() -> list[dict[str, Any]]:
         rows = []
         for cid in story:
             try:
                 rows.append(flat_row(perf.infer(cat.chip(cid), **STORY_WORKLOAD)))
             except perf.PerfInputError as e:
                 rows.append({"chip": cid, "error": str(e)})
-        cache[key] = rows
-    rows = cache[key]
+        return rows
+
+    rows = memo(cache, ("story-perf", tuple(story)), compute, limit=1000)
     base = "h20" if any(r["chip"] == "h20" and not r.get("error") for r in rows) else None
     if base is None:
         return charts.not_available("the H20 could not be modelled for this workload")
@@ -312,22 +313,13 @@ def compare_charts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def _bounded_put(cache: dict[Any, Any], key: Any, value: Any, limit: int = 64) -> Any:
-    if len(cache) >= limit:
-        cache.pop(next(iter(cache)))
-    cache[key] = value
-    return value
-
-
 def _map_rows(request: Any, on: Any, destination: str) -> list[dict[str, Any]]:
     from chipwatch.api.controls import control_map_rows
 
-    cache = request.app.state.cache.setdefault("control-map", {})
-    key = (on, destination)
-    if key not in cache:
-        _bounded_put(cache, key, control_map_rows(request, on, destination))
-    rows: list[dict[str, Any]] = cache[key]
-    return rows
+    maps: dict[Any, list[dict[str, Any]]] = memo(
+        request.app.state.cache, "control-map", dict, limit=1000
+    )
+    return memo(maps, (on, destination), lambda: control_map_rows(request, on, destination))
 
 
 def control_map_context(

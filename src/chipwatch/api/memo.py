@@ -1,0 +1,27 @@
+"""Per-app memo of pure results (rule book, model catalog, market runs, control maps).
+
+Requests run concurrently in the thread pool, so reads and writes take a lock; the value is
+computed outside it (two racing requests may both compute it, and the results are equal).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+_LOCK = threading.Lock()
+
+
+def memo(cache: dict[Any, Any], key: Hashable, compute: Callable[[], T], limit: int = 64) -> T:
+    """``cache[key]``, computed and stored first if missing; the oldest go past ``limit``."""
+    with _LOCK:
+        if key in cache:
+            return cache[key]  # type: ignore[no-any-return]
+    value = compute()
+    with _LOCK:
+        while len(cache) >= limit:
+            cache.pop(next(iter(cache)))
+        cache[key] = value
+    return value
