@@ -94,15 +94,25 @@ class PageProblems:
         )
 
 
+@pytest.fixture(scope="session")
+def desktop(browser: Any) -> Iterator[Any]:
+    """One desktop browser context for the session: plotly.js is fetched and compiled once."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context
+    context.close()
+
+
 @pytest.fixture()
-def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    width = 1280 if "phone" not in request.node.name else 390
-    context = browser.new_context(viewport={"width": width, "height": 900})
+def page(browser: Any, desktop: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    phone = "phone" in request.node.name
+    context = browser.new_context(viewport={"width": 390, "height": 844}) if phone else desktop
     pg = context.new_page()
     pg.set_default_timeout(15_000)
     pg.problems = PageProblems(pg)
     yield pg
-    context.close()
+    pg.close()
+    if phone:
+        context.close()
 
 
 def open_page(page: Any, url: str, shot: str) -> None:
