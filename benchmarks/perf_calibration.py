@@ -24,9 +24,15 @@ def main() -> int:
     ap.add_argument("--write", action="store_true", help="save fitted-factors.json and points")
     ap.add_argument("--quick", action="store_true", help="skip exact leave-one-out refits")
     ap.add_argument("--all-rows", action="store_true", help="print every measurement")
+    ap.add_argument(
+        "--mlperf-input-len",
+        type=int,
+        default=None,
+        help=f"mean MLPerf prompt length to assume (default {cal.MLPERF_INPUT_LEN}, unverified)",
+    )
     args = ap.parse_args()
     t0 = time.perf_counter()
-    points = cal.build_points()
+    points = cal.build_points(mlperf_input_len=args.mlperf_input_len)
     res = cal.fit(points, exact_loo=not args.quick)
     elapsed = time.perf_counter() - t0
     pts = res.points

@@ -15,8 +15,8 @@ def points():
     return cal.build_points()
 
 
-def test_points_cover_both_data_sets(points):
-    assert set(points["dataset"]) == {"silicon", "published"}
+def test_points_cover_every_data_set(points):
+    assert set(points["dataset"]) == {"silicon", "published", "mlperf", "published-decode"}
     sil = points[points["dataset"] == "silicon"]
     assert set(sil["metric"]) == {"tpot_s", "ttft_s"}
     assert len(sil) > 1000
@@ -55,5 +55,58 @@ def test_stored_factors_match_the_stored_points():
 def test_chips_without_measurements_use_default_and_say_so(catalog):
     eff = cal.factors_for(catalog.chip("ascend-910c"))
     assert eff.source.startswith("default")
+    assert "pooled" in eff.source
+    eff = cal.factors_for(catalog.chip("mi300x"))
+    assert eff.source.startswith("fitted")  # AMD now has MLPerf measurements
     eff = cal.factors_for(catalog.chip("h100-sxm"))
     assert eff.source.startswith("fitted")
+
+
+def test_mlperf_points_use_the_scenarios_and_a_layout_that_leaves_room_for_kv(points):
+    ml = points[points["dataset"] == "mlperf"]
+    assert set(ml["metric"]) == {"mlperf_offline_tokens_per_s", "mlperf_server_tokens_per_s"}
+    assert {"mi300x", "h100-sxm", "h200-sxm", "l40s"} <= set(ml["chip"])
+    assert (ml["tp"] * ml["dp"] == ml["num_chips"]).all()
+    # 69 GB of FP8 Llama-2-70B: one 141 GB H200 or 192 GB MI300X, two 80 GB H100, four 48 GB L40S
+    assert cal.mlperf_layout(69.0, 1.0, 141.0, 8) == 1
+    assert cal.mlperf_layout(69.0, 1.0, 192.0, 8) == 1
+    assert cal.mlperf_layout(69.0, 1.0, 80.0, 8) == 2
+    assert cal.mlperf_layout(69.0, 1.0, 48.0, 8) == 4
+    assert cal.mlperf_layout(69.0, 1.0, 48.0, 2) == 2  # never more than the chips there are
+
+
+def test_server_never_beats_offline_for_the_same_system(points):
+    """Server adds latency limits to the same max-throughput search, so it cannot be faster."""
+    ml = points[points["dataset"] == "mlperf"].reset_index(drop=True)
+    pa = cal.point_arrays(ml)
+    theta = np.array([0.7, 0.7, 0.6, 0.005, 1e-5])
+    pred = cal.predict(pa, theta)
+    off = ml.assign(pred=pred).pivot_table(
+        index=["chip", "num_chips", "backend"], columns="metric", values="pred"
+    )
+    both = off.dropna()
+    assert len(both) >= 5
+    assert (both["mlperf_server_tokens_per_s"] <= both["mlperf_offline_tokens_per_s"] + 1e-6).all()
+
+
+def test_decode_point_models_speculative_decoding(points):
+    d = points[points["dataset"] == "published-decode"].reset_index(drop=True)
+    assert len(d) >= 1 and (d["spec_tokens"] >= 1).all() and (d["accepted_per_step"] > 1).all()
+    pa = cal.point_arrays(d)
+    theta = np.array([0.7, 0.7, 0.6, 0.005, 1e-5])
+    with_spec = cal.predict(pa, theta)
+    pa.spec_tokens = np.zeros(len(d))
+    pa.accepted = np.ones(len(d))
+    assert (with_spec > cal.predict(pa, theta)).all()  # accepted drafts raise tokens/s
+
+
+def test_few_points_are_shrunk_towards_the_prior(points):
+    """Two points that say 'twice as slow' move a family less when a prior holds it."""
+    sub = points[(points["chip"] == "h100-sxm") & (points["metric"] == "tpot_s")].head(2)
+    pa = cal.point_arrays(sub.reset_index(drop=True))
+    prior = np.array([0.7, 0.7, 0.6, 0.005, 1e-5])
+    pa.measured = cal.predict(pa, prior) * 2.0
+    free = cal.fit_group(pa, np.arange(2), start=prior).x
+    held = cal.fit_group(pa, np.arange(2), prior=prior, start=prior).x
+    dist = lambda x: float(np.abs(np.log(x[:3] / prior[:3])).sum())  # noqa: E731
+    assert dist(held) < dist(free)

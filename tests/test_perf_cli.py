@@ -145,6 +145,26 @@ def test_perf_calibration_prints_factors_by_vendor(runner):
     vendors = {row["vendor"] for row in d["factors"]}
     assert "NVIDIA" in vendors and "(other)" in vendors
     assert any(e["metric"] == "tpot_s" for e in d["error_summary"])
+    by_vendor = {row["vendor"]: row for row in d["by_vendor"]}
+    # the ecosystem comparison: NVIDIA, AMD and Intel are fitted on their own measurements,
+    # Huawei is not measured here and says so
+    for v in ("NVIDIA", "AMD", "Intel"):
+        assert by_vendor[v]["measured"] == "fitted" and by_vendor[v]["points"] > 0
+    assert by_vendor["Huawei"]["measured"].startswith("not measured")
+    table = runner.invoke(app, ["perf", "calibration"])
+    assert table.exit_code == 0 and "By vendor" in table.output
+
+
+def test_perf_infer_speculative_decoding(runner):
+    base = ["perf", "infer", "--chip", "h100-sxm", "--model", "llama-3.1-8b", "--batch", "8"]
+    plain = json.loads(runner.invoke(app, [*base, "--json"]).stdout)
+    r = runner.invoke(app, [*base, "--spec-tokens", "2", "--acceptance", "2.4", "--json"])
+    assert r.exit_code == 0, r.output
+    spec = json.loads(r.stdout)
+    assert spec["spec_tokens"] == 2 and spec["accepted_per_step"] == 2.4
+    assert spec["tpot_s"] < plain["tpot_s"]
+    bad = runner.invoke(app, [*base, "--spec-tokens", "1", "--acceptance", "3"])
+    assert bad.exit_code == 2 and "between 1 and" in bad.output and "Traceback" not in bad.output
 
 
 def test_perf_train_json(runner):

@@ -137,3 +137,25 @@ def test_sweep_drops_invalid_layouts_and_ranks(catalog):
     assert not ((df["num_chips"] == 3) & (df["tp"] == 3)).any()  # 3 does not divide 64 heads
     best = best_per_chip(df)
     assert len(best) == 1 and bool(best.iloc[0]["meets_limits"])
+
+
+def test_speculative_decoding_by_hand(catalog):
+    """Llama-3.1-8B, batch 1, roofline: a decode step is memory-bound, so verifying 2 tokens costs
+    about one weight read and 1.8 accepted tokens per step cut TPOT to about 1/1.8 (plus the
+    drafting layer: 1/32 of a step per draft token)."""
+    chip = catalog.chip("h100-sxm")
+    kw = dict(batch=1, input_len=128, output_len=1024, precision="bf16", calibration=False)
+    plain = infer(chip, "llama-3.1-8b", **kw)
+    spec = infer(chip, "llama-3.1-8b", spec_tokens=1, accepted_per_step=1.8, **kw)
+    assert spec.spec_tokens == 1 and spec.accepted_per_step == 1.8
+    ratio = spec.decode_step_s / plain.decode_step_s
+    assert ratio == pytest.approx((1 + 1 / 32) / 1.8, rel=0.03)
+    assert spec.output_tokens_per_s > 1.7 * plain.output_tokens_per_s
+
+
+def test_speculative_decoding_bad_acceptance_is_a_clear_error(catalog):
+    chip = catalog.chip("h100-sxm")
+    with pytest.raises(PerfInputError, match="between 1 and spec_tokens"):
+        infer(chip, "llama-3.1-8b", spec_tokens=1, accepted_per_step=2.5)
+    with pytest.raises(PerfInputError, match="needs spec_tokens"):
+        infer(chip, "llama-3.1-8b", accepted_per_step=1.5)

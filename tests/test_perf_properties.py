@@ -109,3 +109,48 @@ def test_more_chips_never_lower_total_throughput_at_fixed_per_chip_batch(
         tps = float(evaluate(s, prec, lay, hw, b * dp, isl, osl)["output_tokens_per_s"])
         assert tps >= prev * (1 - 1e-12)
         prev = tps
+
+
+# --- speculative decoding / multi-token prediction -------------------------------------------
+@SETTINGS
+@given(st.sampled_from(ALL), chips, precisions, layouts, batches, lengths, lengths)
+def test_no_draft_tokens_is_plain_decoding(m, hw, prec, lay, b, isl, osl):
+    s = SHAPES[m]
+    plain = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl)
+    off = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl, spec_tokens=0, accepted_per_step=1.0)
+    assert off["tpot_s"] == plain["tpot_s"]
+    assert off["output_tokens_per_s"] == plain["output_tokens_per_s"]
+
+
+@SETTINGS
+@given(
+    st.sampled_from(ALL),
+    chips,
+    precisions,
+    layouts,
+    batches,
+    lengths,
+    lengths,
+    st.integers(1, 4),
+    st.floats(0.0, 1.0),
+    st.floats(0.0, 1.0),
+)
+def test_more_accepted_tokens_never_slow_tpot(m, hw, prec, lay, b, isl, osl, k, u, v):
+    s = SHAPES[m]
+    lo, hi = sorted((1.0 + k * u, 1.0 + k * v))
+    slow = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl, spec_tokens=k, accepted_per_step=lo)
+    fast = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl, spec_tokens=k, accepted_per_step=hi)
+    assert fast["tpot_s"] <= slow["tpot_s"] * (1 + 1e-12)
+    assert fast["output_tokens_per_s"] >= slow["output_tokens_per_s"] * (1 - 1e-12)
+
+
+@SETTINGS
+@given(
+    st.sampled_from(ALL), chips, precisions, layouts, batches, lengths, lengths, st.integers(1, 4)
+)
+def test_speculation_that_is_never_accepted_is_not_free(m, hw, prec, lay, b, isl, osl, k):
+    """Verifying k draft tokens and keeping none costs at least a plain step."""
+    s = SHAPES[m]
+    plain = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl)
+    wasted = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl, spec_tokens=k, accepted_per_step=1.0)
+    assert wasted["decode_step_s"] >= plain["decode_step_s"] * (1 - 1e-12)

@@ -29,6 +29,19 @@ NoCalOpt = Annotated[
     bool, typer.Option("--no-calibration", help="Pure roofline (efficiencies = 1).")
 ]
 ParOpt = Annotated[int | None, typer.Option(help="Parallel degree (chosen if left out).")]
+SpecOpt = Annotated[
+    int,
+    typer.Option(
+        "--spec-tokens", help="Draft tokens verified per decode step (speculative / MTP); 0 = off."
+    ),
+]
+AccOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--acceptance",
+        help="Mean tokens emitted per decode step with --spec-tokens (1 to N+1, 'accept len').",
+    ),
+]
 
 
 def _model(model_id: str) -> Any:
@@ -63,8 +76,12 @@ def _workload(
     max_ttft_ms: float | None,
     no_calibration: bool,
     num_chips: int,
+    spec_tokens: int = 0,
+    acceptance: float | None = None,
 ) -> dict[str, Any]:
     return {
+        "spec_tokens": spec_tokens,
+        "accepted_per_step": acceptance,
         "num_chips": num_chips,
         "batch": _batch(batch),
         "input_len": input_len,
@@ -96,6 +113,8 @@ def infer_cmd(
     max_tpot_ms: TpotOpt = None,
     max_ttft_ms: TtftOpt = None,
     no_calibration: NoCalOpt = False,
+    spec_tokens: SpecOpt = 0,
+    acceptance: AccOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """TTFT, TPOT, tokens/s, memory per chip and the binding resource for one configuration."""
@@ -120,6 +139,8 @@ def infer_cmd(
                 max_ttft_ms,
                 no_calibration,
                 num_chips,
+                spec_tokens,
+                acceptance,
             ),
         )
     except PerfInputError as e:
@@ -193,6 +214,8 @@ def compare_cmd(
     max_tpot_ms: TpotOpt = None,
     max_ttft_ms: TtftOpt = None,
     no_calibration: NoCalOpt = False,
+    spec_tokens: SpecOpt = 0,
+    acceptance: AccOpt = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
@@ -219,6 +242,8 @@ def compare_cmd(
                 max_ttft_ms,
                 no_calibration,
                 num_chips,
+                spec_tokens,
+                acceptance,
             ),
         )
     except PerfInputError as e:
@@ -484,25 +509,84 @@ def calibration_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
             "fit_median_abs_err_pct": None,
         }
     )
+    vendors = _vendor_rows(data, cat)
     if as_json:
         emit_json(
-            {"factors": rows, "method": data["method"], "error_summary": data["error_summary"]}
+            {
+                "factors": rows,
+                "by_vendor": vendors,
+                "method": data["method"],
+                "error_summary": data["error_summary"],
+                "assumptions": data.get("assumptions"),
+            }
         )
         return
     emit(rows, as_csv=as_csv, title="Fitted efficiency factors (share of datasheet dense peak)")
-    if not as_csv:
-        typer.echo(
-            "Median absolute error per data set (%): "
-            + "; ".join(
-                f"{e['dataset']} {e['metric']}: fit {e['fit_median_abs_err_pct']:.1f}, "
-                f"leave-one-out {e['loo_median_abs_err_pct']:.1f}"
-                for e in data["error_summary"]
+    if as_csv:
+        return
+    emit(
+        vendors,
+        title="By vendor: share of datasheet peak the measured software stacks reach "
+        "(point-weighted geometric mean of the vendor's fitted families)",
+    )
+    typer.echo(
+        "Median absolute error per data set (%): "
+        + "; ".join(
+            f"{e['dataset']} {e['metric']} (n={e['n']}): fit {e['fit_median_abs_err_pct']:.1f}, "
+            f"leave-one-out {e['loo_median_abs_err_pct']:.1f}"
+            for e in data["error_summary"]
+        )
+    )
+    typer.echo(
+        "Vendors marked 'not measured' use the pooled factors: their software efficiency is not "
+        "measured here, so a comparison with them shows hardware, not the ecosystem."
+    )
+
+
+def _vendor_rows(data: dict[str, Any], cat: Any) -> list[dict[str, Any]]:
+    """One row per catalog vendor: fitted efficiencies where measured, else 'not measured'."""
+    import math
+
+    fams = data.get("families", {})
+    by_vendor: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    vendors = sorted({c.vendor for c in cat})
+    fam_vendor = {c.family: c.vendor for c in cat if c.family}
+    for fam, f in fams.items():
+        by_vendor.setdefault(fam_vendor.get(fam, "?"), []).append((fam, f))
+    out = []
+    for v in vendors:
+        items = by_vendor.get(v, [])
+        n = sum(int(f["n_points"]) for _, f in items)
+        if not items or n == 0:
+            d = data["default"]
+            out.append(
+                {
+                    "vendor": v,
+                    "measured": "not measured (pooled default)",
+                    "families": "",
+                    "points": 0,
+                    "compute_eff": d["compute"],
+                    "memory_eff": d["memory"],
+                    "link_eff": d["link"],
+                }
             )
+            continue
+
+        def gmean(key: str, items: list[tuple[str, dict[str, Any]]] = items, n: int = n) -> float:
+            return math.exp(sum(f["n_points"] * math.log(f[key]) for _, f in items) / n)
+
+        out.append(
+            {
+                "vendor": v,
+                "measured": "fitted",
+                "families": ", ".join(sorted(fam for fam, _ in items)),
+                "points": n,
+                "compute_eff": gmean("compute"),
+                "memory_eff": gmean("memory"),
+                "link_eff": gmean("link"),
+            }
         )
-        typer.echo(
-            "Vendors or families without measurements (e.g. Huawei Ascend, AMD) use the "
-            "default row: their software efficiency is not measured here."
-        )
+    return out
 
 
 @perf_app.command("models")

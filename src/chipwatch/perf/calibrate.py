@@ -102,7 +102,7 @@ def factors_for(chip: Accelerator, path: str | None = None) -> Efficiency:
     if "default" in data:
         return _eff(
             data["default"],
-            "default: median of the fitted families' factors "
+            "default: pooled fit over all measured families "
             f"(no measurements for family {chip.family or '(none)'})",
         )
     return Efficiency(source="default: roofline (no fitted factors file)")
@@ -211,6 +211,13 @@ PUBLISHED_MAP: dict[str, tuple[str, str, str, int, float, str]] = {
     "M138": ("gaudi3", "llama-3.1-70b", "fp8", 8, 600, "static_output_tokens_per_s"),
 }
 PUBLISHED_SOURCES = {
+    "MLPERF-INF-v4.0": "https://github.com/mlcommons/inference_results_v4.0 (closed, "
+    "mlperf_log_summary.txt)",
+    "MLPERF-INF-v4.1": "https://github.com/mlcommons/inference_results_v4.1 (closed, "
+    "mlperf_log_summary.txt)",
+    "SGLANG-PR-11854": "https://github.com/sgl-project/sglang/pull/11854 (example decode log)",
+    "LMSYS-H20-ANT": "https://lmsys.org/blog/2025-09-26-sglang-ant-group",
+    "CLOUDMATRIX384": "https://arxiv.org/abs/2506.12708",
     "QWEN3-SPEED": "https://qwen.readthedocs.io/en/latest/getting_started/speed_benchmark.html",
     "TRTLLM-H200": "https://raw.githubusercontent.com/NVIDIA/TensorRT-LLM/release/0.5.0/docs/"
     "source/blogs/H200launch.md",
@@ -251,14 +258,178 @@ def published_points(csv_path: Path | None = None) -> Any:
     return pd.DataFrame(rows)
 
 
-def build_points() -> Any:
-    """All calibration points (silicon sample + published) on chips in the catalog."""
+# MLPerf Inference Llama-2-70B (OpenOrca) rows: id -> (chip, precision). Rows on systems
+# without a catalog chip (H100 NVL, GH200) are left out. Precision: NVIDIA v4.0 logs do not
+# state it (FP8 assumed, as the reference table says); B200 v4.1 is NVFP4 per NVIDIA (unverified).
+MLPERF_MAP: dict[str, tuple[str, str]] = {
+    "M001": ("h100-sxm", "fp8"),
+    "M002": ("h100-sxm", "fp8"),
+    "M003": ("h200-sxm", "fp8"),
+    "M004": ("h200-sxm", "fp8"),
+    "M005": ("mi300x", "fp8"),
+    "M006": ("mi300x", "fp8"),
+    "M007": ("mi300x", "fp8"),
+    "M008": ("mi300x", "fp8"),
+    "M009": ("h100-pcie", "fp8"),
+    "M010": ("h100-pcie", "fp8"),
+    "M011": ("l40s", "fp8"),
+    "M012": ("l40s", "fp8"),
+    "M013": ("h100-sxm", "fp8"),
+    "M014": ("h100-sxm", "fp8"),
+    "M017": ("b200", "fp4"),
+    "M018": ("b200", "fp4"),
+    "M019": ("h100-sxm", "fp8"),
+    "M020": ("h100-sxm", "fp8"),
+    "M023": ("h200-sxm", "fp8"),
+    "M024": ("h200-sxm", "fp8"),
+    "M025": ("h200-sxm", "fp8"),
+    "M026": ("h200-sxm", "fp8"),
+}
+# Mean generated tokens per sample: the closed division accepts 265.005..323.895 tokens per
+# sample = reference mean x (0.9, 1.1) (inference_results_v4.1 README of an open submission)
+# -> 294.45 (derived: 265.005 / 0.9).
+MLPERF_OUTPUT_LEN = 294.45
+# Mean prompt length of the 24,576-sample OpenOrca set: NOT FOUND in the sources read; inputs
+# are capped at 1,024 tokens. Assumed 512 (unverified); benchmarks/perf_calibration.py
+# --mlperf-input-len shows the sensitivity.
+MLPERF_INPUT_LEN = 512
+# MLPerf Server latency limits for llama2-70b: p99 TTFT <= 2 s, p99 TPOT <= 200 ms (modelled on
+# the mean TTFT / TPOT of the served batch; tail latency is not modelled).
+MLPERF_SERVER_TTFT_S = 2.0
+MLPERF_SERVER_TPOT_S = 0.2
+# Weights may take at most this share of HBM when the layout is chosen for MLPerf rows.
+MLPERF_WEIGHT_SHARE = 0.5
+
+
+def mlperf_layout(params_b: float, weight_bytes: float, capacity_gb: float, n: int) -> int:
+    """Smallest power-of-two TP (dividing ``n``) whose weight shard takes at most half of HBM;
+    the rest of the chips run replicas (dp = n / tp). The rule MLPerf submitters' layouts
+    follow for Llama-2-70B (TP1 on 141-192 GB parts, TP2 on 80 GB, more on 48 GB)."""
+    tp = 1
+    while tp < n and params_b * weight_bytes / tp > MLPERF_WEIGHT_SHARE * capacity_gb:
+        tp *= 2
+    return tp
+
+
+def mlperf_points(csv_path: Path | None = None, input_len: int | None = None) -> Any:
+    """MLPerf Inference Llama-2-70B Offline / Server rows as max-throughput points."""
+    import pandas as pd
+
+    from chipwatch.catalog import load_catalog
+    from chipwatch.perf.hardware import chip_perf
+    from chipwatch.perf.models import default_models
+
+    cat = load_catalog()
+    spec = default_models().model("llama-2-70b")
+    total_b = spec.counts().total / 1e9
+    d = pd.read_csv(csv_path or measurements_dir() / PUBLISHED_FILE).set_index("id")
+    rows = []
+    for pid, (chip, prec) in MLPERF_MAP.items():
+        if pid not in d.index or chip not in cat.ids:
+            continue
+        r: Any = d.loc[pid]
+        n = int(r.n_accel)
+        cp = chip_perf(cat.chip(chip), prec)
+        tp = mlperf_layout(total_b, cp.mode.weight_bytes, cp.capacity_b / 1e9, n)
+        server = "Server" in str(r.scenario_or_constraint)
+        src = PUBLISHED_SOURCES.get(str(r.source_key), str(r.source_key))
+        rows.append(
+            {
+                "dataset": "mlperf",
+                "chip": chip,
+                "model": "llama-2-70b",
+                "precision": prec,
+                "num_chips": n,
+                "tp": tp,
+                "pp": 1,
+                "dp": n // tp,
+                "ep": 1,
+                "batch": 0.0,  # chosen by the model (max throughput under the scenario limits)
+                "input_len": int(input_len or MLPERF_INPUT_LEN),
+                "output_len": int(round(MLPERF_OUTPUT_LEN)),
+                "backend": str(r.software),
+                "source": f"{src} (reference table row {pid}; {r.notes})",
+                "metric": "mlperf_server_tokens_per_s" if server else "mlperf_offline_tokens_per_s",
+                "point_id": pid,
+                "measured": float(r.value),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# Decode-instance points (disaggregated serving, speculative decoding): id -> conditions.
+DECODE_MAP: dict[str, dict[str, Any]] = {
+    # Ant Group H20 decode, EP-16 with DP attention over 2 nodes; 32 requests per rank at
+    # ~5,100 tokens of context; accept len 1.92 (mean of the log lines); 1 draft token assumed.
+    "M203": {
+        "chip": "h20",
+        "model": "deepseek-v3",
+        "precision": "fp8",
+        "tp": 1,
+        "dp": 16,
+        "ep": 16,
+        "batch_per_chip": 32,
+        "ctx": 5102,
+        "spec_tokens": 1,
+        "accepted_per_step": 1.92,
+    },
+}
+
+
+def decode_points(csv_path: Path | None = None) -> Any:
+    """Steady-state decode throughput per chip of a decode instance (see ``DECODE_MAP``)."""
+    import pandas as pd
+
+    d = pd.read_csv(csv_path or measurements_dir() / PUBLISHED_FILE).set_index("id")
+    rows = []
+    for pid, c in DECODE_MAP.items():
+        r: Any = d.loc[pid]
+        n = c["tp"] * c["dp"]
+        src = PUBLISHED_SOURCES.get(str(r.source_key), str(r.source_key))
+        rows.append(
+            {
+                "dataset": "published-decode",
+                "chip": c["chip"],
+                "model": c["model"],
+                "precision": c["precision"],
+                "num_chips": n,
+                "tp": c["tp"],
+                "pp": 1,
+                "dp": c["dp"],
+                "ep": c["ep"],
+                "batch": float(c["batch_per_chip"] * n),
+                "input_len": int(c["ctx"]) - 1,
+                "output_len": 2,  # context = input + output / 2 = ctx
+                "spec_tokens": c["spec_tokens"],
+                "accepted_per_step": c["accepted_per_step"],
+                "backend": str(r.software),
+                "source": f"{src} (reference table row {pid})",
+                "metric": "decode_tokens_per_s_per_chip",
+                "point_id": pid,
+                "measured": float(r.value),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def build_points(mlperf_input_len: int | None = None) -> Any:
+    """All calibration points (silicon sample, published, MLPerf, decode) on catalog chips."""
     import pandas as pd
 
     from chipwatch.catalog import load_catalog
 
     ids = set(load_catalog().ids)
-    pts = pd.concat([silicon_points(), published_points()], ignore_index=True)
+    pts = pd.concat(
+        [
+            silicon_points(),
+            published_points(),
+            mlperf_points(input_len=mlperf_input_len),
+            decode_points(),
+        ],
+        ignore_index=True,
+    )
+    pts["spec_tokens"] = pts.get("spec_tokens", 0).fillna(0).astype(int)
+    pts["accepted_per_step"] = pts.get("accepted_per_step", 1.0).fillna(1.0).astype(float)
     return pts[pts["chip"].isin(ids)].reset_index(drop=True)
 
 
@@ -283,6 +454,8 @@ class PointArrays:
     metric: np.ndarray
     family: np.ndarray
     measured: np.ndarray
+    spec_tokens: np.ndarray | None = None
+    accepted: np.ndarray | None = None
 
 
 def point_arrays(points: Any, catalog: Any = None) -> PointArrays:
@@ -330,7 +503,15 @@ def point_arrays(points: Any, catalog: Any = None) -> PointArrays:
         metric=points["metric"].to_numpy(str),
         family=np.array([cat.chip(c).family or c for c in points["chip"]]),
         measured=points["measured"].to_numpy(float),
+        spec_tokens=_col(points, "spec_tokens", 0.0),
+        accepted=_col(points, "accepted_per_step", 1.0),
     )
+
+
+def _col(points: Any, name: str, default: float) -> np.ndarray:
+    if name not in points:
+        return np.full(len(points), default)
+    return np.asarray(points[name].fillna(default).to_numpy(float))
 
 
 def predict(
@@ -350,14 +531,29 @@ def predict(
     concurrency exceeds what fits, the wait for a free slot (the excess share of a request's
     lifetime).
     """
-    from chipwatch.perf.inference import Hw, evaluate
-    from chipwatch.perf.workload import Layout, Precisions
 
     sel = np.arange(len(pa.peak)) if idx is None else idx
 
     th = np.atleast_2d(theta)
     th = th if th.shape[0] > 1 else np.repeat(th, len(pa.peak), axis=0)
     th = th if th.shape[0] == len(sel) else th[sel]
+    queue = np.broadcast_to(np.asarray(queue, float), (len(sel),))
+    ttft_fixed = np.broadcast_to(np.asarray(ttft_fixed, float), (len(sel),))
+    metric = pa.metric[sel]
+    out = np.full(len(sel), np.nan)
+    grid = np.char.startswith(metric.astype(str), "mlperf_")
+    if grid.any():
+        out[grid] = _predict_max_throughput(pa, th[grid], sel[grid], metric[grid])
+    rest = ~grid
+    if rest.any():
+        out[rest] = _predict_serving(pa, th[rest], sel[rest], queue[rest], ttft_fixed[rest])
+    return out
+
+
+def _arrays(pa: PointArrays, th: np.ndarray, sel: np.ndarray) -> tuple[Any, ...]:
+    from chipwatch.perf.inference import Hw
+    from chipwatch.perf.workload import Layout, Precisions
+
     hw = Hw(
         pa.peak[sel],
         pa.mem_bw[sel],
@@ -370,30 +566,75 @@ def predict(
         th[:, 3],
         th[:, 4],
     )
-    shape = pa.shape.take(sel)
     lay = Layout(
         pa.lay.tp[sel], pa.lay.pp[sel], pa.lay.dp[sel], pa.lay.ep[sel], pa.lay.moe_cross_domain[sel]
     )
     prec = Precisions(pa.prec.weight_bytes[sel], pa.prec.kv_bytes[sel], pa.prec.act_bytes[sel])
+    n = len(sel)
+    spec = pa.spec_tokens[sel] if pa.spec_tokens is not None else np.zeros(n)
+    acc = pa.accepted[sel] if pa.accepted is not None else np.ones(n)
+    return pa.shape.take(sel), prec, lay, hw, {"spec_tokens": spec, "accepted_per_step": acc}
+
+
+def _predict_serving(
+    pa: PointArrays, th: np.ndarray, sel: np.ndarray, queue: np.ndarray, ttft_fixed: np.ndarray
+) -> np.ndarray:
+    from chipwatch.perf.inference import evaluate
+
+    shape, prec, lay, hw, sp = _arrays(pa, th, sel)
     batch, isl, osl, metric = pa.batch[sel], pa.isl[sel], pa.osl[sel], pa.metric[sel]
-    probe = evaluate(shape, prec, lay, hw, batch, isl, osl)
+    probe = evaluate(shape, prec, lay, hw, batch, isl, osl, **sp)
     served = np.minimum(batch, np.maximum(probe["max_batch"], lay.dp))
-    r = evaluate(shape, prec, lay, hw, served, isl, osl)
+    r = evaluate(shape, prec, lay, hw, served, isl, osl, **sp)
     slot_wait = np.maximum(batch / served - 1.0, 0.0) * osl * r["tpot_s"]
     ttft = ttft_fixed + r["prefill_one"]["time_s"] + queue * r["prefill_batch_s"] + slot_wait
-    one = evaluate(shape, prec, lay, hw, np.ones_like(batch), isl, osl)
+    one = evaluate(shape, prec, lay, hw, np.ones_like(batch), isl, osl, **sp)
     single = (isl + osl) / (one["prefill_one"]["time_s"] + osl * one["decode_step_s"])
+    chips = lay.tp * lay.pp * lay.dp
+    decode_per_chip = batch / chips / r["decode_step_s"]
     out = np.select(
         [
             metric == "tpot_s",
             metric == "ttft_s",
             metric == "static_output_tokens_per_s",
             metric == "single_tokens_per_s",
+            metric == "decode_tokens_per_s_per_chip",
         ],
-        [r["tpot_s"], ttft, r["output_tokens_per_s"], single],
+        [r["tpot_s"], ttft, r["output_tokens_per_s"], single, decode_per_chip],
         default=np.nan,
     )
     return np.asarray(out, dtype=float)
+
+
+GRID_STEPS = 24  # batches tried per MLPerf point: geometric from dp to the largest that fits
+
+
+def _predict_max_throughput(
+    pa: PointArrays, th: np.ndarray, sel: np.ndarray, metric: np.ndarray
+) -> np.ndarray:
+    """MLPerf Offline: the highest output tokens/s of any batch that fits; Server: the same
+    among batches whose TPOT <= 200 ms and TTFT <= 2 s (continuous batching, as ``infer``)."""
+    from chipwatch.perf.inference import evaluate
+
+    shape, prec, lay, hw, sp = _arrays(pa, th, sel)
+    isl, osl = pa.isl[sel], pa.osl[sel]
+    probe = evaluate(shape, prec, lay, hw, lay.dp, isl, osl, **sp)
+    top = np.maximum(probe["max_batch"], lay.dp)
+    frac = np.geomspace(1.0, 1.0, 1) if GRID_STEPS < 2 else np.linspace(0.0, 1.0, GRID_STEPS)
+    # batch_j = dp * (top / dp) ** frac_j : geometric grid from dp to top, per point
+    b = lay.dp[:, None] * np.power((top / lay.dp)[:, None], frac[None, :])
+    rep = np.repeat(np.arange(len(sel)), GRID_STEPS)
+    th_r = th[rep]
+    shape_r, prec_r, lay_r, hw_r, sp_r = _arrays(pa, th_r, sel[rep])
+    r = evaluate(shape_r, prec_r, lay_r, hw_r, b.ravel(), isl[rep], osl[rep], **sp_r)
+    tps = np.asarray(r["output_tokens_per_s"], float).reshape(len(sel), GRID_STEPS)
+    server = (metric == "mlperf_server_tokens_per_s")[:, None]
+    ok = (np.asarray(r["tpot_s"]).reshape(tps.shape) <= MLPERF_SERVER_TPOT_S) & (
+        np.asarray(r["ttft_s"]).reshape(tps.shape) <= MLPERF_SERVER_TTFT_S
+    )
+    tps = np.where(server & ~ok, 0.0, tps)
+    best = tps.max(axis=1)
+    return np.where(best > 0, best, np.nan)
 
 
 def log_residuals(pred: np.ndarray, measured: np.ndarray, metric: np.ndarray) -> np.ndarray:
@@ -481,6 +722,7 @@ class Factors:
     queue: dict[str, tuple[float, float]]
     jac: dict[str, np.ndarray]  # per family, for the leverage LOO approximation
     chip_of_family: dict[str, list[str]]
+    pooled: np.ndarray | None = None  # the prior of every family and the default
 
     def theta_for(self, chip: str, family: str) -> np.ndarray:
         if chip in self.chips:
@@ -490,29 +732,51 @@ class Factors:
         return self.default()
 
     def default(self) -> np.ndarray:
+        if self.pooled is not None:
+            return self.pooled
         return np.median(np.stack(list(self.families.values())), axis=0)
 
 
+def fit_pooled(pa: PointArrays, mask: np.ndarray | None = None) -> np.ndarray:
+    """One set of factors for every non-TTFT point of every family: the prior each family's fit
+    is shrunk towards, and the default for families without measurements."""
+    use = np.ones(len(pa.peak), bool) if mask is None else mask
+    idx = np.flatnonzero(use & (pa.metric != "ttft_s"))
+    return np.asarray(fit_group(pa, idx).x)
+
+
 def fit_all(
-    pa: PointArrays, points: Any, mask: np.ndarray | None = None, start: Factors | None = None
+    pa: PointArrays,
+    points: Any,
+    mask: np.ndarray | None = None,
+    start: Factors | None = None,
+    pooled: np.ndarray | None = None,
+    only: set[str] | None = None,
 ) -> Factors:
-    """Stage 1: efficiencies per family, then per chip with enough points (prior = family);
-    stage 2: TTFT queue share per family with the efficiencies fixed."""
+    """Stage 1: efficiencies per family, shrunk towards the pooled fit (prior weight
+    ``PRIOR_WEIGHT`` per parameter, so a family with few points stays near the pooled values and
+    one with many follows its data), then per chip with enough points (prior = its family);
+    stage 2: TTFT queue share per family with the efficiencies fixed. ``only`` limits the refit
+    to those families (used by the exact leave-one-out refits)."""
     use = np.ones(len(pa.peak), bool) if mask is None else mask
     is_ttft = pa.metric == "ttft_s"
     chips_arr = points["chip"].to_numpy(str)
+    prior = fit_pooled(pa, use) if pooled is None else pooled
     fams: dict[str, np.ndarray] = {}
     chips: dict[str, np.ndarray] = {}
     queue: dict[str, tuple[float, float]] = {}
     jac: dict[str, np.ndarray] = {}
     members: dict[str, list[str]] = {}
     for fam in sorted(set(pa.family)):
+        if only is not None and fam not in only:
+            continue
         idx = np.flatnonzero(use & ~is_ttft & (pa.family == fam))
         if len(idx) == 0:
             continue
-        res = fit_group(pa, idx, start=start.families.get(fam) if start else None)
+        x0 = start.families.get(fam) if start else prior
+        res = fit_group(pa, idx, prior=prior, start=x0)
         fams[fam] = res.x
-        jac[fam] = res.jac
+        jac[fam] = res.jac[: len(idx)]
         fam_chips = sorted(set(chips_arr[idx]))
         members[fam] = fam_chips
         if len(fam_chips) > 1:
@@ -520,7 +784,7 @@ def fit_all(
                 cidx = idx[chips_arr[idx] == c]
                 if len(cidx) >= CHIP_MIN_POINTS:
                     chips[c] = fit_group(pa, cidx, prior=res.x, start=res.x).x
-    facs = Factors(fams, chips, queue, jac, members)
+    facs = Factors(fams, chips, queue, jac, members, prior)
     theta = np.stack([facs.theta_for(c, f) for c, f in zip(chips_arr, pa.family, strict=True)])
     for fam in fams:
         tidx = np.flatnonzero(use & is_ttft & (pa.family == fam))
@@ -565,7 +829,7 @@ def fit(
 
     pa = point_arrays(points)
     n = len(points)
-    facs = fit_all(pa, points)
+    facs = fit_all(pa, points)  # fits the pooled prior too
     pred = predict_with(pa, points, facs)
     roofline = predict(pa, ROOFLINE_THETA)
     r_fit = log_residuals(pred, pa.measured, pa.metric)
@@ -594,7 +858,8 @@ def fit(
             for i in idx:
                 mask = np.ones(n, bool)
                 mask[i] = False
-                f_i = fit_all(pa, points, mask, start=facs)
+                # the pooled prior (2,000+ points) is kept: one point's pull on it is negligible
+                f_i = fit_all(pa, points, mask, start=facs, pooled=facs.pooled, only={pa.family[i]})
                 p_i = predict_with(pa, points, f_i, np.array([i]))
                 loo[i] = log_residuals(p_i, pa.measured[[i]], pa.metric[[i]])[0]
                 loo_method[i] = "exact refit"
@@ -640,17 +905,22 @@ def fit(
 
 
 METHOD = (
-    "Stage 1: per chip family, efficiencies (compute, memory bandwidth, link) in [0.02, 1], a "
-    "fixed per-pass overhead in [0, 100 ms] and a latency per collective call in [0, 200 us] "
-    "minimise the soft-L1 loss (f_scale 0.1) of log(predicted/measured) over all the family's "
-    "TPOT and throughput points (scipy.optimize.least_squares, trust region reflective). A chip "
-    f"with at least {CHIP_MIN_POINTS} points in a family with other chips is refitted on its own "
-    f"points with a weak prior (weight {PRIOR_WEIGHT} per parameter, log space) pulling it to "
-    "the family values. Stage 2: per family, a queueing share q and a fixed request time c "
-    "(measured TTFT = c + own prefill + q x prefill of the in-flight batch + wait for a free "
-    "slot) are fitted on the TTFT points with the stage-1 factors fixed, so that the "
-    "benchmark's queueing does not distort the hardware efficiencies. Chips of families "
-    "without points use the median of the fitted families' factors."
+    "Stage 0: one pooled set of factors is fitted on every non-TTFT point. Stage 1: per chip "
+    "family, efficiencies (compute, memory bandwidth, link) in [0.02, 1], a fixed per-pass "
+    "overhead in [0, 100 ms] and a latency per collective call in [0, 200 us] minimise the "
+    "soft-L1 loss (f_scale 0.1) of log(predicted/measured) over all the family's TPOT and "
+    "throughput points plus a shrinkage prior towards the pooled factors (weight "
+    f"{PRIOR_WEIGHT} per parameter, log space), so that a family with a handful of points stays "
+    "near the pooled values and one with many follows its own data (scipy least_squares, trust "
+    f"region reflective). A chip with at least {CHIP_MIN_POINTS} points in a family with other "
+    "chips is refitted on its own points with the same prior pulling it to its family. Stage 2: "
+    "per family, a queueing share q and a fixed request time c (measured TTFT = c + own prefill "
+    "+ q x prefill of the in-flight batch + wait for a free slot) are fitted on the TTFT points "
+    "with the stage-1 factors fixed. MLPerf Offline/Server points are predicted as the highest "
+    "output tokens/s over batches that fit (Server: TPOT <= 200 ms and TTFT <= 2 s), with the "
+    "layout rule of mlperf_layout and an assumed mean prompt of "
+    f"{MLPERF_INPUT_LEN} tokens (unverified). Chips of families without points use the pooled "
+    "factors."
 )
 
 
@@ -695,6 +965,15 @@ def write_factors(result: FitResult, folder: Path | None = None) -> Path:
             "ttft_fixed_s": float(np.median([q[1] for q in f.queue.values()] or [0.0])),
         },
         "error_summary": result.summary.to_dict(orient="records"),
+        "assumptions": {
+            "mlperf_input_len": int(pts.loc[pts["dataset"] == "mlperf", "input_len"].iloc[0])
+            if (pts["dataset"] == "mlperf").any()
+            else None,
+            "mlperf_input_len_note": "unverified: mean OpenOrca prompt length not found; "
+            "inputs capped at 1,024 tokens",
+            "mlperf_output_len": MLPERF_OUTPUT_LEN,
+            "decode_points": DECODE_MAP,
+        },
     }
     path = folder / FACTORS_FILE
     path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")

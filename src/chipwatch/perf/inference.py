@@ -122,18 +122,31 @@ def evaluate(
     input_len: Any,
     output_len: Any,
     serving: ServingAssumptions | None = None,
+    spec_tokens: Any = 0,
+    accepted_per_step: Any = 1.0,
 ) -> dict[str, Any]:
     """The serving model for any broadcastable mix of scalars and arrays.
 
     ``batch`` is the total number of sequences in flight over all ``dp`` replicas.
+    Speculative decoding / multi-token prediction (Leviathan et al. 2023; DeepSeek-V3 MTP):
+    each decode step verifies ``spec_tokens`` draft tokens plus one (``k + 1`` tokens per
+    sequence through the model) and emits ``accepted_per_step`` tokens on average (1 to k + 1).
+    Drafting costs one extra layer per draft token (a one-layer MTP module / EAGLE head).
+    ``spec_tokens = 0`` is plain decoding.
     """
     s = serving or ServingAssumptions()
     b = batch / lay.dp  # per replica
     ctx = input_len + output_len / 2.0
-    dec = pass_time(wl.decode_work(shape, prec, lay, b, ctx), hw, lay.pp)
+    k = np.asarray(spec_tokens, dtype=float)
+    acc = np.where(k > 0, accepted_per_step, 1.0)
+    dec = pass_time(wl.decode_work(shape, prec, lay, b, ctx, 1.0 + k), hw, lay.pp)
     pf = pass_time(wl.prefill_work(shape, prec, lay, b, input_len), hw, lay.pp)
     pf1 = pass_time(wl.prefill_work(shape, prec, lay, 1.0, input_len), hw, lay.pp)
-    t_dec, t_pf = dec["time_s"], pf["time_s"]
+    t_step = dec["time_s"]
+    if np.any(k > 0):
+        one = pass_time(wl.decode_work(shape, prec, lay, b, ctx), hw, lay.pp)["time_s"]
+        t_step = t_step + k * (one - hw.overhead_s) / shape.layers  # draft: one layer per token
+    t_dec, t_pf = t_step / acc, pf["time_s"]  # time per emitted token of a sequence
     cycle = output_len * t_dec + t_pf
     out_tps = lay.dp * b * output_len / cycle
     weights = wl.weights_per_chip_bytes(shape, prec, lay)
@@ -152,6 +165,7 @@ def evaluate(
     max_batch = np.floor(np.maximum(free_for_kv, 0) / kv_seq) * lay.dp
     return {
         "decode_step_s": t_dec,
+        "spec_step_s": t_step,
         "tpot_s": t_dec + t_pf / output_len,
         "ttft_s": pf1["time_s"] + t_dec / 2,
         "prefill_batch_s": t_pf,
@@ -224,6 +238,8 @@ class InferenceResult(BaseModel):
     calibration: dict[str, Any]
     assumptions: dict[str, Any]
     notes: list[str]
+    spec_tokens: int = 0
+    accepted_per_step: float = 1.0
 
 
 def _phase(p: dict[str, Any]) -> PhaseResult:
@@ -270,13 +286,17 @@ def infer(
     assumptions: CostAssumptions | None = None,
     serving: ServingAssumptions | None = None,
     efficiency: Efficiency | None = None,
+    spec_tokens: int = 0,
+    accepted_per_step: float | None = None,
 ) -> InferenceResult:
     """Serve ``model`` on ``num_chips`` x ``chip``; see the module docstring for the model.
 
     Parallel degrees left out are chosen to maximise output tokens/s (subject to fit and the
     latency limits) and reported. ``batch="auto"`` picks the throughput-maximising batch that fits
-    and meets ``max_tpot_ms`` / ``max_ttft_ms``. Raises :class:`PerfInputError` for requests the
-    model cannot serve.
+    and meets ``max_tpot_ms`` / ``max_ttft_ms``. Speculative decoding / MTP: ``spec_tokens`` draft
+    tokens verified per step, ``accepted_per_step`` tokens emitted per step on average (1 to
+    ``spec_tokens + 1``; SGLang logs it as "accept len"). Raises :class:`PerfInputError` for
+    requests the model cannot serve.
     """
     from chipwatch.perf.calibrate import factors_for
 
@@ -290,6 +310,18 @@ def infer(
             f"input_len + output_len = {input_len + output_len} exceeds the "
             f"{spec.max_context}-token context of {spec.id}"
         )
+    if spec_tokens < 0:
+        raise PerfInputError(f"spec_tokens must be >= 0, got {spec_tokens}")
+    if accepted_per_step is None:
+        accepted_per_step = 1.0
+    if spec_tokens == 0 and accepted_per_step != 1.0:
+        raise PerfInputError("accepted tokens per step > 1 needs spec_tokens >= 1")
+    if not 1.0 <= accepted_per_step <= spec_tokens + 1:
+        raise PerfInputError(
+            f"accepted tokens per step must be between 1 and spec_tokens + 1 = "
+            f"{spec_tokens + 1}, got {accepted_per_step:g}"
+        )
+    sp = {"spec_tokens": float(spec_tokens), "accepted_per_step": float(accepted_per_step)}
     auto = isinstance(batch, str)
     if auto and str(batch).lower() != "auto":
         raise PerfInputError(f"batch must be a positive integer or 'auto', got {batch!r}")
@@ -325,7 +357,7 @@ def infer(
     for par in layouts:
         lay = _layout(par, cp)
         probe = evaluate(
-            shape, prec, lay, hw, float(par.dp), float(input_len), float(output_len), s
+            shape, prec, lay, hw, float(par.dp), float(input_len), float(output_len), s, **sp
         )
         max_b = int(probe["max_batch"])
         if max_b < par.dp:
@@ -336,7 +368,7 @@ def infer(
             grid = grid[grid >= par.dp]
         else:
             grid = np.array([float(batch)])
-        r = evaluate(shape, prec, lay, hw, grid, float(input_len), float(output_len), s)
+        r = evaluate(shape, prec, lay, hw, grid, float(input_len), float(output_len), s, **sp)
         ok = np.asarray(r["fits"]).copy()
         if max_tpot_ms is not None:
             ok &= r["tpot_s"] * 1e3 <= max_tpot_ms
@@ -371,7 +403,7 @@ def infer(
         )
     _, par, b, extra = best
     lay = _layout(par, cp)
-    r = evaluate(shape, prec, lay, hw, float(b), float(input_len), float(output_len), s)
+    r = evaluate(shape, prec, lay, hw, float(b), float(input_len), float(output_len), s, **sp)
     max_b = extra["max_batch"]
     dec_bound = str(r["decode"]["bound"])
     if auto and b >= max_b:
@@ -435,6 +467,8 @@ def infer(
             "peaks only",
         },
         notes=notes,
+        spec_tokens=spec_tokens,
+        accepted_per_step=float(accepted_per_step),
     )
 
 
@@ -456,6 +490,8 @@ def flat_row(r: InferenceResult) -> dict[str, Any]:
         "ttft_ms": r.ttft_s * 1e3,
         "tpot_ms": r.tpot_s * 1e3,
         "decode_step_ms": r.decode_step_s * 1e3,
+        "spec_tokens": r.spec_tokens,
+        "accepted_per_step": r.accepted_per_step,
         "output_tokens_per_s": r.output_tokens_per_s,
         "output_tokens_per_s_per_chip": r.output_tokens_per_s_per_chip,
         "prefill_tokens_per_s": r.prefill_tokens_per_s,

@@ -195,32 +195,41 @@ def collective_calls(shape: ModelShape, lay: Layout) -> Num:
 
 
 def decode_work(
-    shape: ModelShape, prec: Precisions, lay: Layout, batch: Num, ctx: Num
+    shape: ModelShape,
+    prec: Precisions,
+    lay: Layout,
+    batch: Num,
+    ctx: Num,
+    tokens_per_seq: Num = 1.0,
 ) -> PhaseWork:
     """One decode step of one pipeline stage, per chip.
 
     ``batch`` = sequences per replica (split into ``pp`` micro-batches), ``ctx`` = context length
-    each sequence attends to.
+    each sequence attends to. ``tokens_per_seq`` = tokens each sequence puts through the model in
+    the step: 1 for plain decoding, ``k + 1`` when a speculative step verifies ``k`` draft tokens
+    (the matmuls, attention scores and activations scale with it; the cached context is still
+    read once per sequence and step).
     """
+    q = tokens_per_seq
     bm = batch / lay.pp
     layers = shape.layers / lay.pp
-    expert_tokens = bm * lay.dp  # every replica's micro-batch meets in the experts
-    linear = 2 * bm * (shape.p_dense_linear + shape.p_lm_head) / (
+    expert_tokens = bm * q * lay.dp  # every replica's micro-batch meets in the experts
+    linear = 2 * bm * q * (shape.p_dense_linear + shape.p_lm_head) / (
         lay.tp * lay.pp
     ) + 2 * expert_tokens * shape.active * shape.p_expert * (shape.moe_layers / lay.pp) / (
         lay.tp * lay.dp
     )
     kv_per_token = prec.kv_bytes * shape.kv_elems / lay.pp / kv_shard(shape, lay)
     attn_bytes = (
-        bm * (ctx + 1) * kv_per_token  # read the cache once, write one entry
-        + prec.act_bytes * bm * shape.act_elems * layers / lay.tp
+        bm * (ctx + q) * kv_per_token  # read the cache once, write the new entries
+        + prec.act_bytes * bm * q * shape.act_elems * layers / lay.tp
     )
     return PhaseWork(
         linear_flops=linear,
         weight_bytes=_weights_read(shape, prec, lay, expert_tokens),
-        attn_flops=bm * ctx * shape.attn_decode * layers / lay.tp,
+        attn_flops=bm * q * ctx * shape.attn_decode * layers / lay.tp,
         attn_bytes=attn_bytes,
-        **_comm_fields(shape, prec, lay, bm),
+        **_comm_fields(shape, prec, lay, bm * q),
     )
 
 
