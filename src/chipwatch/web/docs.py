@@ -38,10 +38,27 @@ def endpoints(schema: dict[str, Any]) -> list[dict[str, Any]]:
                     "description": op.get("description", ""),
                     "params": params,
                     "body": ref.rsplit("/", 1)[-1] if ref else None,
+                    "body_fields": _fields(schema, ref),
                     "tag": (op.get("tags") or [""])[0],
                 }
             )
     return rows
+
+
+def _fields(schema: dict[str, Any], ref: str) -> list[dict[str, str]]:
+    """The properties of a request-body schema: name, type, default and description."""
+    if not ref:
+        return []
+    comp = schema.get("components", {}).get("schemas", {}).get(ref.rsplit("/", 1)[-1], {})
+    return [
+        {
+            "name": name,
+            "type": _type(p),
+            "default": str(p.get("default", "")),
+            "description": p.get("description", ""),
+        }
+        for name, p in comp.get("properties", {}).items()
+    ]
 
 
 def _type(s: dict[str, Any]) -> str:
