@@ -6,6 +6,7 @@ with the number of points the server put in it. Screenshots go to ``test-artifac
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import threading
 import time
@@ -350,3 +351,19 @@ def test_report_renders_offline_with_its_charts(browser: Any, tmp_path: Path) ->
     assert page.locator("div.chart[data-rendered='1']").count() == expected >= 4
     assert_charts_drawn(page, expected)
     context.close()
+
+
+def test_control_map_slider_moves_through_time(server: str, page: Any) -> None:
+    open_page(page, server + "/controls?date=2023-06-01&destination=CN", "control-map-slider")
+    assert _status(page, "a800-sxm") == "no"
+    days = (dt.date(2024, 1, 2) - dt.date(2022, 10, 7)).days
+    with page.expect_navigation(wait_until="load"):
+        page.eval_on_selector(
+            "#map-slider",
+            """(el, v) => { el.value = v;
+            el.dispatchEvent(new Event('input')); el.dispatchEvent(new Event('change')); }""",
+            days,
+        )
+    open_page(page, page.url, "control-map-slider-2024")
+    assert "date=2024-01-02" in page.url
+    assert _status(page, "a800-sxm") == "yes"

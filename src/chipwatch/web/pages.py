@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -157,9 +158,10 @@ def _unavailable(request: Request, domain: str, title: str, active: str) -> HTML
     return None
 
 
-def _parse_date(text: str | None) -> Any:
-    import datetime as dt
+FIRST_RULE = dt.date(2022, 10, 7)  # the first advanced-computing rule (87 FR 62186)
 
+
+def _parse_date(text: str | None) -> Any:
     if not text:
         return dt.date.today()
     try:
@@ -178,7 +180,11 @@ def controls_page(
     if missing is not None:
         return missing
     destination = (destination or "CN").strip().upper()[:3]
+    today = dt.date.today()
     ctx: dict[str, Any] = {
+        "today": today.isoformat(),
+        "slider_max": (today - FIRST_RULE).days,
+        "slider_value": (today - FIRST_RULE).days,
         "date": date or "",
         "destination": destination,
         "rows": [],
@@ -191,6 +197,7 @@ def controls_page(
         on = _parse_date(date)
         ctx.update(views.control_map_context(request, on, destination))
         ctx["date"] = on.isoformat()
+        ctx["slider_value"] = (on - FIRST_RULE).days
     except ValueError as e:
         ctx["error"] = str(e).splitlines()[0]
     return render(request, "controls.html", "Control map", "/controls", **ctx)

@@ -110,9 +110,27 @@ function classificationHtml(c) {
     (actions ? "<h3>Chip-specific actions</h3><ul>" + actions + "</ul>" : "");
 }
 
+// Control map: the slider walks day by day from the first rule (7 Oct 2022) to today; releasing
+// it reloads the map for that date.
+function dateSlider() {
+  var slider = document.getElementById("map-slider");
+  var input = document.getElementById("map-date");
+  if (!slider || !input) return;
+  var start = new Date(slider.dataset.start + "T00:00:00Z");
+  function dateAt(days) {
+    return new Date(start.getTime() + days * 86400000).toISOString().slice(0, 10);
+  }
+  slider.addEventListener("input", function () { input.value = dateAt(Number(slider.value)); });
+  slider.addEventListener("change", function () {
+    input.value = dateAt(Number(slider.value));
+    input.form.submit();
+  });
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   renderCharts(document);
   document.querySelectorAll("table.sortable").forEach(sortableTable);
   chipFilters();
   controlMapClicks();
+  dateSlider();
 });
