@@ -201,3 +201,26 @@ def test_control_map_lists_every_catalog_chip(client: TestClient, catalog) -> No
     rows = {r["chip"]: r for r in body["chips"]}
     assert set(rows) == set(catalog.ids)
     assert rows["a800-sxm"]["license_required"] is True
+
+
+def test_control_map_reports_a_chip_the_engine_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    import chipwatch.controls as controls
+
+    real = controls.classify
+
+    def refuse_h20(chip, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if getattr(chip, "id", None) == "h20":
+            raise controls.ControlsInputError("h20: inconsistent inputs (test)")
+        return real(chip, *args, **kwargs)
+
+    monkeypatch.setattr(controls, "classify", refuse_h20)
+    client = TestClient(create_app())
+    rows = {
+        r["chip"]: r
+        for r in client.get("/api/controls/map", params={"date": "2024-06-01"}).json()["chips"]
+    }
+    assert rows["h20"]["error"] == "h20: inconsistent inputs (test)"
+    assert rows["h20"]["license_required"] is None
+    assert rows["a800-sxm"]["license_required"] is True
+    page = client.get("/controls", params={"date": "2024-06-01"})
+    assert page.status_code == 200 and "cannot classify: h20: inconsistent inputs" in page.text

@@ -208,9 +208,33 @@ def control_map_rows(request: Request, on: dt.date, destination: str) -> list[di
     """Every catalog chip classified on a date: its TPP, PD and status (for the control map)."""
     controls = domain_module("controls")
     rules = _rules(request)
-    rows = []
+    # a bad date or destination fails the whole map (raised here); a chip whose own inputs the
+    # engine refuses gets a row saying why instead of a status
+    controls.classify(controls.ChipSpec(tpp=1, die_area_mm2=1), on, destination, rules=rules)
+    rows: list[dict[str, Any]] = []
     for chip in get_catalog(request):
-        c = controls.classify(chip, on, destination, rules=rules)
+        try:
+            c = controls.classify(chip, on, destination, rules=rules)
+        except ValueError as e:
+            rows.append(
+                {
+                    "chip": chip.id,
+                    "name": chip.name,
+                    "vendor": chip.vendor,
+                    "vendor_country": chip.vendor_country,
+                    "error": str(e),
+                    "tpp": None,
+                    "performance_density": None,
+                    "eccn": None,
+                    "license_required": None,
+                    "licensing_policy": "unknown",
+                    "actions": [],
+                    "datacenter": None,
+                    "controlled": None,
+                    "summary": f"{chip.id}: cannot classify: {e}",
+                }
+            )
+            continue
         rows.append(
             {
                 "chip": chip.id,
