@@ -44,3 +44,46 @@ def test_zero_and_recompute_reduce_memory(catalog):
 def test_training_that_cannot_fit_is_a_clear_error(catalog):
     with pytest.raises(PerfInputError, match="does not fit"):
         train(catalog.chip("h100-sxm"), "llama-3.1-405b", num_chips=8, tokens=1e9, zero_stage=0)
+
+
+def test_relative_training_efficiency_by_hand():
+    """Two systems ran the same benchmark: 8 chips of 1,000 TFLOPS for 30 min (the H100
+    reference) and 8 chips of 2,000 TFLOPS for 20 min -> rel_eff = (8 x 30 x 1000) /
+    (8 x 20 x 2000) = 0.75; a 512-chip run is too far in scale to compare."""
+    import pandas as pd
+
+    from chipwatch.perf.train_calibration import by_vendor, relative_training_efficiency
+
+    def row(i, chip, vendor, n, minutes, peak):
+        return {
+            "id": i,
+            "benchmark": "b",
+            "chip": chip,
+            "vendor": vendor,
+            "num_chips": n,
+            "minutes": minutes,
+            "peak_eflop_s": n * minutes * 60 * peak * 1e12 / 1e18,
+        }
+
+    rows = pd.DataFrame(
+        [
+            row("R", "h100-sxm", "NVIDIA", 8, 30.0, 1000.0),
+            row("X", "x", "X", 8, 20.0, 2000.0),
+            row("Y", "y", "Y", 512, 1.0, 2000.0),
+        ]
+    )
+    d = relative_training_efficiency(rows).set_index("id")
+    assert d.loc["R", "rel_eff_vs_h100"] == pytest.approx(1.0)
+    assert d.loc["X", "rel_eff_vs_h100"] == pytest.approx(0.75)
+    assert d.loc["X", "reference"] == "R"
+    assert d.loc["Y", "rel_eff_vs_h100"] != d.loc["Y", "rel_eff_vs_h100"]  # NaN
+    v = by_vendor(d.reset_index())
+    assert list(v["vendor"]) == ["X"]  # the reference row itself is not a comparison
+
+
+def test_mlperf_training_rows_cover_amd_google_nvidia():
+    from chipwatch.perf.train_calibration import relative_training_efficiency
+
+    d = relative_training_efficiency()
+    assert {"AMD", "Google", "NVIDIA"} <= set(d["vendor"])
+    assert d["source"].str.contains("mlcommons").all()

@@ -510,6 +510,10 @@ def calibration_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
         }
     )
     vendors = _vendor_rows(data, cat)
+    from chipwatch.perf.train_calibration import by_vendor, relative_training_efficiency
+
+    train_rows = relative_training_efficiency()
+    train_vendor = by_vendor(train_rows).to_dict(orient="records")
     if as_json:
         emit_json(
             {
@@ -518,6 +522,8 @@ def calibration_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
                 "method": data["method"],
                 "error_summary": data["error_summary"],
                 "assumptions": data.get("assumptions"),
+                "training_by_vendor": train_vendor,
+                "training_rows": train_rows.to_dict(orient="records"),
             }
         )
         return
@@ -528,6 +534,11 @@ def calibration_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
         vendors,
         title="By vendor: share of datasheet peak the measured software stacks reach "
         "(point-weighted geometric mean of the vendor's fitted families)",
+    )
+    emit(
+        train_vendor,
+        title="Training (MLPerf time-to-train): peak-normalised speed relative to H100 on the "
+        "same benchmark at similar scale (1.0 = as efficient as H100; same tokens assumed)",
     )
     typer.echo(
         "Median absolute error per data set (%): "

@@ -215,6 +215,10 @@ PUBLISHED_SOURCES = {
     "mlperf_log_summary.txt)",
     "MLPERF-INF-v4.1": "https://github.com/mlcommons/inference_results_v4.1 (closed, "
     "mlperf_log_summary.txt)",
+    "MLPERF-TRAIN-v4.1": "https://github.com/mlcommons/training_results_v4.1 (closed, "
+    "result_*.txt)",
+    "MLPERF-TRAIN-v5.0": "https://github.com/mlcommons/training_results_v5.0 (closed, "
+    "result_*.txt)",
     "SGLANG-PR-11854": "https://github.com/sgl-project/sglang/pull/11854 (example decode log)",
     "LMSYS-H20-ANT": "https://lmsys.org/blog/2025-09-26-sglang-ant-group",
     "CLOUDMATRIX384": "https://arxiv.org/abs/2506.12708",
