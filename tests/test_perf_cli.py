@@ -216,3 +216,15 @@ def test_perf_sweep_best_per_chip(runner, tmp_path):
     assert {row["chip"] for row in rows} == {"h100-sxm", "h20"}
     assert all(row["tpot_s"] <= 0.05 for row in rows)
     assert out.exists()
+
+
+def test_perf_compare_disaggregated_decode_instance(runner):
+    args = ["perf", "compare", "h20", "h100-sxm", "--model", "llama-3.1-8b", "--batch", "16"]
+    agg = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    r = runner.invoke(app, [*args, "--disaggregated", "--json"])
+    assert r.exit_code == 0, r.output
+    dis = json.loads(r.stdout)
+    for a, d in zip(agg, dis, strict=True):
+        assert d["disaggregated"] and not a["disaggregated"]
+        assert d["tpot_ms"] == pytest.approx(d["decode_step_ms"])
+        assert d["tpot_ms"] < a["tpot_ms"]

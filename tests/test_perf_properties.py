@@ -154,3 +154,15 @@ def test_speculation_that_is_never_accepted_is_not_free(m, hw, prec, lay, b, isl
     plain = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl)
     wasted = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl, spec_tokens=k, accepted_per_step=1.0)
     assert wasted["decode_step_s"] >= plain["decode_step_s"] * (1 - 1e-12)
+
+
+@SETTINGS
+@given(st.sampled_from(ALL), chips, precisions, layouts, batches, lengths, lengths)
+def test_disaggregated_decode_has_no_interleaved_prefill(m, hw, prec, lay, b, isl, osl):
+    """A decode instance (prefill elsewhere): TPOT is the decode step, never above aggregated."""
+    s = SHAPES[m]
+    agg = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl)
+    dis = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl, disaggregated=True)
+    assert dis["tpot_s"] == dis["decode_step_s"]
+    assert dis["tpot_s"] <= agg["tpot_s"]
+    assert dis["output_tokens_per_s"] >= agg["output_tokens_per_s"]

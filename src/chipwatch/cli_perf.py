@@ -35,6 +35,14 @@ SpecOpt = Annotated[
         "--spec-tokens", help="Draft tokens verified per decode step (speculative / MTP); 0 = off."
     ),
 ]
+DisOpt = Annotated[
+    bool,
+    typer.Option(
+        "--disaggregated",
+        help="Chips are the decode instance of prefill/decode-disaggregated serving "
+        "(TPOT and tokens/s without interleaved prefill).",
+    ),
+]
 AccOpt = Annotated[
     float | None,
     typer.Option(
@@ -78,8 +86,10 @@ def _workload(
     num_chips: int,
     spec_tokens: int = 0,
     acceptance: float | None = None,
+    disaggregated: bool = False,
 ) -> dict[str, Any]:
     return {
+        "disaggregated": disaggregated,
         "spec_tokens": spec_tokens,
         "accepted_per_step": acceptance,
         "num_chips": num_chips,
@@ -115,6 +125,7 @@ def infer_cmd(
     no_calibration: NoCalOpt = False,
     spec_tokens: SpecOpt = 0,
     acceptance: AccOpt = None,
+    disaggregated: DisOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """TTFT, TPOT, tokens/s, memory per chip and the binding resource for one configuration."""
@@ -141,6 +152,7 @@ def infer_cmd(
                 num_chips,
                 spec_tokens,
                 acceptance,
+                disaggregated,
             ),
         )
     except PerfInputError as e:
@@ -216,6 +228,7 @@ def compare_cmd(
     no_calibration: NoCalOpt = False,
     spec_tokens: SpecOpt = 0,
     acceptance: AccOpt = None,
+    disaggregated: DisOpt = False,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
@@ -244,6 +257,7 @@ def compare_cmd(
                 num_chips,
                 spec_tokens,
                 acceptance,
+                disaggregated,
             ),
         )
     except PerfInputError as e:

@@ -124,6 +124,7 @@ def evaluate(
     serving: ServingAssumptions | None = None,
     spec_tokens: Any = 0,
     accepted_per_step: Any = 1.0,
+    disaggregated: Any = False,
 ) -> dict[str, Any]:
     """The serving model for any broadcastable mix of scalars and arrays.
 
@@ -132,7 +133,9 @@ def evaluate(
     each decode step verifies ``spec_tokens`` draft tokens plus one (``k + 1`` tokens per
     sequence through the model) and emits ``accepted_per_step`` tokens on average (1 to k + 1).
     Drafting costs one extra layer per draft token (a one-layer MTP module / EAGLE head).
-    ``spec_tokens = 0`` is plain decoding.
+    ``spec_tokens = 0`` is plain decoding. ``disaggregated``: the chips form a decode instance
+    of prefill/decode-disaggregated serving (Zhong et al. 2024, DistServe): prompts are
+    prefilled elsewhere, so TPOT and tokens/s are the decode steps' alone (per decode chip).
     """
     s = serving or ServingAssumptions()
     b = batch / lay.dp  # per replica
@@ -147,7 +150,8 @@ def evaluate(
         one = pass_time(wl.decode_work(shape, prec, lay, b, ctx), hw, lay.pp)["time_s"]
         t_step = t_step + k * (one - hw.overhead_s) / shape.layers  # draft: one layer per token
     t_dec, t_pf = t_step / acc, pf["time_s"]  # time per emitted token of a sequence
-    cycle = output_len * t_dec + t_pf
+    t_pf_here = np.where(disaggregated, 0.0, t_pf)  # prefill interleaved on these chips
+    cycle = output_len * t_dec + t_pf_here
     out_tps = lay.dp * b * output_len / cycle
     weights = wl.weights_per_chip_bytes(shape, prec, lay)
     kv_seq = wl.kv_per_seq_per_chip_bytes(shape, prec, lay, input_len + output_len)
@@ -166,7 +170,7 @@ def evaluate(
     return {
         "decode_step_s": t_dec,
         "spec_step_s": t_step,
-        "tpot_s": t_dec + t_pf / output_len,
+        "tpot_s": t_dec + t_pf_here / output_len,
         "ttft_s": pf1["time_s"] + t_dec / 2,
         "prefill_batch_s": t_pf,
         "output_tokens_per_s": out_tps,
@@ -240,6 +244,7 @@ class InferenceResult(BaseModel):
     notes: list[str]
     spec_tokens: int = 0
     accepted_per_step: float = 1.0
+    disaggregated: bool = False
 
 
 def _phase(p: dict[str, Any]) -> PhaseResult:
@@ -288,6 +293,7 @@ def infer(
     efficiency: Efficiency | None = None,
     spec_tokens: int = 0,
     accepted_per_step: float | None = None,
+    disaggregated: bool = False,
 ) -> InferenceResult:
     """Serve ``model`` on ``num_chips`` x ``chip``; see the module docstring for the model.
 
@@ -295,7 +301,9 @@ def infer(
     latency limits) and reported. ``batch="auto"`` picks the throughput-maximising batch that fits
     and meets ``max_tpot_ms`` / ``max_ttft_ms``. Speculative decoding / MTP: ``spec_tokens`` draft
     tokens verified per step, ``accepted_per_step`` tokens emitted per step on average (1 to
-    ``spec_tokens + 1``; SGLang logs it as "accept len"). Raises :class:`PerfInputError` for
+    ``spec_tokens + 1``; SGLang logs it as "accept len"). ``disaggregated=True``: the chips are
+    the decode instance of prefill/decode-disaggregated serving (TPOT and tokens/s without
+    interleaved prefill; the prefill chips are extra). Raises :class:`PerfInputError` for
     requests the model cannot serve.
     """
     from chipwatch.perf.calibrate import factors_for
@@ -321,7 +329,11 @@ def infer(
             f"accepted tokens per step must be between 1 and spec_tokens + 1 = "
             f"{spec_tokens + 1}, got {accepted_per_step:g}"
         )
-    sp = {"spec_tokens": float(spec_tokens), "accepted_per_step": float(accepted_per_step)}
+    sp = {
+        "spec_tokens": float(spec_tokens),
+        "accepted_per_step": float(accepted_per_step),
+        "disaggregated": bool(disaggregated),
+    }
     auto = isinstance(batch, str)
     if auto and str(batch).lower() != "auto":
         raise PerfInputError(f"batch must be a positive integer or 'auto', got {batch!r}")
@@ -461,7 +473,14 @@ def infer(
             "serving": s.model_dump(),
             "chip_tdp_w": cp.tdp_w,
             "chip_price_usd": cp.price_usd,
-            "metrics": "tpot includes interleaved prefill (continuous batching); ttft_s excludes "
+            "metrics": (
+                "decode instance of disaggregated serving: tpot and tokens/s exclude prefill, "
+                "which runs on other chips; "
+                if disaggregated
+                else ""
+            )
+            + "tpot includes interleaved prefill (continuous batching, unless disaggregated); "
+            "ttft_s excludes "
             "queueing behind other prompts; ttft_loaded_s adds the calibrated request handling "
             "time and queueing share at this concurrency (as benchmarks measure TTFT); dense "
             "peaks only",
@@ -469,6 +488,7 @@ def infer(
         notes=notes,
         spec_tokens=spec_tokens,
         accepted_per_step=float(accepted_per_step),
+        disaggregated=bool(disaggregated),
     )
 
 
@@ -492,6 +512,7 @@ def flat_row(r: InferenceResult) -> dict[str, Any]:
         "decode_step_ms": r.decode_step_s * 1e3,
         "spec_tokens": r.spec_tokens,
         "accepted_per_step": r.accepted_per_step,
+        "disaggregated": r.disaggregated,
         "output_tokens_per_s": r.output_tokens_per_s,
         "output_tokens_per_s_per_chip": r.output_tokens_per_s_per_chip,
         "prefill_tokens_per_s": r.prefill_tokens_per_s,
