@@ -196,10 +196,12 @@ def test_chips_table_sorts_and_filters(server: str, page: Any) -> None:
     assert all("h20" in t.lower() for t in visible.all_inner_texts())
 
 
-def test_overview_on_a_phone(server: str, page: Any) -> None:
-    open_page(page, server + "/", "overview-phone")
+@pytest.mark.parametrize("path", ["/", "/controls", "/compare", "/market", "/classify"])
+def test_pages_fit_a_phone(server: str, page: Any, path: str) -> None:
+    name = "phone" + (path.replace("/", "-") if path != "/" else "-overview")
+    open_page(page, server + path, name)
     width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 400, f"page scrolls sideways on a phone: {width}px"
+    assert width <= 400, f"{path} scrolls sideways on a phone: {width}px"
 
 
 def test_compare_form_reruns_the_model(server: str, page: Any) -> None:
