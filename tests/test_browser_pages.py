@@ -103,17 +103,21 @@ def desktop(browser: Any) -> Iterator[Any]:
     context.close()
 
 
+@pytest.fixture(scope="session")
+def phone(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    yield context
+    context.close()
+
+
 @pytest.fixture()
-def page(browser: Any, desktop: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    phone = "phone" in request.node.name
-    context = browser.new_context(viewport={"width": 390, "height": 844}) if phone else desktop
+def page(desktop: Any, phone: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = phone if "phone" in request.node.name else desktop
     pg = context.new_page()
     pg.set_default_timeout(15_000)
     pg.problems = PageProblems(pg)
     yield pg
     pg.close()
-    if phone:
-        context.close()
 
 
 def open_page(page: Any, url: str, shot: str) -> None:
@@ -196,7 +200,7 @@ def test_chips_table_sorts_and_filters(server: str, page: Any) -> None:
     assert all("h20" in t.lower() for t in visible.all_inner_texts())
 
 
-@pytest.mark.parametrize("path", ["/", "/controls", "/compare", "/market", "/classify"])
+@pytest.mark.parametrize("path", ["/", "/controls", "/market"])
 def test_pages_fit_a_phone(server: str, page: Any, path: str) -> None:
     name = "phone" + (path.replace("/", "-") if path != "/" else "-overview")
     open_page(page, server + path, name)
