@@ -222,6 +222,7 @@ PUBLISHED_SOURCES = {
     "SGLANG-PR-11854": "https://github.com/sgl-project/sglang/pull/11854 (example decode log)",
     "LMSYS-H20-ANT": "https://lmsys.org/blog/2025-09-26-sglang-ant-group",
     "CLOUDMATRIX384": "https://arxiv.org/abs/2506.12708",
+    "INFERSIM": "https://github.com/alibaba/InferSim (README, Simulation Result table)",
     "QWEN3-SPEED": "https://qwen.readthedocs.io/en/latest/getting_started/speed_benchmark.html",
     "TRTLLM-H200": "https://raw.githubusercontent.com/NVIDIA/TensorRT-LLM/release/0.5.0/docs/"
     "source/blogs/H200launch.md",
@@ -376,6 +377,20 @@ DECODE_MAP: dict[str, dict[str, Any]] = {
         "ctx": 5102,
         "spec_tokens": 1,
         "accepted_per_step": 1.92,
+    },
+    # InferSim's actual H20 decode TGS for Qwen3-30B-A3B BF16: 4 GPUs with DP attention + EP,
+    # 100 requests per GPU, input 4096 / output 2048 (mean context 5,120), no speculation.
+    "M207": {
+        "chip": "h20",
+        "model": "qwen3-30b-a3b",
+        "precision": "bf16",
+        "tp": 1,
+        "dp": 4,
+        "ep": 4,
+        "batch_per_chip": 100,
+        "ctx": 5120,
+        "spec_tokens": 0,
+        "accepted_per_step": 1.0,
     },
 }
 
