@@ -329,6 +329,18 @@ def cost(rows: Sequence[dict[str, Any]]) -> go.Figure:
             showlegend=False,
         )
     )
+    unpriced = [r["chip"] for r in _ok(rows) if r.get("usd_per_million_tokens") is None]
+    if unpriced:  # say so rather than draw a zero
+        fig.add_annotation(
+            xref="paper",
+            yref="paper",
+            x=0.99,
+            y=1.0,
+            xanchor="right",
+            showarrow=False,
+            font={"size": 11, "color": "#744210"},
+            text="no price in the catalog: " + ", ".join(unpriced),
+        )
     return fig
 
 
