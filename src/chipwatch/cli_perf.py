@@ -541,16 +541,20 @@ def calibration_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
             }
         )
         return
-    emit(rows, as_csv=as_csv, title="Fitted efficiency factors (share of datasheet dense peak)")
     if as_csv:
+        emit(rows, as_csv=True)
         return
     emit(
-        vendors,
+        [_rounded(r) for r in rows],
+        title="Fitted efficiency factors (share of datasheet dense peak)",
+    )
+    emit(
+        [_rounded(r) for r in vendors],
         title="By vendor: share of datasheet peak the measured software stacks reach "
         "(point-weighted geometric mean of the vendor's fitted families)",
     )
     emit(
-        train_vendor,
+        [_rounded(r) for r in train_vendor],
         title="Training (MLPerf time-to-train): peak-normalised speed relative to H100 on the "
         "same benchmark at similar scale (1.0 = as efficient as H100; same tokens assumed)",
     )
@@ -566,6 +570,16 @@ def calibration_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
         "Vendors marked 'not measured' use the pooled factors: their software efficiency is not "
         "measured here, so a comparison with them shows hardware, not the ecosystem."
     )
+
+
+def _rounded(row: dict[str, Any]) -> dict[str, Any]:
+    """Table view: 2 decimals for efficiencies, 1 for times and errors."""
+    out: dict[str, Any] = {}
+    for k, v in row.items():
+        if isinstance(v, float):
+            v = round(v, 2 if "eff" in k or k == "ttft_queue_share" else 1)
+        out[k.replace("_median_abs_err_pct", "_err_%")] = v
+    return out
 
 
 def _vendor_rows(data: dict[str, Any], cat: Any) -> list[dict[str, Any]]:
