@@ -1,6 +1,6 @@
 """Record kinds a user catalog folder may hold, for ``chipwatch validate``.
 
-Each domain adds its schema here when it lands (e.g. ``models`` for the performance model).
+Each kind is a subfolder of the user folder (accelerators may also sit at its top level).
 """
 
 from __future__ import annotations
@@ -10,9 +10,13 @@ from pydantic import BaseModel
 
 def schemas() -> dict[str, type[BaseModel]]:
     from chipwatch.catalog.schema import Accelerator
+    from chipwatch.controls.rules import USER_KINDS
+    from chipwatch.market.scenario import ScenarioFile
+    from chipwatch.perf.models import ModelSpec
 
-    kinds: dict[str, type[BaseModel]] = {"accelerators": Accelerator}
-    kinds["models"] = __import__("chipwatch.perf.models", fromlist=["ModelSpec"]).ModelSpec
-    kinds.update(__import__("chipwatch.controls.rules", fromlist=["USER_KINDS"]).USER_KINDS)
-    kinds["market/scenarios"] = __import__("chipwatch.market.scenario", fromlist=["x"]).ScenarioFile
-    return kinds
+    return {
+        "accelerators": Accelerator,
+        "models": ModelSpec,
+        **USER_KINDS,
+        "market/scenarios": ScenarioFile,
+    }
