@@ -107,28 +107,7 @@ def _note_load_errors() -> None:
 
 
 def chip_detail(chip_id: str) -> dict[str, Any]:
-    c = chip_or_fail(chip_id)
-    values = [
-        {
-            "field": f,
-            "value": v.value,
-            "unit": unit,
-            "low": v.low,
-            "high": v.high,
-            "source": c.cite(v.source),
-            "unverified": v.unverified,
-            "note": v.note,
-        }
-        for f, v, unit in c.sourced_values()
-    ]
-    return {
-        **c.flat(),
-        "aliases": c.aliases,
-        "notes": c.notes,
-        "dies": [d.model_dump(mode="json") for d in c.dies],
-        "values": values,
-        "origin": catalog().origins.get(c.id, []),
-    }
+    return catalog().detail(chip_or_fail(chip_id).id)
 
 
 @chips_app.command("show")

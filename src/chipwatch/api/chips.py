@@ -62,29 +62,8 @@ def chip_rows(
 
 
 def chip_detail(cat: Catalog, chip_id: str) -> dict[str, Any]:
-    """One chip: its headline row, dies, and every sourced value (same shape as ``chips show``)."""
-    c = cat.chip(chip_id)
-    values = [
-        {
-            "field": f,
-            "value": v.value,
-            "unit": unit,
-            "low": v.low,
-            "high": v.high,
-            "source": c.cite(v.source),
-            "unverified": v.unverified,
-            "note": v.note,
-        }
-        for f, v, unit in c.sourced_values()
-    ]
-    return {
-        **c.flat(),
-        "aliases": c.aliases,
-        "notes": c.notes,
-        "dies": [d.model_dump(mode="json") for d in c.dies],
-        "values": values,
-        "origin": cat.origins.get(c.id, []),
-    }
+    """One chip with every sourced value (same shape as ``chipwatch chips show --json``)."""
+    return cat.detail(chip_id)
 
 
 @router.get("/chips", summary="List accelerators with their headline numbers")

@@ -34,7 +34,7 @@ class SafeJSONResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
         import json
 
-        from chipwatch.clikit import to_jsonable
+        from chipwatch.jsonable import to_jsonable
 
         return json.dumps(
             to_jsonable(content), ensure_ascii=False, allow_nan=False, separators=(",", ":")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from chipwatch.api.domains import domain_module
 from chipwatch.api.errors import ApiError
 from chipwatch.api.memo import memo
-from chipwatch.clikit import to_jsonable
+from chipwatch.jsonable import to_jsonable
 
 router = APIRouter(prefix="/api/market", tags=["market"])
 

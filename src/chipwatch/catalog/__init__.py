@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chipwatch.catalog.loader import LoadError, load_records
 from chipwatch.catalog.schema import Accelerator, Precision
@@ -84,6 +84,31 @@ class Catalog:
         if segment:
             out = [c for c in out if c.segment.value == segment.lower()]
         return out
+
+    def detail(self, chip_id: str) -> dict[str, Any]:
+        """One chip as plain data: its headline row, dies, and every value with its source."""
+        c = self.chip(chip_id)
+        values = [
+            {
+                "field": f,
+                "value": v.value,
+                "unit": unit,
+                "low": v.low,
+                "high": v.high,
+                "source": c.cite(v.source),
+                "unverified": v.unverified,
+                "note": v.note,
+            }
+            for f, v, unit in c.sourced_values()
+        ]
+        return {
+            **c.flat(),
+            "aliases": c.aliases,
+            "notes": c.notes,
+            "dies": [d.model_dump(mode="json") for d in c.dies],
+            "values": values,
+            "origin": self.origins.get(c.id, []),
+        }
 
     def with_chip(self, chip: Accelerator) -> Catalog:
         """A copy of the catalog with one chip added or replaced (hypothetical chips)."""
