@@ -266,9 +266,48 @@ def test_rtx_4090d_sits_just_under_the_consumer_threshold(catalog: Catalog) -> N
     assert tpp(d) < 4800 <= tpp(full)
 
 
-def test_chiplet_parts_without_published_areas_have_undefined_density(catalog: Catalog) -> None:
-    for chip_id in ("b200", "mi300x", "gaudi3", "mi355x"):
+def test_chiplet_parts_without_any_area_estimate_have_undefined_density(catalog: Catalog) -> None:
+    # No published or analyst figure for every processing die: PD must stay undefined, not guessed.
+    for chip_id in ("gaudi3", "mi355x", "tpu-v4", "trainium2"):
         assert catalog.chip(chip_id).processing_die_area_mm2 is None
+
+
+@pytest.mark.parametrize(
+    ("chip_id", "expected_area", "expected_pd"),
+    [
+        ("b200", 1600, 22.5),  # 2 x ~800 mm2 (estimate), TPP 36,000
+        ("mi300x", 2400, 8.72),  # 8 XCD x ~115 + 4 IOD x ~370 (SemiAnalysis), TPP 20,919
+        ("mi325x", 2400, 8.72),  # same dies as MI300X
+    ],
+)
+def test_chiplet_density_from_analyst_die_estimates(
+    catalog: Catalog, chip_id: str, expected_area: float, expected_pd: float
+) -> None:
+    acc = catalog.chip(chip_id)
+    assert acc.processing_die_area_mm2 == pytest.approx(expected_area)
+    assert tpp(acc) / expected_area == pytest.approx(expected_pd, abs=0.01)
+    # Estimates, not vendor figures: every processing-die area must carry the unverified flag.
+    for die in acc.dies:
+        if die.processing:
+            assert die.area_mm2 is not None and die.area_mm2.unverified, f"{chip_id}: {die.name}"
+
+
+def test_mi300_iods_count_towards_applicable_die_area(catalog: Catalog) -> None:
+    # BIS: all non-planar logic dies, caches included; the IODs hold the Infinity Cache.
+    iods = [d for d in catalog.chip("mi300x").dies if d.name.startswith("IOD")]
+    assert len(iods) == 1 and iods[0].count == 4 and iods[0].processing and not iods[0].memory_die
+
+
+def test_blackwell_die_estimate_respects_the_reticle_limit(catalog: Catalog) -> None:
+    for chip_id in ("b200", "gb200", "b300"):
+        (die,) = [d for d in catalog.chip(chip_id).dies if d.processing]
+        assert die.count == 2 and die.area_mm2 is not None
+        assert die.area_mm2.value <= die.area_mm2.high == 858  # 26 x 33 mm reticle
+
+
+def test_ad104_area_is_nvidias_figure(catalog: Catalog) -> None:
+    assert catalog.chip("l4").processing_die_area_mm2 == 294.5
+    assert tpp(catalog.chip("l2")) / 294.5 == pytest.approx(5.24, abs=0.01)
 
 
 def test_yaml_files_are_plain_mappings() -> None:
