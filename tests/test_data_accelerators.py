@@ -315,3 +315,57 @@ def test_yaml_files_are_plain_mappings() -> None:
     for path in sorted(Path(DATA_DIR).glob("*.yaml")):
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         assert isinstance(doc, dict), path.name
+
+
+# --- scale-out networking (aggregate bidirectional GB/s per chip, system-level) --------------
+
+
+@pytest.mark.parametrize(
+    ("chip_id", "expected_gbs"),
+    [
+        ("h200-sxm", 100),  # one 400 Gb/s NIC per GPU: 50 GB/s each way
+        ("b200", 100),  # HGX B200: 0.8 TB/s networking per 8 GPUs
+        ("b300", 200),  # HGX B300: 8 x 800 Gb/s ConnectX-8
+        ("mi300x", 100),  # Azure ND MI300X v5: 8 x 400 Gb/s NDR per 8 GPUs
+        ("tpu-v6e", 25),  # 4 x 200 Gb/s NICs per 8-chip host
+        ("tpu-v5e", 6.25),  # 2 x 100 Gb/s NICs per 8-chip host
+        ("trainium1", 12.5),  # trn1.32xlarge: 800 Gb/s EFA per 16 chips
+    ],
+)
+def test_scaleout_spot_values(catalog: Catalog, chip_id: str, expected_gbs: float) -> None:
+    scaleout = catalog.chip(chip_id).interconnect.scaleout_bidir_gbs
+    assert scaleout is not None and scaleout.value == pytest.approx(expected_gbs)
+
+
+def test_scaleout_values_name_the_system_they_describe(catalog: Catalog) -> None:
+    # NIC counts belong to servers, not chips: each figure must say which system it comes from.
+    for acc in packaged(catalog):
+        scaleout = acc.interconnect.scaleout_bidir_gbs
+        if scaleout is not None:
+            assert scaleout.note, f"{acc.id}: scale-out value without a system note"
+
+
+def test_cloudmatrix_domain_is_flagged_as_one_system(catalog: Catalog) -> None:
+    domain = catalog.chip("ascend-910c").interconnect.scaleup_domain_chips
+    assert domain is not None and domain.value == 384
+    assert domain.note and "8/16" in domain.note  # also sold in 8- and 16-NPU servers
+
+
+# --- flagged values, re-checked ---------------------------------------------------------------
+
+
+def test_tpu_v5p_fp8_is_googles_fp8_row_not_the_int8_rate(catalog: Catalog) -> None:
+    v5p = catalog.chip("tpu-v5p")
+    assert v5p.dense("fp8") == v5p.dense("bf16") == 459  # Google: no FP8 speed-up on v5p
+    assert v5p.dense("int8") == 918
+    assert tpp(v5p) == pytest.approx(7344)
+
+
+def test_ascend_910c_estimates_say_what_they_are(catalog: Catalog) -> None:
+    c = catalog.chip("ascend-910c")
+    int8 = c.compute.dense["int8"]
+    assert int8.unverified and int8.source.startswith("derived:")
+    assert int8.value == 2 * c.dense("fp16")  # the 910B's INT8:FP16 ratio, stated in the source
+    price = c.price_usd
+    assert price is not None and price.unverified
+    assert price.low is not None and price.low < price.value  # a range, not a point
