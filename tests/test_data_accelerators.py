@@ -369,3 +369,23 @@ def test_ascend_910c_estimates_say_what_they_are(catalog: Catalog) -> None:
     price = c.price_usd
     assert price is not None and price.unverified
     assert price.low is not None and price.low < price.value  # a range, not a point
+
+
+# --- chips added for MLPerf Inference coverage ------------------------------------------------
+
+
+def test_h100_nvl_is_a_bridged_pcie_hopper(catalog: Catalog) -> None:
+    nvl = catalog.chip("h100-nvl")
+    assert nvl.memory.capacity_gb.value == 94 and nvl.memory.bandwidth_tbs.value == 3.938
+    assert nvl.dense("bf16") == 835.5  # Epoch / NVIDIA brief: 1,671 sparse / 2
+    assert tpp(nvl) == pytest.approx(13368)  # Epoch's TPP for the H100 NVL
+    domain = nvl.interconnect.scaleup_domain_chips
+    assert domain is not None and domain.value == 2  # NVLink-bridged pairs
+
+
+def test_gh200_gpu_side_matches_h100_compute_with_more_memory(catalog: Catalog) -> None:
+    gh200, h100 = catalog.chip("gh200"), catalog.chip("h100-sxm")
+    assert gh200.dense("int8") == pytest.approx(h100.dense("int8"), rel=0.001)
+    assert gh200.memory.capacity_gb.value == 144 and gh200.memory.capacity_gb.low == 96
+    assert gh200.memory.bandwidth_tbs.value == 4.9 and gh200.memory.bandwidth_tbs.low == 4.0
+    assert gh200.processing_die_area_mm2 == 814  # GH100 only; the Grace CPU is not counted
