@@ -152,3 +152,10 @@ def test_a_bad_user_file_does_not_break_other_commands(runner, tmp_path: Path):
     (tmp_path / "bad.yaml").write_text("id: bad\nname: [oops\n")
     r = run(runner, "--catalog", str(tmp_path), "chips", "show", "h20", "--json")
     assert r.exit_code == 0 and json.loads(r.stdout)["id"] == "h20"
+
+
+def test_sql_on_a_file_that_is_not_a_store_is_a_clear_error(runner, tmp_path: Path):
+    bogus = tmp_path / "notes.duckdb"
+    bogus.write_text("chip,value\nh20,1\n")
+    r = run(runner, "--db", str(bogus), "sql", "SELECT 1")
+    assert r.exit_code == 2 and "cannot open the store" in r.output

@@ -218,6 +218,22 @@ def test_perf_sweep_best_per_chip(runner, tmp_path):
     assert out.exists()
 
 
+def test_perf_sweep_saved_to_the_duckdb_store_joins_the_catalog(runner, tmp_path):
+    db = tmp_path / "store.duckdb"
+    args = ["perf", "sweep", "h20", "h100-sxm", "-m", "llama-3.1-8b", "-n", "1"]
+    r = runner.invoke(app, [*args, "--out", str(db), "--json"])
+    assert r.exit_code == 0, r.output
+    q = (
+        "SELECT s.chip, a.mem_bw_tbs, count(*) AS n FROM perf_sweep s "
+        "JOIN accelerators a ON a.id = s.chip GROUP BY ALL"
+    )
+    r = runner.invoke(app, ["--db", str(db), "sql", q, "--json"])
+    assert r.exit_code == 0, r.output
+    rows = {row["chip"]: row for row in json.loads(r.stdout)}
+    assert set(rows) == {"h100-sxm", "h20"}
+    assert rows["h20"]["mem_bw_tbs"] == 4.0 and all(row["n"] > 0 for row in rows.values())
+
+
 def test_perf_compare_disaggregated_decode_instance(runner):
     args = ["perf", "compare", "h20", "h100-sxm", "--model", "llama-3.1-8b", "--batch", "16"]
     agg = json.loads(runner.invoke(app, [*args, "--json"]).stdout)

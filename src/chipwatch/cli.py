@@ -198,15 +198,17 @@ def sql_cmd(
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
-    """Run read-only SQL over the catalog tables: accelerators, accelerator_values, dies."""
-    from chipwatch.catalog.store import ReadOnlyError, connect, query
+    """Run read-only SQL over the catalog tables: accelerators, accelerator_values, dies
+    (and perf_sweep when a sweep was saved to the --db store)."""
+    from chipwatch.catalog.store import connect, query
 
-    con = connect(catalog(), STATE.db)
+    try:
+        con = connect(catalog(), STATE.db)
+    except ValueError as e:
+        fail(str(e))
     try:
         df = query(con, statement)
-    except ReadOnlyError as e:
-        fail(str(e))
-    except ValueError as e:
+    except ValueError as e:  # refused writes (ReadOnlyError) and SQL errors
         fail(str(e))
     finally:
         con.close()

@@ -394,7 +394,8 @@ def sweep_cmd(
         str, typer.Option("--best-by", help="Column to maximise (tpot_s/ttft_s: minimise).")
     ] = "output_tokens_per_s",
     out: Annotated[
-        str | None, typer.Option("--out", help="Save all rows (.parquet or .csv).")
+        str | None,
+        typer.Option("--out", help="Save all rows: .parquet, .csv, or .duckdb (table perf_sweep)."),
     ] = None,
     no_calibration: NoCalOpt = False,
     as_json: JsonOpt = False,

@@ -44,7 +44,10 @@ def connect(
     """A DuckDB connection holding the catalog tables (plus any ``extra`` frames)."""
     import duckdb
 
-    con = duckdb.connect(str(db_path) if db_path else ":memory:")
+    try:
+        con = duckdb.connect(str(db_path) if db_path else ":memory:")
+    except duckdb.Error as e:
+        raise ValueError(f"cannot open the store {db_path}: {e}") from None
     for name, df in {**frames(catalog), **(extra or {})}.items():
         con.register("_frame", df)
         con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _frame')

@@ -218,8 +218,17 @@ def best_per_chip(
 
 
 def save(df: Any, path: str) -> str:
-    """Write a sweep to Parquet (``.parquet``) or CSV."""
-    if path.endswith(".parquet"):
+    """Write a sweep to Parquet (``.parquet``), a DuckDB store (``.duckdb``/``.db``) or CSV.
+
+    In a DuckDB store the rows go to table ``perf_sweep`` beside the catalog tables, so that
+    ``chipwatch --db PATH sql`` can join them with ``accelerators``.
+    """
+    if path.endswith((".duckdb", ".db")):
+        from chipwatch.catalog.store import connect
+        from chipwatch.session import catalog
+
+        connect(catalog(), path, extra={"perf_sweep": df}).close()
+    elif path.endswith(".parquet"):
         df.to_parquet(path, index=False)
     else:
         df.to_csv(path, index=False)
