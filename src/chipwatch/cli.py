@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from chipwatch import __version__
-from chipwatch.clikit import STATE, catalog, chip_or_fail, emit, emit_json, fail
+from chipwatch.clikit import STATE, catalog, chip_or_fail, console, emit, emit_json, fail
 
 app = typer.Typer(
     name="chipwatch",
@@ -119,9 +119,8 @@ def chips_show(
     if as_json:
         emit_json(d)
         return
-    from rich.console import Console
-
-    Console().print(
+    con = console()
+    con.print(
         f"[bold]{d['name']}[/bold] ({d['id']}) - {d['vendor']}, {d['vendor_country']}; "
         f"{d['segment']}, {d['status']}, released {d['released']}"
     )
@@ -138,11 +137,10 @@ def chips_show(
         for f, v, unit in c.sourced_values()
     ]
     emit(rows)
-    console = Console()
     for key, citation in c.sources.items():
-        console.print(f"[bold]{key}[/bold]: {citation}", soft_wrap=True)
+        con.print(f"[bold]{key}[/bold]: {citation}", soft_wrap=True)
     if d["notes"]:
-        Console().print(f"Notes: {d['notes']}")
+        con.print(f"Notes: {d['notes']}")
 
 
 COMPARE_FIELDS = [

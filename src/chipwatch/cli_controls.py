@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from chipwatch.clikit import STATE, chip_or_fail, emit_json, emit_table, fail
+from chipwatch.clikit import STATE, chip_or_fail, console, emit_json, emit_table, fail
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 DestOpt = Annotated[str, typer.Option("--destination", "-d", help="ISO 3166 code, e.g. CN, AE.")]
@@ -69,9 +69,8 @@ def _chip(
 
 
 def _print_classification(c: Any) -> None:
-    from rich.console import Console
 
-    con = Console()
+    con = console()
     what = c.eccn or (f"excluded by {c.excluded_by}" if c.excluded_by else "no 3A090 paragraph")
     pd = f"{c.performance_density:.2f}" if c.performance_density is not None else "unknown"
     tpp = f"{c.tpp:,.0f} ({c.tpp_precision})" if c.tpp is not None else "unknown"
@@ -209,9 +208,8 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json({"chip": chip.id, "destination": destination.upper(), "periods": periods})
             return
-        from rich.console import Console
 
-        con = Console(highlight=False)
+        con = console(highlight=False)
         con.print(f"[bold]{chip.name}[/bold] ({chip.id}) to {destination.upper()}")
         for p in periods:
             eccn = p.eccn or (f"excluded ({p.excluded_by})" if p.excluded_by else "no 3A090")

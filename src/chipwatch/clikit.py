@@ -103,10 +103,22 @@ def fmt(v: Any) -> str:
     return str(v)
 
 
+def console(**kwargs: Any) -> Any:
+    """A Rich console; when output is not a terminal, wide (``COLUMNS`` or 160) so that tables
+    piped to a file or a pager stay readable instead of folding at 80 columns."""
+    import os
+
+    from rich.console import Console
+
+    width = None
+    if not sys.stdout.isatty():
+        width = int(os.environ.get("COLUMNS", "0") or 0) or 160
+    return Console(width=width, **kwargs)
+
+
 def emit_table(
     rows: list[dict[str, Any]], title: str | None = None, columns: list[str] | None = None
 ) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     cols = columns or (list(rows[0]) if rows else [])
@@ -115,7 +127,7 @@ def emit_table(
         t.add_column(c, overflow="fold", no_wrap=i == 0)
     for r in rows:
         t.add_row(*(fmt(r.get(c)) for c in cols))
-    Console().print(t)
+    console().print(t)
 
 
 def emit(
