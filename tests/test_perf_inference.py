@@ -34,7 +34,8 @@ def test_infer_json_has_the_documented_fields(catalog):
     assert d["fits"] is True
     assert set(d["bound"]) == {"prefill", "decode"}
     assert d["bound"]["prefill"] in ("compute", "memory", "interconnect", "capacity")
-    assert d["parallelism"]["tp"] * d["parallelism"]["pp"] * d["parallelism"]["dp"] == 8
+    p = d["parallelism"]
+    assert p["replicas"] * p["tp"] * p["pp"] * p["dp"] == 8
     assert d["output_tokens_per_s_per_chip"] == pytest.approx(d["output_tokens_per_s"] / 8)
     mem = d["memory_per_chip_gb"]
     assert mem["total_gb"] <= mem["capacity_gb"]

@@ -29,6 +29,14 @@ NoCalOpt = Annotated[
     bool, typer.Option("--no-calibration", help="Pure roofline (efficiencies = 1).")
 ]
 ParOpt = Annotated[int | None, typer.Option(help="Parallel degree (chosen if left out).")]
+ReplicasOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--replicas",
+        help="Independent model copies (no traffic between them); num-chips = replicas x tp x "
+        "pp x dp. Chosen if left out.",
+    ),
+]
 SpecOpt = Annotated[
     int,
     typer.Option(
@@ -87,8 +95,10 @@ def _workload(
     spec_tokens: int = 0,
     acceptance: float | None = None,
     disaggregated: bool = False,
+    replicas: int | None = None,
 ) -> dict[str, Any]:
     return {
+        "replicas": replicas,
         "disaggregated": disaggregated,
         "spec_tokens": spec_tokens,
         "accepted_per_step": acceptance,
@@ -120,6 +130,7 @@ def infer_cmd(
     pp: ParOpt = None,
     dp: ParOpt = None,
     ep: ParOpt = None,
+    replicas: ReplicasOpt = None,
     max_tpot_ms: TpotOpt = None,
     max_ttft_ms: TtftOpt = None,
     no_calibration: NoCalOpt = False,
@@ -153,6 +164,7 @@ def infer_cmd(
                 spec_tokens,
                 acceptance,
                 disaggregated,
+                replicas,
             ),
         )
     except PerfInputError as e:
@@ -176,6 +188,7 @@ def _compare_table(df: Any) -> list[dict[str, Any]]:
         ("pp", "PP"),
         ("dp", "DP"),
         ("ep", "EP"),
+        ("replicas", "replicas (independent copies)"),
         ("batch", "batch (sequences)"),
         ("ttft_ms", "TTFT (ms)"),
         ("tpot_ms", "TPOT (ms)"),
@@ -223,6 +236,7 @@ def compare_cmd(
     pp: ParOpt = None,
     dp: ParOpt = None,
     ep: ParOpt = None,
+    replicas: ReplicasOpt = None,
     max_tpot_ms: TpotOpt = None,
     max_ttft_ms: TtftOpt = None,
     no_calibration: NoCalOpt = False,
@@ -258,6 +272,7 @@ def compare_cmd(
                 spec_tokens,
                 acceptance,
                 disaggregated,
+                replicas,
             ),
         )
     except PerfInputError as e:
@@ -446,6 +461,7 @@ def sweep_cmd(
             "pp",
             "dp",
             "ep",
+            "replicas",
             "batch",
             "ttft_s",
             "tpot_s",

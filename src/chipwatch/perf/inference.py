@@ -16,9 +16,12 @@ per replica ``output_len`` steps of decode plus one batched prefill of all ``bat
 produce ``batch * output_len`` tokens:
 
     tpot   = t_decode(batch, ctx = input + output/2) + t_prefill(batch) / output_len
-    tokens/s = dp * batch * output_len / (output_len * t_decode + t_prefill(batch))
+    tokens/s = replicas * dp * batch * output_len / (output_len * t_decode + t_prefill(batch))
     ttft   = t_prefill(1 prompt) + t_decode / 2   (own prefill plus, on average, half of the
              step already running; no queueing behind other prompts)
+
+``batch`` there is per data-parallel rank; ``replicas`` independent copies of the whole
+``tp x pp x dp`` group multiply the totals and change nothing per chip.
 """
 
 from __future__ import annotations
@@ -128,7 +131,8 @@ def evaluate(
 ) -> dict[str, Any]:
     """The serving model for any broadcastable mix of scalars and arrays.
 
-    ``batch`` is the total number of sequences in flight over all ``dp`` replicas.
+    ``batch`` is the total number of sequences in flight over all ``replicas x dp`` ranks
+    (``lay.replicas`` independent copies of the ``tp x pp x dp`` group, each with its share).
     Speculative decoding / multi-token prediction (Leviathan et al. 2023; DeepSeek-V3 MTP):
     each decode step verifies ``spec_tokens`` draft tokens plus one (``k + 1`` tokens per
     sequence through the model) and emits ``accepted_per_step`` tokens on average (1 to k + 1).
@@ -138,7 +142,8 @@ def evaluate(
     prefilled elsewhere, so TPOT and tokens/s are the decode steps' alone (per decode chip).
     """
     s = serving or ServingAssumptions()
-    b = batch / lay.dp  # per replica
+    ranks = lay.dp * lay.replicas
+    b = batch / ranks  # per data-parallel rank of one replica
     ctx = input_len + output_len / 2.0
     k = np.asarray(spec_tokens, dtype=float)
     acc = np.where(k > 0, accepted_per_step, 1.0)
@@ -152,7 +157,7 @@ def evaluate(
     t_dec, t_pf = t_step / acc, pf["time_s"]  # time per emitted token of a sequence
     t_pf_here = np.where(disaggregated, 0.0, t_pf)  # prefill interleaved on these chips
     cycle = output_len * t_dec + t_pf_here
-    out_tps = lay.dp * b * output_len / cycle
+    out_tps = ranks * b * output_len / cycle
     weights = wl.weights_per_chip_bytes(shape, prec, lay)
     kv_seq = wl.kv_per_seq_per_chip_bytes(shape, prec, lay, input_len + output_len)
     chunk = np.minimum(b * input_len, s.prefill_chunk_tokens)
@@ -166,7 +171,7 @@ def evaluate(
         - weights
         - wl.activation_peak_bytes(shape, prec, lay, s.prefill_chunk_tokens)
     )
-    max_batch = np.floor(np.maximum(free_for_kv, 0) / kv_seq) * lay.dp
+    max_batch = np.floor(np.maximum(free_for_kv, 0) / kv_seq) * ranks
     return {
         "decode_step_s": t_dec,
         "spec_step_s": t_step,
@@ -174,7 +179,7 @@ def evaluate(
         "ttft_s": pf1["time_s"] + t_dec / 2,
         "prefill_batch_s": t_pf,
         "output_tokens_per_s": out_tps,
-        "prefill_tokens_per_s": lay.dp * b * input_len / t_pf,
+        "prefill_tokens_per_s": ranks * b * input_len / t_pf,
         "decode": dec,
         "prefill": pf,
         "prefill_one": pf1,
@@ -260,7 +265,9 @@ def _phase(p: dict[str, Any]) -> PhaseResult:
 def _layout(par: Parallelism, cp: ChipPerf) -> wl.Layout:
     stage = par.tp * par.dp
     cross = float(cp.domain_chips is not None and stage > cp.domain_chips)
-    return wl.Layout(float(par.tp), float(par.pp), float(par.dp), float(par.ep), cross)
+    return wl.Layout(
+        float(par.tp), float(par.pp), float(par.dp), float(par.ep), cross, float(par.replicas)
+    )
 
 
 def _batch_grid(max_batch: int) -> np.ndarray:
@@ -294,11 +301,14 @@ def infer(
     spec_tokens: int = 0,
     accepted_per_step: float | None = None,
     disaggregated: bool = False,
+    replicas: int | None = None,
 ) -> InferenceResult:
     """Serve ``model`` on ``num_chips`` x ``chip``; see the module docstring for the model.
 
     Parallel degrees left out are chosen to maximise output tokens/s (subject to fit and the
-    latency limits) and reported. ``batch="auto"`` picks the throughput-maximising batch that fits
+    latency limits) and reported; ``num_chips = replicas x tp x pp x dp`` where ``replicas``
+    are independent copies of the model (no traffic between them) and ``dp`` ranks share the
+    routed experts of a MoE model. ``batch="auto"`` picks the throughput-maximising batch that fits
     and meets ``max_tpot_ms`` / ``max_ttft_ms``. Speculative decoding / MTP: ``spec_tokens`` draft
     tokens verified per step, ``accepted_per_step`` tokens emitted per step on average (1 to
     ``spec_tokens + 1``; SGLang logs it as "accept len"). ``disaggregated=True``: the chips are
@@ -347,18 +357,31 @@ def infer(
     prec = wl.Precisions(cp.mode.weight_bytes, cp.mode.kv_bytes, cp.mode.act_bytes)
     hw = Hw.of(cp, eff)
 
+    if replicas is not None and (replicas < 1 or num_chips % replicas):
+        raise PerfInputError(
+            f"replicas must be a positive divisor of num_chips = {num_chips}, got {replicas}"
+        )
     given = {"tp": tp, "pp": pp, "dp": dp, "ep": ep}
     if all(v is not None for k, v in given.items() if k != "ep" or spec.moe) and tp and pp and dp:
-        par = Parallelism(tp, pp, dp, ep or 1)
+        group = tp * pp * dp
+        n_rep = replicas if replicas is not None else max(num_chips // group, 1)
+        par = Parallelism(tp, pp, dp, ep or 1, n_rep)
         check(spec, par, num_chips, cp.domain_chips)
         layouts = [par]
     else:
-        layouts = candidates(spec, num_chips, cp.domain_chips, tp, pp, dp, ep)
+        layouts = candidates(spec, num_chips, cp.domain_chips, tp, pp, dp, ep, replicas)
         if not layouts:
             # explain with the first failing check
+            n_rep = replicas or 1
             check(
                 spec,
-                Parallelism(tp or num_chips, pp or 1, dp or 1, ep or 1),
+                Parallelism(
+                    tp or max(num_chips // (n_rep * (pp or 1) * (dp or 1)), 1),
+                    pp or 1,
+                    dp or 1,
+                    ep or 1,
+                    n_rep,
+                ),
                 num_chips,
                 cp.domain_chips,
             )
@@ -368,16 +391,17 @@ def infer(
     fit_any = False
     for par in layouts:
         lay = _layout(par, cp)
+        ranks = par.dp * par.replicas  # one sequence per rank at least
         probe = evaluate(
-            shape, prec, lay, hw, float(par.dp), float(input_len), float(output_len), s, **sp
+            shape, prec, lay, hw, float(ranks), float(input_len), float(output_len), s, **sp
         )
         max_b = int(probe["max_batch"])
-        if max_b < par.dp:
+        if max_b < ranks:
             continue
         fit_any = True
         if auto:
             grid = _batch_grid(max_b)
-            grid = grid[grid >= par.dp]
+            grid = grid[grid >= ranks]
         else:
             grid = np.array([float(batch)])
         r = evaluate(shape, prec, lay, hw, grid, float(input_len), float(output_len), s, **sp)
@@ -505,6 +529,7 @@ def flat_row(r: InferenceResult) -> dict[str, Any]:
         "pp": r.parallelism["pp"],
         "dp": r.parallelism["dp"],
         "ep": r.parallelism["ep"],
+        "replicas": r.parallelism.get("replicas", 1),
         "batch": r.batch,
         "max_batch_fit": r.max_batch_fit,
         "ttft_ms": r.ttft_s * 1e3,

@@ -21,17 +21,23 @@ from chipwatch.perf.parallelism import divisors
 DEFAULT_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 
-def layouts(num_chips: Sequence[int], max_ep: bool = True) -> np.ndarray:
-    """All (n, tp, pp, dp, ep) with tp x pp x dp = n and ep dividing tp x dp (rows)."""
+def layouts(num_chips: Sequence[int], max_ep: bool = True, replicas: bool = False) -> np.ndarray:
+    """All (n, tp, pp, dp, ep) with tp x pp x dp = n and ep dividing tp x dp (rows).
+
+    ``replicas=True``: rows (n, tp, pp, dp, ep, r) with r x tp x pp x dp = n for every divisor
+    r of n (r independent copies of a tp x pp x dp group).
+    """
     rows = []
     for n in num_chips:
-        for tp in divisors(n):
-            for pp in divisors(n // tp):
-                dp = n // (tp * pp)
-                eps = divisors(tp * dp) if max_ep else [1]
-                for ep in eps:
-                    rows.append((n, tp, pp, dp, ep))
-    return np.array(rows, dtype=float).reshape(-1, 5)
+        for r in divisors(n) if replicas else [1]:
+            group = n // r
+            for tp in divisors(group):
+                for pp in divisors(group // tp):
+                    dp = group // (tp * pp)
+                    eps = divisors(tp * dp) if max_ep else [1]
+                    for ep in eps:
+                        rows.append((n, tp, pp, dp, ep, r) if replicas else (n, tp, pp, dp, ep))
+    return np.array(rows, dtype=float).reshape(-1, 6 if replicas else 5)
 
 
 def _grid(*sizes: int) -> list[np.ndarray]:
@@ -54,12 +60,15 @@ def sweep(
     serving: ServingAssumptions | None = None,
     valid_only: bool = True,
     chunk: int = 65536,
+    replicas: bool = True,
 ) -> Any:
     """Evaluate every combination; a pandas DataFrame, one row per configuration.
 
     ``batch`` is the total number of sequences in flight; combinations whose parallel layout is
     invalid for the model (TP not dividing heads, EP not dividing experts, ...) are dropped when
     ``valid_only``; ``fits`` and ``meets_limits`` flag memory fit and the latency limits.
+    ``replicas``: also split the chips into independent model copies (column ``replicas``;
+    MoE models only, since for a dense model dp ranks already share nothing).
     """
     import pandas as pd
 
@@ -70,7 +79,9 @@ def sweep(
     cat = default_models()
     specs = [cat.resolve(m) for m in models]
     s = serving or ServingAssumptions()
-    lays = layouts(num_chips)
+    lays = layouts(num_chips, replicas=True)
+    if not replicas:
+        lays = lays[lays[:, 5] == 1]
     n_c, n_m, n_p, n_l = len(chips), len(specs), len(precisions), len(lays)
     n_b, n_i, n_o = len(batches), len(input_lens), len(output_lens)
 
@@ -109,22 +120,22 @@ def sweep(
 
     ci, mi, pi, li, bi, ii, oi = _grid(n_c, n_m, n_p, n_l, n_b, n_i, n_o)
     lay_rows = lays[li]
-    n, tp, pp, dp, ep = (lay_rows[:, k] for k in range(5))
+    n, tp, pp, dp, ep, rep = (lay_rows[:, k] for k in range(6))
     hwr = hw_tab[ci, pi]
     valid = (
         (np.mod(heads[mi], tp) == 0)
         & (pp <= n_layers[mi])
-        & np.where(is_moe[mi], np.mod(experts[mi], ep) == 0, ep == 1)
+        & np.where(is_moe[mi], np.mod(experts[mi], ep) == 0, (ep == 1) & (rep == 1))
         & (tp <= hwr[:, 10])
     )
     batch = np.asarray(batches, dtype=float)[bi]
     isl = np.asarray(input_lens, dtype=float)[ii]
     osl = np.asarray(output_lens, dtype=float)[oi]
-    valid &= (batch >= dp) & (isl + osl <= ctx_max[mi])
+    valid &= (batch >= dp * rep) & (isl + osl <= ctx_max[mi])
     if valid_only:
         keep = np.flatnonzero(valid)
         ci, mi, pi, li, bi, ii, oi = (a[keep] for a in (ci, mi, pi, li, bi, ii, oi))
-        n, tp, pp, dp, ep = (a[keep] for a in (n, tp, pp, dp, ep))
+        n, tp, pp, dp, ep, rep = (a[keep] for a in (n, tp, pp, dp, ep, rep))
         hwr, batch, isl, osl, valid = hwr[keep], batch[keep], isl[keep], osl[keep], valid[keep]
     out = {k: np.empty(len(batch)) for k in ("ttft_s", "tpot_s", "tps", "pf_tps", "mem")}
     fits = np.empty(len(batch), dtype=bool)
@@ -137,7 +148,14 @@ def sweep(
         r = evaluate(
             shapes.take(mi[sl]),
             wl.Precisions(pr[:, 0], pr[:, 1], pr[:, 2]),
-            wl.Layout(tp[sl], pp[sl], dp[sl], ep[sl], (tp[sl] * dp[sl] > h[:, 10]).astype(float)),
+            wl.Layout(
+                tp[sl],
+                pp[sl],
+                dp[sl],
+                ep[sl],
+                (tp[sl] * dp[sl] > h[:, 10]).astype(float),
+                rep[sl],
+            ),
             Hw(
                 h[:, 0],
                 h[:, 1],
@@ -178,6 +196,7 @@ def sweep(
             "pp": pp.astype(np.int32),
             "dp": dp.astype(np.int32),
             "ep": ep.astype(np.int32),
+            "replicas": rep.astype(np.int32),
             "batch": batch.astype(np.int32),
             "input_len": isl.astype(np.int32),
             "output_len": osl.astype(np.int32),

@@ -11,10 +11,12 @@ Conventions
 - GQA: the cache holds ``kv_heads`` heads, not ``heads``; MLA: one compressed latent per token.
 - MoE: a batch of T tokens touches on average ``E (1 - (1 - k/E)^T)`` distinct experts
   (uniform routing), so small decode batches read only part of the expert weights.
-- Parallelism per replica: tensor parallel ``tp`` splits attention heads and dense matmuls;
-  pipeline parallel ``pp`` splits layers into stages; ``dp`` replicas run side by side. Routed
-  experts are spread over the ``tp * dp`` chips of a stage in ``ep`` expert groups (expert
-  parallel), each expert split over ``tp * dp / ep`` chips.
+- Parallelism within one model copy: tensor parallel ``tp`` splits attention heads and dense
+  matmuls; pipeline parallel ``pp`` splits layers into stages; ``dp`` data-parallel ranks run
+  side by side. Routed experts are spread over the ``tp * dp`` chips of a stage in ``ep``
+  expert groups (expert parallel), each expert split over ``tp * dp / ep`` chips.
+  ``replicas`` independent copies of that group share nothing, so every per-chip figure here is
+  that of one copy; only totals (``inference.evaluate``) multiply by ``replicas``.
 """
 
 from __future__ import annotations
@@ -116,6 +118,7 @@ class Layout:
     dp: Num = 1.0
     ep: Num = 1.0
     moe_cross_domain: Num = 0.0  # 1 when the tp x dp chips of a stage span scale-up domains
+    replicas: Num = 1.0  # independent copies of the tp x pp x dp group (no traffic between)
 
 
 @dataclass(frozen=True)
