@@ -57,6 +57,17 @@ def test_infer_by_post_equals_get(client: TestClient) -> None:
     assert a == b
 
 
+def test_replicas_can_be_fixed_and_multiply_the_totals(client: TestClient) -> None:
+    base = {"chip": "h100-sxm", **WORKLOAD, "model": "mixtral-8x7b", "batch": 32, "tp": 4}
+    one = client.get("/api/perf/infer", params={**base, "num_chips": 4, "replicas": 1}).json()
+    two = client.get(
+        "/api/perf/infer", params={**base, "num_chips": 8, "replicas": 2, "batch": 64}
+    ).json()
+    assert two["parallelism"]["replicas"] == 2
+    assert two["output_tokens_per_s"] == pytest.approx(2 * one["output_tokens_per_s"])
+    assert two["tpot_s"] == pytest.approx(one["tpot_s"])
+
+
 def test_compare_one_row_per_chip_with_binding_resources(client: TestClient) -> None:
     r = client.post("/api/perf/compare", json={"chips": ["h20", "h100-sxm", "l2"], **WORKLOAD})
     assert r.status_code == 200, r.text

@@ -33,6 +33,9 @@ class Workload(BaseModel):
     pp: int | None = Field(None, ge=1, le=65536)
     ep: int | None = Field(None, ge=1, le=65536)
     dp: int | None = Field(None, ge=1, le=65536)
+    replicas: int | None = Field(
+        None, ge=1, le=65536, description="independent copies (chosen if left out)"
+    )
     max_tpot_ms: float | None = Field(None, gt=0, description="latency limit per output token")
     max_ttft_ms: float | None = Field(None, gt=0, description="latency limit to first token")
     calibration: bool = Field(True, description="false: pure roofline, no fitted efficiencies")
