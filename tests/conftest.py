@@ -20,6 +20,8 @@ def runner() -> CliRunner:
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     monkeypatch.delenv("CHIPWATCH_PATH", raising=False)
     monkeypatch.delenv("CHIPWATCH_DB", raising=False)
+    monkeypatch.delenv("CHIPWATCH_NO_CACHE", raising=False)
+    monkeypatch.setenv("CHIPWATCH_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))

@@ -94,3 +94,39 @@ def test_frames_have_units_in_column_names(catalog):
     values = catalog.values_frame()
     row = values[(values.chip_id == "h20") & (values.field == "memory.bandwidth_tbs")].iloc[0]
     assert row.value == 4.0 and row.unit == "TB/s" and "tomshardware" in row.source
+
+
+def test_parse_cache_gives_the_same_records_and_follows_edits(tmp_path, monkeypatch):
+    from chipwatch.catalog.loader import ParseCache, read_yaml
+
+    cache = ParseCache()
+    monkeypatch.setattr("chipwatch.catalog.loader.PARSE_CACHE", cache)
+    monkeypatch.setenv("CHIPWATCH_CACHE_DIR", str(tmp_path / "cache"))
+    f = write(tmp_path / "chips", "acme.yaml", NEW_CHIP)
+    first, _ = read_yaml(f)
+    cache.save()
+    assert (tmp_path / "cache" / "yaml-parse-cache.json").is_file()
+
+    fresh = ParseCache()  # a new process: reads the saved cache, never the YAML parser
+    monkeypatch.setattr("chipwatch.catalog.loader.PARSE_CACHE", fresh)
+    monkeypatch.setattr("yaml.load", lambda *a, **k: pytest.fail("YAML parsed again"))
+    assert read_yaml(f)[0] == first
+
+    f.write_text(NEW_CHIP.replace("1200", "1300"))  # an edit changes the key
+    monkeypatch.undo()
+    monkeypatch.setattr("chipwatch.catalog.loader.PARSE_CACHE", fresh)
+    monkeypatch.setenv("CHIPWATCH_CACHE_DIR", str(tmp_path / "cache"))
+    assert read_yaml(f)[0][0]["compute"]["dense"]["bf16"]["value"] == 1300
+
+
+def test_a_corrupt_or_disabled_cache_is_ignored(tmp_path, monkeypatch):
+    from chipwatch.catalog.loader import ParseCache, read_yaml
+
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "yaml-parse-cache.json").write_text("{not json")
+    monkeypatch.setenv("CHIPWATCH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr("chipwatch.catalog.loader.PARSE_CACHE", ParseCache())
+    f = write(tmp_path / "chips", "acme.yaml", NEW_CHIP)
+    assert read_yaml(f)[0][0]["id"] == "acme-x1"
+    monkeypatch.setenv("CHIPWATCH_NO_CACHE", "1")
+    assert ParseCache.file() is None

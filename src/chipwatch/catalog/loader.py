@@ -8,6 +8,8 @@ with an existing id is deep-merged over it (override a few values). Problems are
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -15,15 +17,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 R = TypeVar("R", bound=BaseModel)
-
-try:  # the C loader is several times faster
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
 
 
 @dataclass(frozen=True)
@@ -63,19 +59,103 @@ def user_files(folder: Path, kind: str) -> list[Path]:
     return files
 
 
+class ParseCache:
+    """Parsed YAML documents kept as JSON, keyed by a hash of the file's text.
+
+    Parsing YAML is most of the CLI's start-up; JSON loads several times faster. The cache
+    lives in ``$CHIPWATCH_CACHE_DIR`` (default ``~/.cache/chipwatch``); ``CHIPWATCH_NO_CACHE=1``
+    turns it off. Any problem reading or writing it just means parsing the YAML again.
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[str, Any] | None = None
+        self.dirty = False
+
+    @staticmethod
+    def file() -> Path | None:
+        if os.environ.get("CHIPWATCH_NO_CACHE"):
+            return None
+        root = os.environ.get("CHIPWATCH_CACHE_DIR") or os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+            "chipwatch",
+        )
+        return Path(root) / "yaml-parse-cache.json"
+
+    def _load(self) -> dict[str, Any]:
+        if self.entries is None:
+            self.entries = {}
+            f = self.file()
+            if f is not None and f.is_file():
+                try:
+                    data = json.loads(f.read_text(encoding="utf-8"))
+                    if isinstance(data, dict):
+                        self.entries = data
+                except (OSError, ValueError):
+                    pass
+        return self.entries
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+    def get(self, text: str) -> Any:
+        return self._load().get(self.key(text))
+
+    def put(self, text: str, doc: Any) -> None:
+        if self.file() is not None:
+            self._load()[self.key(text)] = doc
+            self.dirty = True
+
+    def save(self) -> None:
+        f = self.file()
+        if not self.dirty or f is None or self.entries is None:
+            return
+        try:
+            f.parent.mkdir(parents=True, exist_ok=True)
+            tmp = f.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(self.entries), encoding="utf-8")
+            os.replace(tmp, f)
+            self.dirty = False
+        except (OSError, TypeError, ValueError):
+            pass
+
+
+PARSE_CACHE = ParseCache()
+
+
 def read_yaml(path: Path) -> tuple[list[dict[str, Any]], list[LoadError]]:
     """Parse a file holding one mapping or a list of mappings."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         return [], [LoadError(str(path), "(file)", f"cannot read: {e.strerror or e}")]
+    cached = PARSE_CACHE.get(text)
+    if cached is not None:
+        return _records(path, cached)
+    import yaml  # imported here: a warm parse cache never needs it
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is several times faster
     try:
-        doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - safe loader
+        doc = yaml.load(text, Loader=loader)  # noqa: S506 - safe loader
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(yaml)"
         problem = getattr(e, "problem", None) or str(e)
         return [], [LoadError(str(path), where, f"invalid YAML: {problem}")]
+    if _json_safe(doc):
+        PARSE_CACHE.put(text, doc)
+    return _records(path, doc)
+
+
+def _json_safe(doc: Any) -> bool:
+    """Only documents that JSON round-trips unchanged are cached (no dates, no int keys)."""
+    try:
+        return bool(json.loads(json.dumps(doc)) == doc)
+    except (TypeError, ValueError):
+        return False
+
+
+def _records(path: Path, doc: Any) -> tuple[list[dict[str, Any]], list[LoadError]]:
     docs = doc if isinstance(doc, list) else [doc]
     out, errs = [], []
     for i, d in enumerate(docs):
@@ -153,6 +233,7 @@ def load_records(kind: str, schema: type[R], extra_dirs: Iterable[str | Path] = 
             continue
         ingest(user_files(folder, kind))
 
+    PARSE_CACHE.save()
     records: dict[str, R] = {}
     for rid, d in raw.items():
         try:
