@@ -79,41 +79,25 @@ def _batch(batch: str) -> int | str:
         fail(f"--batch must be a positive integer or 'auto', got {batch!r}")
 
 
-def _workload(
-    batch: str,
-    input_len: int,
-    output_len: int,
-    precision: str,
-    tp: int | None,
-    pp: int | None,
-    dp: int | None,
-    ep: int | None,
-    max_tpot_ms: float | None,
-    max_ttft_ms: float | None,
-    no_calibration: bool,
-    num_chips: int,
-    spec_tokens: int = 0,
-    acceptance: float | None = None,
-    disaggregated: bool = False,
-    replicas: int | None = None,
-) -> dict[str, Any]:
+def _workload(options: dict[str, Any]) -> dict[str, Any]:
+    """The workload keywords of ``infer`` / ``compare`` from the command's options (its locals)."""
     return {
-        "replicas": replicas,
-        "disaggregated": disaggregated,
-        "spec_tokens": spec_tokens,
-        "accepted_per_step": acceptance,
-        "num_chips": num_chips,
-        "batch": _batch(batch),
-        "input_len": input_len,
-        "output_len": output_len,
-        "precision": precision,
-        "tp": tp,
-        "pp": pp,
-        "dp": dp,
-        "ep": ep,
-        "max_tpot_ms": max_tpot_ms,
-        "max_ttft_ms": max_ttft_ms,
-        "calibration": not no_calibration,
+        "replicas": options["replicas"],
+        "disaggregated": options["disaggregated"],
+        "spec_tokens": options["spec_tokens"],
+        "accepted_per_step": options["acceptance"],
+        "num_chips": options["num_chips"],
+        "batch": _batch(options["batch"]),
+        "input_len": options["input_len"],
+        "output_len": options["output_len"],
+        "precision": options["precision"],
+        "tp": options["tp"],
+        "pp": options["pp"],
+        "dp": options["dp"],
+        "ep": options["ep"],
+        "max_tpot_ms": options["max_tpot_ms"],
+        "max_ttft_ms": options["max_ttft_ms"],
+        "calibration": not options["no_calibration"],
     }
 
 
@@ -148,24 +132,7 @@ def infer_cmd(
         r = infer(
             acc,
             spec,
-            **_workload(
-                batch,
-                input_len,
-                output_len,
-                precision,
-                tp,
-                pp,
-                dp,
-                ep,
-                max_tpot_ms,
-                max_ttft_ms,
-                no_calibration,
-                num_chips,
-                spec_tokens,
-                acceptance,
-                disaggregated,
-                replicas,
-            ),
+            **_workload(locals()),
         )
     except PerfInputError as e:
         fail(str(e))
@@ -256,24 +223,7 @@ def compare_cmd(
         df = compare(
             chips,
             spec,
-            **_workload(
-                batch,
-                input_len,
-                output_len,
-                precision,
-                tp,
-                pp,
-                dp,
-                ep,
-                max_tpot_ms,
-                max_ttft_ms,
-                no_calibration,
-                num_chips,
-                spec_tokens,
-                acceptance,
-                disaggregated,
-                replicas,
-            ),
+            **_workload(locals()),
         )
     except PerfInputError as e:
         fail(str(e))
@@ -492,53 +442,42 @@ def calibration_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
     for fam, f in sorted(
         data["families"].items(), key=lambda kv: (vendor_of_family.get(kv[0], ""), kv[0])
     ):
+        vendor = vendor_of_family.get(fam, "?")
         rows.append(
-            {
-                "vendor": vendor_of_family.get(fam, "?"),
-                "family": fam,
-                "chip": "(family)",
-                "compute_eff": f["compute"],
-                "memory_eff": f["memory"],
-                "link_eff": f["link"],
-                "overhead_ms": f["overhead_s"] * 1e3,
-                "collective_us": f["link_latency_s"] * 1e6,
-                "ttft_queue_share": f.get("ttft_queue_share"),
-                "points": f["n_points"],
-                "fit_median_abs_err_pct": f.get("fit_median_abs_err_pct"),
-            }
+            _factor_row(
+                vendor,
+                fam,
+                "(family)",
+                f,
+                ttft_queue_share=f.get("ttft_queue_share"),
+                points=f["n_points"],
+                fit_err_pct=f.get("fit_median_abs_err_pct"),
+            )
         )
         for chip_id, c in sorted(data.get("chips", {}).items()):
             if chip_id in cat and cat.chip(chip_id).family == fam:
                 rows.append(
-                    {
-                        "vendor": vendor_of_family.get(fam, "?"),
-                        "family": fam,
-                        "chip": chip_id,
-                        "compute_eff": c["compute"],
-                        "memory_eff": c["memory"],
-                        "link_eff": c["link"],
-                        "overhead_ms": c["overhead_s"] * 1e3,
-                        "collective_us": c["link_latency_s"] * 1e6,
-                        "ttft_queue_share": None,
-                        "points": c["n_points"],
-                        "fit_median_abs_err_pct": c.get("fit_median_abs_err_pct"),
-                    }
+                    _factor_row(
+                        vendor,
+                        fam,
+                        chip_id,
+                        c,
+                        ttft_queue_share=None,
+                        points=c["n_points"],
+                        fit_err_pct=c.get("fit_median_abs_err_pct"),
+                    )
                 )
     d = data["default"]
     rows.append(
-        {
-            "vendor": "(other)",
-            "family": "(default)",
-            "chip": "(no measurements)",
-            "compute_eff": d["compute"],
-            "memory_eff": d["memory"],
-            "link_eff": d["link"],
-            "overhead_ms": d["overhead_s"] * 1e3,
-            "collective_us": d["link_latency_s"] * 1e6,
-            "ttft_queue_share": d.get("ttft_queue_share"),
-            "points": 0,
-            "fit_median_abs_err_pct": None,
-        }
+        _factor_row(
+            "(other)",
+            "(default)",
+            "(no measurements)",
+            d,
+            ttft_queue_share=d.get("ttft_queue_share"),
+            points=0,
+            fit_err_pct=None,
+        )
     )
     vendors = _vendor_rows(data, cat)
     from chipwatch.perf.train_calibration import by_vendor, relative_training_efficiency
@@ -587,6 +526,32 @@ def calibration_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
         "Vendors marked 'not measured' use the pooled factors: their software efficiency is not "
         "measured here, so a comparison with them shows hardware, not the ecosystem."
     )
+
+
+def _factor_row(
+    vendor: str,
+    family: str,
+    chip: str,
+    f: dict[str, Any],
+    *,
+    ttft_queue_share: float | None,
+    points: int,
+    fit_err_pct: float | None,
+) -> dict[str, Any]:
+    """One row of the calibration table from a fitted-factor record (times in ms and us)."""
+    return {
+        "vendor": vendor,
+        "family": family,
+        "chip": chip,
+        "compute_eff": f["compute"],
+        "memory_eff": f["memory"],
+        "link_eff": f["link"],
+        "overhead_ms": f["overhead_s"] * 1e3,
+        "collective_us": f["link_latency_s"] * 1e6,
+        "ttft_queue_share": ttft_queue_share,
+        "points": points,
+        "fit_median_abs_err_pct": fit_err_pct,
+    }
 
 
 def _rounded(row: dict[str, Any]) -> dict[str, Any]:
