@@ -7,6 +7,7 @@ instead of scalars), so a sweep and a single call agree exactly for the same inp
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import astuple, fields
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from chipwatch.perf.inference import RESOURCES, Hw, ServingAssumptions, evaluate
 from chipwatch.perf.models import ModelSpec, default_models
 from chipwatch.perf.parallelism import divisors
 
+_HW_COLUMNS = len(fields(Hw))  # the first columns of a hardware table row build an Hw
 DEFAULT_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 
@@ -93,19 +95,8 @@ def sweep(
         for p_i, p in enumerate(precisions):
             cp = chip_perf(c, p)
             used[c_i, p_i] = cp.mode.name
-            hw_tab[c_i, p_i] = (
-                cp.peak_flops,
-                cp.mem_bw_bs,
-                cp.link_bw_bs,
-                cp.capacity_b,
-                cp.scaleout_bw_bs,
-                eff.compute,
-                eff.memory,
-                eff.link,
-                eff.overhead_s,
-                eff.link_latency_s,
-                cp.domain_chips or 1e9,
-            )
+            # the Hw fields in order, then the chips in one scale-up domain (column 10)
+            hw_tab[c_i, p_i] = (*astuple(Hw.of(cp, eff)), cp.domain_chips or 1e9)
     prec_tab = np.zeros((n_c, n_p, 3))
     for c_i, c in enumerate(chips):
         for p_i, p in enumerate(precisions):
@@ -156,18 +147,7 @@ def sweep(
                 (tp[sl] * dp[sl] > h[:, 10]).astype(float),
                 rep[sl],
             ),
-            Hw(
-                h[:, 0],
-                h[:, 1],
-                h[:, 2],
-                h[:, 3],
-                h[:, 4],
-                h[:, 5],
-                h[:, 6],
-                h[:, 7],
-                h[:, 8],
-                h[:, 9],
-            ),
+            Hw(*h[:, :_HW_COLUMNS].T),
             batch[sl],
             isl[sl],
             osl[sl],
