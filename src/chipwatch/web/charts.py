@@ -118,6 +118,14 @@ def compute_vs_bandwidth(
     return fig
 
 
+INTENSITY_FLOP_PER_BYTE = [10 ** (k / 10) for k in range(-10, 41)]  # 0.1 .. 10,000 FLOP/byte
+
+
+def _roof(peak: float, bw_tbs: float) -> list[float]:
+    """Attainable TFLOPS at each intensity: the lower of the compute and the memory roof."""
+    return [min(peak, bw_tbs * a) for a in INTENSITY_FLOP_PER_BYTE]
+
+
 def roofline(
     chip: Accelerator, precisions: Sequence[str] = ("fp8", "bf16", "tf32", "fp64")
 ) -> go.Figure:
@@ -126,7 +134,6 @@ def roofline(
     TB/s x FLOP/byte = TFLOP/s, so the memory roof is ``mem_bw_tbs * intensity``.
     """
     bw_tbs = chip.memory.bandwidth_tbs.value
-    intensity = [10 ** (k / 10) for k in range(-10, 41)]  # 0.1 .. 10,000 FLOP/byte
     fig = go.Figure()
     for i, p in enumerate(precisions):
         peak = chip.dense(p)
@@ -135,8 +142,8 @@ def roofline(
         unit = "TOPS" if p.startswith("int") else "TFLOPS"
         fig.add_trace(
             go.Scatter(
-                x=intensity,
-                y=[min(peak, bw_tbs * a) for a in intensity],
+                x=INTENSITY_FLOP_PER_BYTE,
+                y=_roof(peak, bw_tbs),
                 mode="lines",
                 name=f"{p} (peak {peak:,.0f} {unit})",
                 line={"color": SERIES[i % len(SERIES)]},
@@ -177,7 +184,6 @@ def _finite(v: Any) -> bool:
 
 def rooflines(chips: Sequence[Accelerator], precision: str = "bf16") -> go.Figure:
     """Several chips' rooflines at one precision, to compare compute and bandwidth roofs."""
-    intensity = [10 ** (k / 10) for k in range(-10, 41)]
     fig = go.Figure()
     for i, chip in enumerate(chips):
         peak = chip.dense(precision)
@@ -186,8 +192,8 @@ def rooflines(chips: Sequence[Accelerator], precision: str = "bf16") -> go.Figur
         bw_tbs = chip.memory.bandwidth_tbs.value
         fig.add_trace(
             go.Scatter(
-                x=intensity,
-                y=[min(peak, bw_tbs * a) for a in intensity],
+                x=INTENSITY_FLOP_PER_BYTE,
+                y=_roof(peak, bw_tbs),
                 mode="lines",
                 name=f"{chip.id} ({peak:,.0f} TFLOPS, {bw_tbs:g} TB/s)",
                 line={"color": SERIES[i % len(SERIES)]},
@@ -445,14 +451,7 @@ def control_map(
                 if r.tpp_max
                 else r.id,
             )
-    drawable = [
-        r
-        for r in rows
-        if _finite(r.get("tpp"))
-        and _finite(r.get("performance_density"))
-        and r["tpp"] > 0
-        and r["performance_density"] > 0
-    ]
+    drawable = _drawable(rows)
     groups = [("license required", True), ("no license required", False)]
     for label, needed in groups:
         g = [r for r in drawable if bool(r["license_required"]) is needed]
@@ -506,15 +505,20 @@ def control_map(
     return fig
 
 
-def drawable_count(rows: Sequence[dict[str, Any]]) -> int:
-    return sum(
-        1
+def _drawable(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with a positive, finite TPP and performance density (the log axes need both)."""
+    return [
+        r
         for r in rows
         if _finite(r.get("tpp"))
         and _finite(r.get("performance_density"))
         and r["tpp"] > 0
         and r["performance_density"] > 0
-    )
+    ]
+
+
+def drawable_count(rows: Sequence[dict[str, Any]]) -> int:
+    return len(_drawable(rows))
 
 
 def control_timeline(periods: Sequence[Any], chip_id: str) -> go.Figure:
@@ -562,6 +566,20 @@ def _rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r}, {g}, {b}, {alpha})"
 
 
+def _band_edge(x: list[Any], y: list[float], group: str, **fill: Any) -> go.Scatter:
+    """An invisible line bounding a band (no legend, no hover); ``fill`` shades to the previous."""
+    return go.Scatter(
+        x=x,
+        y=y,
+        mode="lines",
+        line={"width": 0},
+        showlegend=False,
+        hoverinfo="skip",
+        legendgroup=group,
+        **fill,
+    )
+
+
 def bands(
     series: Sequence[tuple[str, Sequence[dict[str, Any]]]],
     title: str,
@@ -581,28 +599,14 @@ def bands(
             continue
         color = SERIES[i % len(SERIES)]
         years = [r["year"] for r in rows]
+        fig.add_trace(_band_edge(years, [r["p90"] * scale for r in rows], name))
         fig.add_trace(
-            go.Scatter(
-                x=years,
-                y=[r["p90"] * scale for r in rows],
-                mode="lines",
-                line={"width": 0},
-                showlegend=False,
-                hoverinfo="skip",
-                legendgroup=name,
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=years,
-                y=[r["p10"] * scale for r in rows],
-                mode="lines",
-                line={"width": 0},
+            _band_edge(
+                years,
+                [r["p10"] * scale for r in rows],
+                name,
                 fill="tonexty",
                 fillcolor=_rgba(color, 0.18),
-                showlegend=False,
-                hoverinfo="skip",
-                legendgroup=name,
             )
         )
         fig.add_trace(
