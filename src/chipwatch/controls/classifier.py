@@ -131,31 +131,24 @@ def check(test: Test, scope: str, inputs: ChipInputs) -> ThresholdCheck:
     """Test one threshold and say by how much it passes or fails, in the rule's words."""
     value = inputs.metric(test.metric.value)
     label = METRIC_LABEL[test.metric]
+    passed: bool | None = None
+    margin: float | None = None
+    pct: float | None = None
     if value is None:
-        return ThresholdCheck(
-            scope=scope,
-            metric=test.metric.value,
-            label=label,
-            value=None,
-            threshold=test.value,
-            comparison=test.cmp.value,
-            symbol=test.cmp.symbol,
-            passed=None,
-            margin=None,
-            margin_pct=None,
-            rule_text=test.text,
-            text=f"{label} unknown: cannot test {test.cmp.symbol} {fmt_num(test.value)} "
-            f"({scope}: {test.text})",
+        text = (
+            f"{label} unknown: cannot test {test.cmp.symbol} {fmt_num(test.value)} "
+            f"({scope}: {test.text})"
         )
-    passed = test.cmp.holds(value, test.value)
-    margin = value - test.value
-    pct = 100.0 * margin / test.value if test.value else None
-    actual = "=" if margin == 0 else (">" if margin > 0 else "<")
-    pct_s = f" ({abs(pct):.1f}%)" if pct is not None else ""
-    text = (
-        f"{label} {fmt_num(value)} {actual} {fmt_num(test.value)}: {scope} needs {test.text} "
-        f"-> {'met' if passed else 'not met'}, margin {fmt_num(abs(margin))}{pct_s}"
-    )
+    else:
+        passed = test.cmp.holds(value, test.value)
+        margin = value - test.value
+        pct = 100.0 * margin / test.value if test.value else None
+        actual = "=" if margin == 0 else (">" if margin > 0 else "<")
+        pct_s = f" ({abs(pct):.1f}%)" if pct is not None else ""
+        text = (
+            f"{label} {fmt_num(value)} {actual} {fmt_num(test.value)}: {scope} needs {test.text} "
+            f"-> {'met' if passed else 'not met'}, margin {fmt_num(abs(margin))}{pct_s}"
+        )
     return ThresholdCheck(
         scope=scope,
         metric=test.metric.value,
@@ -438,12 +431,11 @@ def classify(
     for i in inputs.inputs:
         if i.unverified:
             notes.append(f"Input {i.field} = {i.value} is unverified ({i.source}).")
+    paragraph_ids = {p.id for _, p in paragraphs}
     near = [
         c
         for c in tests
-        if c.margin_pct is not None
-        and abs(c.margin_pct) < NEAR_PCT
-        and c.scope in {p.id for _, p in paragraphs}
+        if c.margin_pct is not None and abs(c.margin_pct) < NEAR_PCT and c.scope in paragraph_ids
     ]
     for c in near:
         notes.append(
@@ -482,7 +474,7 @@ def classify(
 
     nearest: dict[str, ThresholdCheck] = {}
     for c in tests:
-        if c.margin_pct is None or c.scope not in {p.id for _, p in paragraphs}:
+        if c.margin_pct is None or c.scope not in paragraph_ids:
             continue
         best = nearest.get(c.metric)
         if best is None or abs(c.margin_pct) < abs(best.margin_pct or 0):
