@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from chipwatch.catalog.schema import Accelerator, Precision
+from chipwatch.catalog.schema import Accelerator, Precision, Sourced
 from chipwatch.controls import metrics
 from chipwatch.controls.errors import ControlsInputError
 
@@ -198,6 +198,20 @@ def inputs_from_spec(spec: ChipSpec) -> ChipInputs:
     )
 
 
+def _sourced_input(
+    acc: Accelerator, field: str, v: Sourced[Any], unit: str | None = None
+) -> InputValue:
+    """A catalog value as a classification input, with its citation and caveats."""
+    return InputValue(
+        field=field,
+        value=v.value,
+        unit=unit,
+        source=acc.cite(v.source),
+        unverified=v.unverified,
+        note=v.note,
+    )
+
+
 def inputs_from_accelerator(acc: Accelerator) -> ChipInputs:
     t, prec = metrics.tpp(acc)
     by = metrics.tpp_by_precision({p: v.value for p, v in acc.compute.dense.items()})
@@ -207,16 +221,7 @@ def inputs_from_accelerator(acc: Accelerator) -> ChipInputs:
     if prec is not None:
         v = acc.compute.dense[Precision(prec)]
         bits = t / v.value if t and v.value else None
-        ins.append(
-            InputValue(
-                field=f"compute.dense.{prec}",
-                value=v.value,
-                unit="TFLOPS/TOPS",
-                source=acc.cite(v.source),
-                unverified=v.unverified,
-                note=v.note,
-            )
-        )
+        ins.append(_sourced_input(acc, f"compute.dense.{prec}", v, "TFLOPS/TOPS"))
         if bits and (v.low is not None or v.high is not None):
             low = (v.low if v.low is not None else v.value) * bits
             high = (v.high if v.high is not None else v.value) * bits
@@ -232,53 +237,18 @@ def inputs_from_accelerator(acc: Accelerator) -> ChipInputs:
     area = metrics.applicable_die_area_mm2(acc)
     for i, d in enumerate(acc.dies):
         if d.area_mm2 is not None:
-            ins.append(
-                InputValue(
-                    field=f"dies[{i}].area_mm2 ({d.name} x{d.count})",
-                    value=d.area_mm2.value,
-                    unit="mm2",
-                    source=acc.cite(d.area_mm2.source),
-                    unverified=d.area_mm2.unverified,
-                    note=d.area_mm2.note,
-                )
-            )
+            field = f"dies[{i}].area_mm2 ({d.name} x{d.count})"
+            ins.append(_sourced_input(acc, field, d.area_mm2, "mm2"))
     if area is None:
         notes.append("Applicable die area unknown: performance density is undefined (not guessed).")
     dc = acc.datacenter_marketed
-    ins.append(
-        InputValue(
-            field="datacenter_marketed",
-            value=dc.value,
-            source=acc.cite(dc.source),
-            unverified=dc.unverified,
-            note=dc.note,
-        )
-    )
+    ins.append(_sourced_input(acc, "datacenter_marketed", dc))
     ic = acc.interconnect
     for name in ("scaleup_bidir_gbs", "host_bidir_gbs"):
         v = getattr(ic, name)
         if v is not None:
-            ins.append(
-                InputValue(
-                    field=f"interconnect.{name}",
-                    value=v.value,
-                    unit="GB/s",
-                    source=acc.cite(v.source),
-                    unverified=v.unverified,
-                    note=v.note,
-                )
-            )
-    bw = acc.memory.bandwidth_tbs
-    ins.append(
-        InputValue(
-            field="memory.bandwidth_tbs",
-            value=bw.value,
-            unit="TB/s",
-            source=acc.cite(bw.source),
-            unverified=bw.unverified,
-            note=bw.note,
-        )
-    )
+            ins.append(_sourced_input(acc, f"interconnect.{name}", v, "GB/s"))
+    ins.append(_sourced_input(acc, "memory.bandwidth_tbs", acc.memory.bandwidth_tbs, "TB/s"))
     return ChipInputs(
         id=acc.id,
         name=acc.name,
