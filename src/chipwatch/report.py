@@ -11,21 +11,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chipwatch.web.columns import HEADLINE_COLUMNS
+
 if TYPE_CHECKING:
     from chipwatch.catalog import Catalog
 
 TABLE_FIELDS = [
     ("id", "id"),
     ("vendor", "vendor"),
-    ("tflops_bf16_dense", "BF16 TFLOPS"),
-    ("tflops_fp8_dense", "FP8 TFLOPS"),
-    ("tops_int8_dense", "INT8 TOPS"),
-    ("mem_gb", "memory GB"),
-    ("mem_bw_tbs", "mem BW TB/s"),
-    ("scaleup_bidir_gbs", "scale-up GB/s"),
-    ("die_area_mm2", "die mm²"),
-    ("tdp_w", "TDP W"),
-    ("price_usd", "price USD"),
+    *HEADLINE_COLUMNS,
     ("unverified_fields", "unverified values"),
 ]
 

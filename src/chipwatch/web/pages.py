@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 
 from chipwatch import __version__
 from chipwatch.api.chips import SEGMENTS, chip_detail, chip_rows, get_catalog
+from chipwatch.web.columns import HEADLINE_COLUMNS
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -55,15 +56,7 @@ CHIP_COLUMNS = [
     ("vendor_country", "country"),
     ("segment", "segment"),
     ("released", "released"),
-    ("tflops_bf16_dense", "BF16 TFLOPS"),
-    ("tflops_fp8_dense", "FP8 TFLOPS"),
-    ("tops_int8_dense", "INT8 TOPS"),
-    ("mem_gb", "memory GB"),
-    ("mem_bw_tbs", "mem BW TB/s"),
-    ("scaleup_bidir_gbs", "scale-up GB/s"),
-    ("die_area_mm2", "die mm²"),
-    ("tdp_w", "TDP W"),
-    ("price_usd", "price USD"),
+    *HEADLINE_COLUMNS,
 ]
 
 
