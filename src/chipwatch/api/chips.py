@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from chipwatch.api.errors import ApiError
-from chipwatch.catalog import Catalog, suggest
+from chipwatch.api.errors import ApiError, unknown_choice
+from chipwatch.catalog import Catalog
 
 router = APIRouter(prefix="/api", tags=["chips"])
 
@@ -34,13 +34,7 @@ def chip_rows(
     chips = cat.chips(vendor=vendor, segment=segment)
     if vendor and not chips:
         vendors = sorted({c.vendor for c in cat})
-        raise ApiError(
-            404,
-            f"no chips from vendor {vendor!r}",
-            kind="vendor",
-            wanted=vendor,
-            suggestions=suggest(vendor, vendors) or vendors,
-        )
+        raise unknown_choice(404, f"no chips from vendor {vendor!r}", "vendor", vendor, vendors)
     rows = [c.flat() for c in chips]
     if country:
         rows = [r for r in rows if str(r["vendor_country"]).lower() == country.lower()]
@@ -48,12 +42,8 @@ def chip_rows(
         needle = q.lower()
         rows = [r for r in rows if needle in f"{r['id']} {r['name']} {r['vendor']}".lower()]
     if rows and sort not in rows[0]:
-        raise ApiError(
-            422,
-            f"cannot sort by {sort!r}",
-            kind="column",
-            wanted=sort,
-            suggestions=suggest(sort, list(rows[0])),
+        raise unknown_choice(
+            422, f"cannot sort by {sort!r}", "column", sort, list(rows[0]), list_all=False
         )
     present = [r for r in rows if r.get(sort) is not None]
     missing = [r for r in rows if r.get(sort) is None]

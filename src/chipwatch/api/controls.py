@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from chipwatch.api.chips import get_catalog
 from chipwatch.api.domains import domain_module
 from chipwatch.api.errors import ApiError, model_response
-from chipwatch.api.memo import memo
+from chipwatch.api.memo import catalog_data
 
 router = APIRouter(prefix="/api", tags=["controls"])
 
@@ -72,12 +72,8 @@ class ClassifyBody(BaseModel):
 
 
 def _rules(request: Request) -> Any:
-    state = request.app.state
-    return memo(
-        state.cache,
-        "rules",
-        lambda: domain_module("controls").load_rulebook(state.catalog_dirs),
-        limit=1000,
+    return catalog_data(
+        request, "rules", lambda dirs: domain_module("controls").load_rulebook(dirs)
     )
 
 

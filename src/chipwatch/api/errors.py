@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic_core import PydanticSerializationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from chipwatch.catalog import UnknownIdError
+from chipwatch.catalog import UnknownIdError, suggest
 
 log = logging.getLogger("chipwatch.api")
 
@@ -52,6 +52,27 @@ class ApiError(Exception):
     def __init__(self, status: int, message: str, **extra: Any):
         super().__init__(message)
         self.status, self.message, self.extra = status, message, extra
+
+
+def unknown_choice(
+    status: int,
+    message: str,
+    kind: str,
+    wanted: str,
+    choices: list[str],
+    *,
+    list_all: bool = True,
+) -> ApiError:
+    """An error naming what was asked for and the closest ``choices`` (all of them when none is
+    close, unless ``list_all`` is False)."""
+    close = suggest(wanted, choices)
+    return ApiError(
+        status,
+        message,
+        kind=kind,
+        wanted=wanted,
+        suggestions=(close or choices) if list_all else close,
+    )
 
 
 def error_body(status: int, message: str, **extra: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from chipwatch.api.domains import domain_module
-from chipwatch.api.errors import ApiError
+from chipwatch.api.errors import unknown_choice
 from chipwatch.api.memo import memo
 from chipwatch.jsonable import to_jsonable
 
@@ -24,17 +24,9 @@ def scenario_ids() -> list[str]:
 
 def known_scenario(scenario: str) -> str:
     """The scenario id, or 404 naming the closest ones."""
-    from chipwatch.catalog import suggest
-
     ids = scenario_ids()
     if scenario not in ids:
-        raise ApiError(
-            404,
-            f"unknown scenario {scenario!r}",
-            kind="scenario",
-            wanted=scenario,
-            suggestions=suggest(scenario, ids) or ids,
-        )
+        raise unknown_choice(404, f"unknown scenario {scenario!r}", "scenario", scenario, ids)
     return scenario
 
 
@@ -71,15 +63,7 @@ def run_scenario(
     if metric is not None:
         metrics = sorted({r["metric"] for r in rows})
         if metric not in metrics:
-            from chipwatch.catalog import suggest
-
-            raise ApiError(
-                422,
-                f"unknown metric {metric!r}",
-                kind="metric",
-                wanted=metric,
-                suggestions=suggest(metric, metrics) or metrics,
-            )
+            raise unknown_choice(422, f"unknown metric {metric!r}", "metric", metric, metrics)
         rows = [r for r in rows if r["metric"] == metric]
     if group is not None:
         rows = [r for r in rows if r["group"] == group]

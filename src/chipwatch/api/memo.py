@@ -25,3 +25,9 @@ def memo(cache: dict[Any, Any], key: Hashable, compute: Callable[[], T], limit: 
             cache.pop(next(iter(cache)))
         cache[key] = value
     return value
+
+
+def catalog_data(request: Any, key: Hashable, load: Callable[[Any], T]) -> T:
+    """``load(catalog_dirs)`` for the app's catalog folders, computed once per app."""
+    state = request.app.state
+    return memo(state.cache, key, lambda: load(state.catalog_dirs), limit=1000)

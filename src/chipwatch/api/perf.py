@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chipwatch.api.chips import get_catalog
 from chipwatch.api.domains import domain_module
 from chipwatch.api.errors import ApiError, model_response
-from chipwatch.api.memo import memo
+from chipwatch.api.memo import catalog_data
 
 router = APIRouter(prefix="/api", tags=["perf"])
 
@@ -72,13 +72,7 @@ class TrainRequest(BaseModel):
 
 def models_of(request: Request) -> Any:
     """The model catalog (packaged plus the app's catalog folders), loaded once per app."""
-    state = request.app.state
-    return memo(
-        state.cache,
-        "models",
-        lambda: domain_module("perf").load_models(state.catalog_dirs),
-        limit=1000,
-    )
+    return catalog_data(request, "models", lambda dirs: domain_module("perf").load_models(dirs))
 
 
 def _model(request: Request, model_id: str) -> Any:
