@@ -12,15 +12,24 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 T = TypeVar("T")
 
 SLUG = re.compile(r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$")
 SOURCE_KEY = re.compile(r"^[A-Z0-9][A-Z0-9_-]*$")
 YEAR_MONTH = re.compile(r"^(19|20)\d\d-(0[1-9]|1[0-2])$")
+
+
+def _source_not_blank(v: str) -> str:
+    if not v.strip():
+        raise ValueError("source must not be blank")
+    return v.strip()
+
+
+SourceText = Annotated[str, AfterValidator(_source_not_blank)]  # a citation, blanks stripped
 
 
 class Precision(StrEnum):
@@ -77,20 +86,13 @@ class Sourced(Strict, Generic[T]):
     """A value with its provenance."""
 
     value: T
-    source: str = Field(
+    source: SourceText = Field(
         min_length=1, description="URL, document, sources-table key or 'derived: ...'"
     )
     unverified: bool = False
     low: float | None = None
     high: float | None = None
     note: str | None = None
-
-    @field_validator("source")
-    @classmethod
-    def _source_not_blank(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("source must not be blank")
-        return v.strip()
 
     @model_validator(mode="after")
     def _range_brackets_value(self) -> Sourced[T]:

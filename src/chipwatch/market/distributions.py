@@ -11,8 +11,10 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.special import ndtri
+
+from chipwatch.catalog.schema import SourceText
 
 Kind = Literal["point", "uniform", "triangular", "lognormal"]
 
@@ -36,18 +38,11 @@ class Dist(BaseModel):
     median: float | None = None
     sigma: float | None = Field(default=None, gt=0)
     p90: float | None = None
-    source: str = Field(
+    source: SourceText = Field(
         min_length=1, description="citation, estimates id (est:...) or 'derived: ...'"
     )
     unverified: bool = False
     note: str | None = None
-
-    @field_validator("source")
-    @classmethod
-    def _source_not_blank(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("source must not be blank")
-        return v.strip()
 
     @model_validator(mode="before")
     @classmethod
