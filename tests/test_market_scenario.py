@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 import numpy as np
 import pytest
@@ -11,43 +10,7 @@ import pytest
 from chipwatch.market import ScenarioError, list_scenarios, load_scenario
 from chipwatch.market.distributions import Dist, series_ppf
 from chipwatch.market.scenario import merge
-
-
-def src(**kw: Any) -> dict[str, Any]:
-    return {**kw, "source": "test"}
-
-
-def tiny(**over: Any) -> dict[str, Any]:
-    """A one-year scenario small enough to work out by hand."""
-    d: dict[str, Any] = {
-        "id": "tiny",
-        "title": "Tiny",
-        "description": "hand-worked example",
-        "first_year": 2024,
-        "last_year": 2024,
-        "demand_usd": {2024: src(value=10e9)},
-        "retirement_years": src(value=5),
-        "domestic": {
-            "ascend": {
-                "mix": {
-                    2024: {
-                        "chip": "ascend-910b",
-                        "dies_per_package": src(value=1),
-                        "hbm_stacks_per_package": src(value=4),
-                    }
-                },
-                "price_usd": {2024: src(value=20_000)},
-                "capacity_units": {2024: src(value=100_000)},
-            }
-        },
-        "foreign": {
-            "h20": {
-                "supply_cap_units": {2024: src(value=1_000_000)},
-                "price_usd": {2024: src(value=10_000)},
-            }
-        },
-    }
-    return merge(d, over)
+from market_helpers import src, tiny
 
 
 # --- distributions -------------------------------------------------------------------------

@@ -11,49 +11,24 @@ from hypothesis import strategies as st
 
 from chipwatch.market import compare, load_scenario, run
 from chipwatch.market.allocate import allocate
-from chipwatch.market.scenario import merge
 from chipwatch.market.simulate import compile_scenario, installed, simulate, uniforms
-
-
-def src(**kw: Any) -> dict[str, Any]:
-    return {**kw, "source": "test"}
-
-
-def tiny(**over: Any) -> dict[str, Any]:
-    """One year, US$10B of demand, 100k domestic chips at US$20k, 1M H20 at US$10k."""
-    d: dict[str, Any] = {
-        "id": "tiny",
-        "title": "Tiny",
-        "description": "hand-worked example",
-        "first_year": 2024,
-        "last_year": 2024,
-        "demand_usd": {2024: src(value=10e9)},
-        "retirement_years": src(value=5),
-        "domestic": {
-            "ascend": {
-                "mix": {
-                    2024: {
-                        "chip": "ascend-910b",
-                        "dies_per_package": src(value=1),
-                        "hbm_stacks_per_package": src(value=4),
-                    }
-                },
-                "price_usd": {2024: src(value=20_000)},
-                "capacity_units": {2024: src(value=100_000)},
-            }
-        },
-        "foreign": {
-            "h20": {
-                "supply_cap_units": {2024: src(value=1_000_000)},
-                "price_usd": {2024: src(value=10_000)},
-            }
-        },
-    }
-    return merge(d, over)
+from market_helpers import src, tiny
 
 
 def p50(r: Any, metric: str, group: str = "total", year: int = 2024) -> float:
     return float(r.get(metric, group, year).p50.iloc[0])
+
+
+def h20_licences_denied_in_2025() -> Any:
+    """One year, 2025, with ample demand and every H20 licence application denied."""
+    return load_scenario(
+        tiny(
+            first_year=2025,
+            last_year=2025,
+            demand_usd={2025: src(value=1e12)},
+            foreign={"h20": {"licences": "deny"}},
+        )
+    )
 
 
 # --- hand-worked examples ------------------------------------------------------------------
@@ -117,15 +92,7 @@ def test_installed_stock_retires_units_after_their_service_life() -> None:
 
 
 def test_banned_months_come_from_the_export_control_engine() -> None:
-    s = load_scenario(
-        tiny(
-            first_year=2025,
-            last_year=2025,
-            demand_usd={2025: src(value=1e12)},
-            foreign={"h20": {"licences": "deny"}},
-        )
-    )
-    r = run(s, draws=2)
+    r = run(h20_licences_denied_in_2025(), draws=2)
     # H20 needs a licence from April 2025 (engine); with licences denied, Jan-Mar remain: 3/12.
     assert p50(r, "units", "h20", 2025) == pytest.approx(1_000_000 * 3 / 12)
 
@@ -231,15 +198,7 @@ def test_without_the_engine_every_month_is_available_and_a_note_says_so(
     from chipwatch.market import policy
 
     monkeypatch.setattr(policy, "_classify", lambda: None)
-    s = load_scenario(
-        tiny(
-            first_year=2025,
-            last_year=2025,
-            demand_usd={2025: src(value=1e12)},
-            foreign={"h20": {"licences": "deny"}},
-        )
-    )
-    r = run(s, draws=2)
+    r = run(h20_licences_denied_in_2025(), draws=2)
     assert p50(r, "units", "h20", 2025) == pytest.approx(1_000_000)
     assert policy.ENGINE_MISSING in r.notes
 
