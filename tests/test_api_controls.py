@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from chipwatch.api import create_app
+from controls_helpers import CLASSIFICATION_KEYS
 
 
 @pytest.fixture(scope="module")
@@ -17,20 +18,7 @@ def test_classify_h20_in_mid_2024_is_outside_3a090(client: TestClient) -> None:
     c = client.get(
         "/api/classify", params={"chip": "h20", "date": "2024-06-01", "destination": "CN"}
     ).json()
-    for key in (
-        "chip",
-        "date",
-        "destination",
-        "rule_sets",
-        "eccn",
-        "tpp",
-        "performance_density",
-        "license_required",
-        "licensing_policy",
-        "actions",
-        "tests",
-        "citations",
-    ):
+    for key in CLASSIFICATION_KEYS:
         assert key in c
     assert c["eccn"] is None
     assert c["tpp"] == pytest.approx(2368, rel=0.01)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from chipwatch.cli import app
+from controls_helpers import CLASSIFICATION_KEYS
 
 
 def run(runner, *args: str):  # type: ignore[no-untyped-def]
@@ -18,20 +19,7 @@ def test_h20_mid_2024_is_outside_3a090(runner) -> None:  # type: ignore[no-untyp
     r = run(runner, "classify", "h20", "--date", "2024-06-01", "--destination", "CN", "--json")
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
-    for key in (
-        "chip",
-        "date",
-        "destination",
-        "rule_sets",
-        "eccn",
-        "tpp",
-        "performance_density",
-        "license_required",
-        "licensing_policy",
-        "actions",
-        "tests",
-        "citations",
-    ):
+    for key in CLASSIFICATION_KEYS:
         assert key in d
     assert d["eccn"] is None
     assert d["tpp"] == pytest.approx(2368, abs=5)
