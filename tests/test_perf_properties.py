@@ -46,6 +46,8 @@ layouts = st.sampled_from(
 lengths = st.integers(16, 8192).map(float)
 batches = st.integers(1, 2048).map(float)
 SETTINGS = settings(max_examples=60, deadline=None)
+# model, hardware, precisions, layout, batch per DP rank, input and output length
+CONFIGS = (st.sampled_from(ALL), chips, precisions, layouts, batches, lengths, lengths)
 
 
 def _with(hw: Hw, **kw: float) -> Hw:
@@ -55,9 +57,7 @@ def _with(hw: Hw, **kw: float) -> Hw:
 
 
 @SETTINGS
-@given(
-    st.sampled_from(ALL), chips, precisions, layouts, batches, lengths, lengths, st.floats(1.0, 4.0)
-)
+@given(*CONFIGS, st.floats(1.0, 4.0))
 def test_more_memory_bandwidth_never_slows_decode(m, hw, prec, lay, b, isl, osl, k):
     s = SHAPES[m]
     slow = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl)["decode_step_s"]
@@ -68,9 +68,7 @@ def test_more_memory_bandwidth_never_slows_decode(m, hw, prec, lay, b, isl, osl,
 
 
 @SETTINGS
-@given(
-    st.sampled_from(ALL), chips, precisions, layouts, batches, lengths, lengths, st.floats(1.0, 4.0)
-)
+@given(*CONFIGS, st.floats(1.0, 4.0))
 def test_more_compute_never_slows_prefill(m, hw, prec, lay, b, isl, osl, k):
     s = SHAPES[m]
     slow = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl)
@@ -97,16 +95,7 @@ def _replicated(lay: wl.Layout, r: float) -> wl.Layout:
 
 
 @SETTINGS
-@given(
-    st.sampled_from(ALL),
-    chips,
-    precisions,
-    layouts,
-    batches,
-    lengths,
-    lengths,
-    st.sampled_from([2.0, 3.0, 8.0]),
-)
+@given(*CONFIGS, st.sampled_from([2.0, 3.0, 8.0]))
 def test_independent_replicas_multiply_totals_and_change_nothing_per_chip(
     m, hw, prec, lay, b, isl, osl, r
 ):
@@ -204,7 +193,7 @@ def test_infer_on_twice_the_chips_at_twice_the_batch_is_at_least_twice_as_fast(
 
 # --- speculative decoding / multi-token prediction -------------------------------------------
 @SETTINGS
-@given(st.sampled_from(ALL), chips, precisions, layouts, batches, lengths, lengths)
+@given(*CONFIGS)
 def test_no_draft_tokens_is_plain_decoding(m, hw, prec, lay, b, isl, osl):
     s = SHAPES[m]
     plain = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl)
@@ -214,18 +203,7 @@ def test_no_draft_tokens_is_plain_decoding(m, hw, prec, lay, b, isl, osl):
 
 
 @SETTINGS
-@given(
-    st.sampled_from(ALL),
-    chips,
-    precisions,
-    layouts,
-    batches,
-    lengths,
-    lengths,
-    st.integers(1, 4),
-    st.floats(0.0, 1.0),
-    st.floats(0.0, 1.0),
-)
+@given(*CONFIGS, st.integers(1, 4), st.floats(0.0, 1.0), st.floats(0.0, 1.0))
 def test_more_accepted_tokens_never_slow_tpot(m, hw, prec, lay, b, isl, osl, k, u, v):
     s = SHAPES[m]
     lo, hi = sorted((1.0 + k * u, 1.0 + k * v))
@@ -236,9 +214,7 @@ def test_more_accepted_tokens_never_slow_tpot(m, hw, prec, lay, b, isl, osl, k, 
 
 
 @SETTINGS
-@given(
-    st.sampled_from(ALL), chips, precisions, layouts, batches, lengths, lengths, st.integers(1, 4)
-)
+@given(*CONFIGS, st.integers(1, 4))
 def test_speculation_that_is_never_accepted_is_not_free(m, hw, prec, lay, b, isl, osl, k):
     """Verifying k draft tokens and keeping none costs at least a plain step."""
     s = SHAPES[m]
@@ -248,7 +224,7 @@ def test_speculation_that_is_never_accepted_is_not_free(m, hw, prec, lay, b, isl
 
 
 @SETTINGS
-@given(st.sampled_from(ALL), chips, precisions, layouts, batches, lengths, lengths)
+@given(*CONFIGS)
 def test_disaggregated_decode_has_no_interleaved_prefill(m, hw, prec, lay, b, isl, osl):
     """A decode instance (prefill elsewhere): TPOT is the decode step, never above aggregated."""
     s = SHAPES[m]
