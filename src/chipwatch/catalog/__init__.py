@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chipwatch.catalog.loader import LoadError, load_records
-from chipwatch.catalog.schema import Accelerator, Precision
+from chipwatch.catalog.schema import Accelerator, Precision, Sourced
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,6 +35,18 @@ def suggest(wanted: str, known: Iterable[str], n: int = 3) -> list[str]:
     close = difflib.get_close_matches(w, known, n=n, cutoff=0.5)
     partial = [k for k in known if w and (w in k or k in w) and k not in close]
     return (close + sorted(partial, key=len))[:n]
+
+
+def _provenance(c: Accelerator, v: Sourced[Any], unit: str | None) -> dict[str, Any]:
+    """Unit, range, citation and caveats of one sourced value (the columns after the value)."""
+    return {
+        "unit": unit,
+        "low": v.low,
+        "high": v.high,
+        "source": c.cite(v.source),
+        "unverified": v.unverified,
+        "note": v.note,
+    }
 
 
 class Catalog:
@@ -89,16 +101,7 @@ class Catalog:
         """One chip as plain data: its headline row, dies, and every value with its source."""
         c = self.chip(chip_id)
         values = [
-            {
-                "field": f,
-                "value": v.value,
-                "unit": unit,
-                "low": v.low,
-                "high": v.high,
-                "source": c.cite(v.source),
-                "unverified": v.unverified,
-                "note": v.note,
-            }
+            {"field": f, "value": v.value, **_provenance(c, v, unit)}
             for f, v, unit in c.sourced_values()
         ]
         return {
@@ -137,12 +140,7 @@ class Catalog:
                         "field": field,
                         "value": float(num) if num is not None else None,
                         "value_text": None if num is not None else str(v.value),
-                        "unit": unit,
-                        "low": v.low,
-                        "high": v.high,
-                        "source": c.cite(v.source),
-                        "unverified": v.unverified,
-                        "note": v.note,
+                        **_provenance(c, v, unit),
                     }
                 )
         return pd.DataFrame(rows)
