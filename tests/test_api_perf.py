@@ -149,3 +149,24 @@ def test_bad_train_requests_are_4xx_json(client: TestClient, params: dict, statu
     r = client.get("/api/perf/train", params=params)
     assert r.status_code == status, r.text
     assert r.json()["message"]
+
+
+def test_crossover_names_where_the_decode_lead_changes(client: TestClient) -> None:
+    params = {
+        "chips": ["h20", "ascend-910b"],
+        "model": "llama-3.1-70b",
+        "tp": 8,
+        "calibration": "false",
+    }
+    r = client.get("/api/perf/crossover", params=params)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["points"][0]["leader"] == "h20"  # bandwidth wins batch 1
+    assert body["flips"] and body["flips"][0]["to_chip"] == "ascend-910b"
+    assert "leads decode" in body["summary"]
+
+
+def test_crossover_needs_two_known_chips(client: TestClient) -> None:
+    assert client.get("/api/perf/crossover", params={"chips": ["h20"]}).status_code == 422
+    r = client.get("/api/perf/crossover", params={"chips": ["h20", "nope"]})
+    assert r.status_code == 404 and r.json()["wanted"] == "nope"

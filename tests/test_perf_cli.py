@@ -244,3 +244,22 @@ def test_perf_compare_disaggregated_decode_instance(runner):
         assert d["disaggregated"] and not a["disaggregated"]
         assert d["tpot_ms"] == pytest.approx(d["decode_step_ms"])
         assert d["tpot_ms"] < a["tpot_ms"]
+
+
+def test_perf_crossover_table_and_json(runner):
+    args = ["perf", "crossover", "h20", "ascend-910b", "-m", "llama-3.1-70b", "--tp", "8"]
+    r = runner.invoke(app, [*args, "--no-calibration", "--batches", "1,64,512"])
+    assert r.exit_code == 0, r.output
+    assert "h20 leads decode at batch 1" in r.stdout and "flip between batch" in r.stdout
+    r = runner.invoke(app, [*args, "--json", "--batches", "1,512"])
+    d = json.loads(r.stdout)
+    assert [p["batch"] for p in d["points"]] == [1, 512] and d["chips"] == ["h20", "ascend-910b"]
+
+
+def test_perf_crossover_bad_input_exits_2(runner):
+    r = runner.invoke(app, ["perf", "crossover", "h20", "-m", "llama-3.1-70b"])
+    assert r.exit_code == 2 and "at least two chips" in r.output
+    r = runner.invoke(
+        app, ["perf", "crossover", "h20", "l20", "-m", "llama-3.1-8b", "--batches", "0,x"]
+    )
+    assert r.exit_code == 2

@@ -250,6 +250,76 @@ def compare_cmd(
         raise typer.Exit(2)
 
 
+@perf_app.command("crossover")
+def crossover_cmd(
+    chip_ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Two or more chip ids.")],
+    model: ModelOpt,
+    num_chips: ChipsOpt = 8,
+    precision: PrecOpt = "fp8",
+    batches: Annotated[
+        str, typer.Option(help="Comma-separated batch sizes.")
+    ] = "1,2,4,8,16,32,64,128,256,512,1024",
+    input_len: InOpt = 1024,
+    output_len: OutOpt = 256,
+    tp: ParOpt = None,
+    pp: ParOpt = None,
+    dp: ParOpt = None,
+    ep: ParOpt = None,
+    aggregated: Annotated[
+        bool,
+        typer.Option(
+            "--aggregated",
+            help="Decode with prefills interleaved (default: pure decode, as a decode instance).",
+        ),
+    ] = False,
+    no_calibration: NoCalOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Where chips trade places: decode tokens/s per chip against batch size, who leads and why."""
+    from chipwatch.perf import PerfInputError
+    from chipwatch.perf.crossover import crossover
+
+    chips = [chip_or_fail(c) for c in chip_ids]
+    spec = _model(model)
+    layout = {k: v for k, v in {"tp": tp, "pp": pp, "dp": dp, "ep": ep}.items() if v is not None}
+    try:
+        r = crossover(
+            chips,
+            spec,
+            num_chips=num_chips,
+            precision=precision,
+            batches=_ints(batches, "--batches"),
+            input_len=input_len,
+            output_len=output_len,
+            disaggregated=not aggregated,
+            calibration=not no_calibration,
+            **layout,
+        )
+    except PerfInputError as e:
+        fail(str(e))
+    if as_json:
+        emit_json(r)
+        return
+    rows = []
+    for p in r.points:
+        row: dict[str, Any] = {"batch": p.batch}
+        for c in r.chips:
+            tps = p.decode_tokens_per_s_per_chip[c]
+            row[f"{c} tok/s/chip"] = tps
+            row[f"{c} bound"] = p.decode_bound[c] or "does not fit"
+        row["leader"] = p.leader
+        rows.append(row)
+    mode = "aggregated (prefill interleaved)" if aggregated else "pure decode"
+    emit(rows, title=f"{spec.id} on {num_chips} chips, {precision} requested, {mode}")
+    typer.echo(r.summary)
+    for f in r.flips:
+        typer.echo(
+            f"flip between batch {f.after_batch} and {f.at_batch}: {f.from_chip} -> {f.to_chip}"
+        )
+    for n in r.notes:
+        typer.echo(f"Note: {n}")
+
+
 @perf_app.command("train")
 def train_cmd(
     chip: Annotated[str, typer.Option("--chip", "-c", help="Chip id.")],

@@ -144,6 +144,56 @@ def compare_post(request: Request, body: CompareRequest) -> dict[str, Any]:
     return {"rows": run_compare(request, body)}
 
 
+class CrossoverRequest(BaseModel):
+    """Several chips over a grid of batch sizes: where the decode lead changes, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    chips: list[ChipId] = Field(
+        default_factory=lambda: ["h20", "ascend-910b"], min_length=2, max_length=8
+    )
+    model: str = Field("llama-3.1-70b", min_length=1, max_length=64)
+    num_chips: int = Field(8, ge=1, le=65536)
+    precision: str = Field("fp8", max_length=8)
+    batches: list[int] = Field(
+        default_factory=lambda: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+        min_length=1,
+        max_length=24,
+    )
+    input_len: int = Field(1024, ge=1, le=1_000_000)
+    output_len: int = Field(256, ge=1, le=1_000_000)
+    tp: int | None = Field(None, ge=1, le=65536)
+    disaggregated: bool = Field(True, description="pure decode (no interleaved prefill)")
+    calibration: bool = True
+
+
+def run_crossover(request: Request, req: CrossoverRequest) -> Any:
+    from chipwatch.perf.crossover import crossover
+
+    if any(b < 1 or b > 1_000_000 for b in req.batches):
+        raise ApiError(422, "batches must be between 1 and 1,000,000")
+    cat = get_catalog(request)
+    chips = [cat.chip(c) for c in dict.fromkeys(req.chips)]
+    layout: dict[str, Any] = {"tp": req.tp} if req.tp else {}
+    return crossover(
+        chips,
+        _model(request, req.model),
+        num_chips=req.num_chips,
+        precision=req.precision,
+        batches=req.batches,
+        input_len=req.input_len,
+        output_len=req.output_len,
+        disaggregated=req.disaggregated,
+        calibration=req.calibration,
+        **layout,
+    )
+
+
+@router.get("/perf/crossover", summary="Decode throughput against batch: who leads where, and why")
+def crossover_get(request: Request, q: Annotated[CrossoverRequest, Query()]) -> Response:
+    return model_response(run_crossover(request, q))
+
+
 def run_train(request: Request, req: TrainRequest) -> Any:
     perf = domain_module("perf")
     if not hasattr(perf, "train"):

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from chipwatch.catalog.schema import Accelerator
 from chipwatch.perf.inference import PerfInputError, infer
+from chipwatch.perf.models import ModelSpec
 
 DEFAULT_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
@@ -67,7 +68,7 @@ def _leader(values: dict[str, float | None]) -> str | None:
 
 def crossover(
     chips: Sequence[Accelerator],
-    model: str,
+    model: str | ModelSpec,
     num_chips: int = 8,
     precision: str = "fp8",
     batches: Sequence[int] = DEFAULT_BATCHES,
@@ -148,7 +149,7 @@ def crossover(
     )
     return Crossover(
         chips=ids,
-        model=model,
+        model=model if isinstance(model, str) else model.id,
         num_chips=num_chips,
         precision=precision,
         input_len=input_len,
