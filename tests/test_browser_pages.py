@@ -165,7 +165,7 @@ PAGES = [
     ("/", "overview", 4),
     ("/chips", "chips", 0),
     ("/chips/h20", "chip-h20", 1),
-    ("/compare", "compare", 4),
+    ("/compare", "compare", 5),  # throughput, latency, memory, cost, decode vs batch
     ("/controls", "control-map", 1),
     ("/market", "market", 4),
     ("/classify", "classify-empty", 0),

@@ -264,6 +264,37 @@ def throughput(rows: Sequence[dict[str, Any]]) -> go.Figure:
     )
 
 
+def crossover(result: Any) -> go.Figure:
+    """Decode tokens/s per chip against batch size, one line per chip; hover names the bound."""
+    fig = go.Figure()
+    for i, chip in enumerate(result.chips):
+        pts = [p for p in result.points if p.decode_tokens_per_s_per_chip.get(chip) is not None]
+        fig.add_trace(
+            go.Scatter(
+                x=[p.batch for p in pts],
+                y=[p.decode_tokens_per_s_per_chip[chip] for p in pts],
+                customdata=[p.decode_bound[chip] for p in pts],
+                mode="lines+markers",
+                name=chip,
+                line={"color": SERIES[i % len(SERIES)]},
+                hovertemplate=f"{chip}<br>batch %{{x}}: %{{y:,.0f}} tokens/s per chip"
+                "<br>bound by %{customdata}<extra></extra>",
+            )
+        )
+    for f in result.flips:
+        fig.add_vline(x=f.at_batch, line={"dash": "dot", "color": OTHER_COLOR})
+    mode = "pure decode" if result.disaggregated else "decode with interleaved prefill"
+    fig.update_layout(
+        base_layout(
+            f"Decode throughput against batch ({mode}); dotted: the lead changes",
+            "sequences in the batch (log)",
+            "tokens/s per chip",
+            xaxis={"type": "log", "title": {"text": "sequences in the batch (log)"}},
+        )
+    )
+    return fig
+
+
 def latency(rows: Sequence[dict[str, Any]]) -> go.Figure:
     return _bars_by_phase(
         _ok(rows),

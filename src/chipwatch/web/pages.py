@@ -216,7 +216,7 @@ def classify_page(request: Request) -> HTMLResponse:
 def compare_page(request: Request) -> HTMLResponse:
     from pydantic import ValidationError
 
-    from chipwatch.api.perf import CompareRequest, run_compare
+    from chipwatch.api.perf import CompareRequest, CrossoverRequest, run_compare, run_crossover
     from chipwatch.web import views
 
     missing = _unavailable(request, "perf", "Compare on LLM work", "/compare")
@@ -239,6 +239,21 @@ def compare_page(request: Request) -> HTMLResponse:
             chart_list = views.compare_charts(rows)
         except (ValueError, KeyError) as e:
             error = str(e)
+    served = [r["chip"] for r in rows if not r.get("error")]
+    if error is None and len(served) >= 2:
+        try:  # where the chips trade places as the batch grows (pure decode)
+            cross = CrossoverRequest(
+                chips=served[:8],
+                model=form.model,
+                num_chips=form.num_chips,
+                precision=form.precision,
+                input_len=form.input_len,
+                output_len=form.output_len,
+                calibration=form.calibration,
+            )
+            chart_list.append(views.crossover_chart(run_crossover(request, cross)))
+        except (ValueError, KeyError) as e:
+            error = f"batch sweep: {e}"
     from urllib.parse import urlencode
 
     api_url = (

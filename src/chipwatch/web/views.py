@@ -280,6 +280,16 @@ def model_ids(request: Any) -> list[str]:
     return list(models_of(request).ids)
 
 
+def crossover_chart(result: Any) -> dict[str, Any]:
+    return chart(
+        "cmp-crossover",
+        charts.crossover(result),
+        "",
+        result.summary + " Small batches read every weight for few tokens (bandwidth); large "
+        "batches reuse each weight read (compute).",
+    )
+
+
 def compare_charts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if not [r for r in rows if not r.get("error")]:
         return []
