@@ -126,3 +126,14 @@ def test_memory_dies_never_count_towards_area():
         }
     )
     assert Accelerator.model_validate(doc).processing_die_area_mm2 == 600
+
+
+def test_several_source_keys_resolve_and_plain_text_is_kept():
+    doc = copy.deepcopy(GOOD)
+    doc["sources"]["PR"] = "Acme press release, 2024-05-01"
+    chip = Accelerator.model_validate(doc)
+    assert chip.cite("DS; PR") == (
+        "Acme A1 datasheet, https://example.com/a1.pdf; Acme press release, 2024-05-01"
+    )
+    assert chip.cite("https://example.com/a;b") == "https://example.com/a;b"
+    assert chip.cite("derived: 2 x 1; see DS") == "derived: 2 x 1; see DS"

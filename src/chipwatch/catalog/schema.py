@@ -259,8 +259,11 @@ class Accelerator(Strict):
         return total
 
     def cite(self, source: str) -> str:
-        """Resolve a sources-table key to its citation text (or return the source as is)."""
-        return self.sources.get(source, source)
+        """Resolve sources-table keys (one, or several joined by '; ') to their citations."""
+        parts = [p.strip() for p in source.split(";")]
+        if not any(p in self.sources for p in parts):
+            return source  # a URL, a title or a formula, as written
+        return "; ".join(self.sources.get(p, p) for p in parts if p)
 
     def sourced_values(self) -> list[tuple[str, Sourced[object], str | None]]:
         """Every sourced value as (field path, value, unit)."""
