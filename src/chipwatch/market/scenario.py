@@ -56,11 +56,24 @@ def _years_ok(series: dict[int, Any] | None, what: str) -> None:
 
 
 class MixStep(Strict):
-    """The chip a domestic product line makes from ``year`` on, and its packaging recipe."""
+    """The chip a domestic product line makes from ``year`` on, and its packaging recipe.
+
+    Where the product's own chip is not in the catalog, ``chip`` names a catalog chip used as a
+    stand-in for the per-unit figures (FLOP/s, H100-equivalents, bandwidth, served tokens);
+    ``proxy_for`` names the real product and ``proxy_source`` says why the stand-in fits.
+    """
 
     chip: str
     dies_per_package: Dist
     hbm_stacks_per_package: Dist
+    proxy_for: str | None = None
+    proxy_source: str | None = None
+
+    @model_validator(mode="after")
+    def _proxy(self) -> MixStep:
+        if self.proxy_for is not None and not self.proxy_source:
+            raise ValueError("proxy_for needs proxy_source (why the catalog chip stands in)")
+        return self
 
 
 class DomesticProduct(Strict):
@@ -75,6 +88,8 @@ class DomesticProduct(Strict):
     """
 
     title: str | None = None
+    vendor: str | None = Field(default=None, description="default: the vendor of the mix's chip")
+    vendor_country: str | None = Field(default=None, description="default: the chip's country")
     mix: dict[int, MixStep]
     price_usd: Series
     capacity_units: Series | None = None
@@ -300,9 +315,10 @@ def _walk_sources(obj: Any, path: str = "") -> list[tuple[str, str]]:
     """(field path, source text) for every distribution and window in a scenario."""
     out: list[tuple[str, str]] = []
     if isinstance(obj, BaseModel):
-        src = getattr(obj, "source", None)
-        if isinstance(src, str):
-            out.append((path, src))
+        for attr in ("source", "proxy_source"):
+            src = getattr(obj, attr, None)
+            if isinstance(src, str):
+                out.append((f"{path}.{attr}" if attr != "source" else path, src))
         for name in type(obj).model_fields:
             out += _walk_sources(getattr(obj, name), f"{path}.{name}" if path else name)
     elif isinstance(obj, dict):

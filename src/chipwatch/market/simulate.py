@@ -106,7 +106,9 @@ def compile_scenario(s: Scenario) -> Compiled:
     }
     products: list[Product] = []
 
-    def facts(pid: str, kind: str, chips: list[str]) -> Product:
+    def facts(
+        pid: str, kind: str, chips: list[str], vendor: str | None = None, country: str | None = None
+    ) -> Product:
         per = [chip_facts(c, s.reference_workload) for c in chips]
         for f in per:
             notes.extend(n for n in f[4] if n not in notes)
@@ -114,15 +116,22 @@ def compile_scenario(s: Scenario) -> Compiled:
         return Product(
             pid,
             kind,
-            acc.vendor,
-            acc.vendor_country,
+            vendor or acc.vendor,
+            country or acc.vendor_country,
             chips,
             *(np.array([f[i] for f in per]) for i in range(4)),
         )
 
     for pid, dp in s.domestic.items():
         chips = [catalog().chip(_mix_at(dp.mix, y).chip).id for y in years]
-        products.append(facts(pid, "domestic", chips))
+        products.append(facts(pid, "domestic", chips, dp.vendor, dp.vendor_country))
+        for y, m in sorted(dp.mix.items()):
+            if m.proxy_for:
+                note = (
+                    f"{pid}: {m.proxy_for} (from {y}) is not in the catalog; its per-unit figures"
+                    f" are those of {m.chip} ({m.proxy_source})"
+                )
+                notes.append(note)
         for name in (
             "price_usd",
             "capacity_units",
