@@ -128,8 +128,8 @@ def compile_scenario(s: Scenario) -> Compiled:
         for y, m in sorted(dp.mix.items()):
             if m.proxy_for:
                 note = (
-                    f"{pid}: {m.proxy_for} (from {y}) is not in the catalog; its per-unit figures"
-                    f" are those of {m.chip} ({m.proxy_source})"
+                    f"{pid}: per-unit figures of {m.proxy_for} (from {y}) are those of the"
+                    f" catalog chip {m.chip}, a stand-in ({m.proxy_source})"
                 )
                 notes.append(note)
         for name in (
