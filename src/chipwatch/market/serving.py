@@ -4,7 +4,8 @@ The market model calls only :func:`tokens_per_s_per_chip`, once per chip (never 
 ``chipwatch.perf.infer(acc, model, num_chips=, batch="auto", input_len=, output_len=, precision=)``
 for ``output_tokens_per_s_per_chip``. When the performance model is missing or cannot answer for a
 chip, the result is None with a reason, and the served-token metrics leave that chip's groups blank
-rather than count it as zero.
+rather than count it as zero. A chip that runs the workload but cannot meet the workload's latency
+target (``max_tpot_ms``) at any batch serves 0 tokens/s at that target: a known zero, with a note.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ def _cached(chip_id: str, workload: Workload) -> tuple[float | None, str | None]
     infer = _infer()
     if infer is None:
         return None, "performance model (chipwatch.perf.infer) not available"
-    try:
+
+    def ask(max_tpot_ms: float | None) -> float | None:
         r = infer(
             catalog().chip(chip_id),
             workload.model,
@@ -38,11 +40,26 @@ def _cached(chip_id: str, workload: Workload) -> tuple[float | None, str | None]
             input_len=workload.input_len,
             output_len=workload.output_len,
             precision=workload.precision,
-            max_tpot_ms=workload.max_tpot_ms,
+            max_tpot_ms=max_tpot_ms,
         )
-        v = getattr(r, "output_tokens_per_s_per_chip", None)
+        return getattr(r, "output_tokens_per_s_per_chip", None)
+
+    try:
+        v = ask(workload.max_tpot_ms)
     except Exception as e:  # another domain's model: report, never break a market run
-        return None, f"performance model failed for {chip_id}: {type(e).__name__}: {e}"
+        why = f"performance model failed for {chip_id}: {type(e).__name__}: {e}"
+        if workload.max_tpot_ms is None:
+            return None, why
+        try:  # runs, but too slowly for the latency target: a known zero, not a missing figure
+            slow = ask(None)
+        except Exception:
+            return None, why
+        if slow is None or not slow > 0:
+            return None, why
+        return 0.0, (
+            f"{chip_id} cannot meet TPOT <= {workload.max_tpot_ms:g} ms on {workload.num_chips} "
+            f"chips at any batch; counted as 0 served tokens/s at that target"
+        )
     if v is None or not v > 0:
         return None, f"performance model gave no throughput for {chip_id}"
     return float(v), None

@@ -83,7 +83,7 @@ def chip_facts(chip_id: str, workload: Any) -> tuple[float, float, float, float,
         bf16 * 1e12 if bf16 else nan,
         eight * 1e12 / H100_OPS_8BIT if eight else nan,
         bw if bw else nan,
-        tps if tps else nan,
+        tps if tps is not None else nan,
         notes,
     )
 
