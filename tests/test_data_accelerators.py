@@ -389,3 +389,39 @@ def test_gh200_gpu_side_matches_h100_compute_with_more_memory(catalog: Catalog) 
     assert gh200.memory.capacity_gb.value == 144 and gh200.memory.capacity_gb.low == 96
     assert gh200.memory.bandwidth_tbs.value == 4.9 and gh200.memory.bandwidth_tbs.low == 4.0
     assert gh200.processing_die_area_mm2 == 814  # GH100 only; the Grace CPU is not counted
+
+
+# --- Chinese accelerators the market model used stand-ins for ---------------------------------
+
+
+def test_t_head_ppu_publishes_memory_not_flops(catalog: Catalog) -> None:
+    ppu = catalog.chip("t-head-ppu")
+    assert ppu.vendor_country == "CN" and ppu.family == "t-head-ppu"
+    assert ppu.memory.capacity_gb.value == 96 and not ppu.memory.capacity_gb.unverified
+    # FLOP/s and bandwidth are not published: ranges anchored on the H20 (148) and A800 (312)
+    bf16 = ppu.compute.dense["bf16"]
+    assert bf16.unverified and bf16.source.startswith("derived:")
+    assert (bf16.low, bf16.value, bf16.high) == (148, 148, 312)
+    assert ppu.memory.bandwidth_tbs.unverified and ppu.memory.bandwidth_tbs.low == 1.6
+    assert tpp(ppu) == pytest.approx(296 * 8)
+
+
+def test_hygon_k100_ai_figures_follow_the_spec_table(catalog: Catalog) -> None:
+    k100 = catalog.chip("hygon-k100")
+    assert k100.dense("bf16") == k100.dense("fp16") == 196
+    assert k100.dense("int8") == 2 * k100.dense("fp16")  # 392 TOPS in the same table
+    assert k100.dense("fp32") == 2 * k100.dense("fp64") == 49
+    assert k100.memory.bandwidth_tbs.value == 0.896 and k100.memory.capacity_gb.value == 64
+    assert k100.released.unverified  # month not found: a placeholder, flagged
+    assert tpp(k100) == pytest.approx(3136)
+
+
+def test_metax_c500_is_the_oam_card_with_the_pcie_card_as_the_low_end(catalog: Catalog) -> None:
+    c500 = catalog.chip("metax-c500")
+    fp16 = c500.compute.dense["fp16"]
+    assert (fp16.low, fp16.value) == (240, 280)
+    assert c500.dense("bf16") is None  # no BF16 figure found: omitted, not guessed
+    assert c500.memory.bandwidth_tbs.value == 1.8 and c500.memory.bandwidth_tbs.unverified
+    tdp = c500.tdp_w
+    assert tdp is not None and (tdp.low, tdp.value) == (350, 450)
+    assert tpp(c500) == pytest.approx(4480)
