@@ -29,6 +29,13 @@ def catalog_dirs() -> list[Path]:
     return list(_dirs)
 
 
+def key() -> tuple[tuple[str, ...], str]:
+    """What the catalog in use depends on (user folders and ``CHIPWATCH_PATH``), for caches."""
+    import os
+
+    return tuple(str(p) for p in _dirs), os.environ.get("CHIPWATCH_PATH", "")
+
+
 def catalog() -> Catalog:
     """The catalog in use, loaded once per configuration."""
     global _catalog

@@ -34,8 +34,11 @@ def month_dates(years: list[int]) -> list[dt.date]:
 
 
 @lru_cache(maxsize=4096)
-def _month_status(chip_id: str, day: dt.date, market: str) -> tuple[bool, str]:
-    """(licence required, licensing policy) for one chip on one day."""
+def _month_status(
+    chip_id: str, day: dt.date, market: str, catalog_key: object = None
+) -> tuple[bool, str]:
+    """(licence required, licensing policy) for one chip on one day (``catalog_key``: the
+    catalog in use, so that a user override of the chip is not answered from the cache)."""
     from chipwatch.session import catalog
 
     classify = _classify()
@@ -56,11 +59,14 @@ def monthly_availability(
     n = 12 * len(years)
     if _classify() is None:
         return np.ones(n), [ENGINE_MISSING]
+    from chipwatch import session
+
     out = np.ones(n)
     notes: list[str] = []
+    key = session.key()
     try:
         for i, day in enumerate(month_dates(years)):
-            required, policy = _month_status(chip_id, day, market)
+            required, policy = _month_status(chip_id, day, market, key)
             if required:
                 out[i] = {"grant": 1.0, "deny": 0.0}.get(licences, 0.0 if denies(policy) else 1.0)
     except Exception as e:  # the engine is another domain: never let it break a market run

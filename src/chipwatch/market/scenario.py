@@ -368,11 +368,9 @@ def _load_cached(sid: str, dirs: tuple[str, ...], env: str) -> Scenario:
 
 
 def _dirs_key() -> tuple[tuple[str, ...], str]:
-    import os
+    from chipwatch import session
 
-    from chipwatch.session import catalog_dirs
-
-    return tuple(str(p) for p in catalog_dirs()), os.environ.get("CHIPWATCH_PATH", "")
+    return session.key()
 
 
 def load_scenario(scenario: str | Scenario | dict[str, Any] | Path) -> Scenario:

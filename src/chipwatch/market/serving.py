@@ -24,7 +24,10 @@ def _infer():  # type: ignore[no-untyped-def]
 
 
 @lru_cache(maxsize=512)
-def _cached(chip_id: str, workload: Workload) -> tuple[float | None, str | None]:
+def _cached(
+    chip_id: str, workload: Workload, catalog_key: object = None
+) -> tuple[float | None, str | None]:
+    """Cached per chip, workload and catalog in use (``catalog_key``: see ``session.key``)."""
     from chipwatch.session import catalog
 
     infer = _infer()
@@ -71,4 +74,6 @@ def tokens_per_s_per_chip(
     """(output tokens/s per chip, None) or (None, why not)."""
     if workload is None:
         return None, "scenario has no reference_workload"
-    return _cached(chip_id, workload)
+    from chipwatch import session
+
+    return _cached(chip_id, workload, session.key())
