@@ -1,23 +1,30 @@
-"""Vectorized Monte Carlo of a market scenario: yearly flows, cumulative stocks, shares.
+"""Vectorized Monte Carlo of a market scenario: demand by buyer segment met by five channels,
+yearly flows, cumulative stocks, shares.
 
-Steps, each over all draws at once (NumPy arrays of shape (draws, years)):
+Named steps, each over all draws at once (NumPy arrays of shape (draws, years)):
 
-1. Draw every uncertain input from one uniform number per input and draw (:func:`uniforms`);
-   the uniform of an input depends only on (seed, input name), so two scenarios run with the
-   same seed share draws for the inputs they have in common (paired comparisons).
-2. Year by year: each domestic product's supply is the minimum of its limits (die bank + wafers
-   x yield, HBM stacks / stacks per package, packaging, reported capacity); each foreign chip's
-   supply is its cap x share of the year it is available x buyers' uptake; demand in dollars is
-   allocated to them (:mod:`chipwatch.market.allocate`); the die bank and HBM stockpile are drawn
-   down by what was sold.
-3. Stocks: units shipped in year t stay installed while their age is below the retirement age
-   (fractional in the last year); compute, H100-equivalents, memory bandwidth and served tokens
-   per second are summed draw by draw, so the interval of a total is the interval of the sum.
+1. :func:`draw_inputs`: every uncertain input from one uniform number per input and draw; the
+   uniform of an input depends only on (seed, input name), so two scenarios run with the same
+   seed share draws for the inputs they have in common (paired comparisons).
+2. :func:`segment_demand`: each buyer segment's new demand (US$) = total demand x its share.
+3. :func:`foreign_offer`: what each foreign product can sell to each segment per year (supply
+   cap x the share of the year both gates are open, :mod:`chipwatch.market.gates`) and the
+   US-side levy share weighted by the months it sells.
+4. Year by year (stocks carry over): :func:`domestic_supply` (minimum of each domestic product's
+   limits: die bank + wafers x yield, HBM stockpile drawdown + new HBM, packaging, reported
+   capacity); :func:`meet_demand` per segment (demand = new + carried deferred demand, spent on
+   the channels the segment may use, in order, then a scarcity price response, the rest
+   deferred); :func:`draw_down_stocks`.
+5. :func:`metric_draws`: the demand identity, shares of sales and of demand, stocks.
+
+The identity demand = domestic + licensed + grey + offshore + deferred holds in every draw by
+construction (tested), and spending never exceeds demand.
 """
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +32,7 @@ import numpy as np
 
 from chipwatch.market.allocate import allocate, price_performance_order
 from chipwatch.market.distributions import Dist, series_at, series_ppf
-from chipwatch.market.scenario import Scenario, load_scenario
+from chipwatch.market.scenario import CHANNELS, Scenario, Segment, load_scenario
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,13 +42,14 @@ if TYPE_CHECKING:
 H100_OPS_8BIT = 1979e12
 PERCENTILES = (10, 50, 90)
 MAX_DRAWS = 100_000
+IDENTITY = (*CHANNELS, "deferred")  # demand = the sum of these, in every draw
 
 
 # --- static per-product facts ----------------------------------------------------------------
 @dataclass
 class Product:
     id: str
-    kind: str  # "domestic" or "foreign"
+    kind: str  # "domestic", "foreign" or "grey"
     vendor: str
     vendor_country: str
     chips: list[str]  # chip per simulated year
@@ -55,10 +63,24 @@ class Product:
 class Compiled:
     scenario: Scenario
     years: list[int]
-    products: list[Product]
+    products: list[Product]  # domestic and licensed foreign products (legal sales)
     inputs: dict[str, Dist | dict[int, Dist]]
-    availability: dict[str, np.ndarray]  # foreign product -> 0/1 per month
+    us_gate: dict[str, np.ndarray]  # foreign product -> 0/1 per month
     notes: list[str]
+    segments: dict[str, Segment] = field(default_factory=dict)
+    grey: Product | None = None
+
+    @property
+    def availability(self) -> dict[str, np.ndarray]:
+        """The US gate per foreign product and month (0/1)."""
+        return self.us_gate
+
+
+DEFAULT_SEGMENT = Segment(
+    title="All buyers",
+    share={2000: Dist(value=1, source="default: one segment holds all demand")},
+    source="default: the scenario names no buyer segments",
+)
 
 
 def chip_facts(chip_id: str, workload: Any) -> tuple[float, float, float, float, list[str]]:
@@ -93,9 +115,25 @@ def _mix_at(mix: dict[int, Any], year: int) -> Any:
     return mix[past[-1] if past else min(mix)]
 
 
+DOMESTIC_INPUTS = (
+    "price_usd",
+    "capacity_units",
+    "die_bank_dies",
+    "wafers_per_year",
+    "wafer_share",
+    "dies_per_wafer",
+    "die_yield",
+    "packaging_survival",
+    "hbm_stacks_stock",
+    "hbm_stacks_per_year",
+    "hbm_drawdown_max",
+    "packaging_units_per_year",
+)
+
+
 def compile_scenario(s: Scenario) -> Compiled:
-    """Resolve chips, specs, availability and the list of uncertain inputs (no sampling)."""
-    from chipwatch.market.policy import monthly_availability
+    """Resolve chips, specs, the US gate and the list of uncertain inputs (no sampling)."""
+    from chipwatch.market.gates import us_gate
     from chipwatch.session import catalog
 
     years = s.years
@@ -104,6 +142,23 @@ def compile_scenario(s: Scenario) -> Compiled:
         "demand_usd": s.demand_usd,
         "retirement_years": s.retirement_years,
     }
+    segments = dict(s.segments) or {"all": DEFAULT_SEGMENT}
+    for sid, seg in segments.items():
+        if s.segments:
+            inputs[f"segment.{sid}.share"] = seg.share
+    if s.demand_carryover is not None:
+        inputs["demand_carryover"] = s.demand_carryover
+    if s.price_elasticity is not None:
+        inputs["price_elasticity"] = s.price_elasticity
+    for node_id, node in s.foundry.items():
+        inputs[f"foundry.{node_id}.wafers_per_year"] = node.wafers_per_year
+    for mid, measure in s.prc_measures.items():
+        inputs[f"prc.{mid}.uptake"] = measure.uptake
+        absent = [p for p in measure.products if p != "*" and p not in s.foreign]
+        if absent:
+            notes.append(
+                f"prc_measures.{mid} names product(s) not in this scenario: {', '.join(absent)}"
+            )
     products: list[Product] = []
 
     def facts(
@@ -132,18 +187,7 @@ def compile_scenario(s: Scenario) -> Compiled:
                     f" catalog chip {m.chip}, a stand-in ({m.proxy_source})"
                 )
                 notes.append(note)
-        for name in (
-            "price_usd",
-            "capacity_units",
-            "die_bank_dies",
-            "wafers_per_year",
-            "dies_per_wafer",
-            "die_yield",
-            "packaging_survival",
-            "hbm_stacks_stock",
-            "hbm_stacks_per_year",
-            "packaging_units_per_year",
-        ):
+        for name in DOMESTIC_INPUTS:
             v = getattr(dp, name)
             if v is not None:
                 inputs[f"domestic.{pid}.{'yield' if name == 'die_yield' else name}"] = v
@@ -151,21 +195,31 @@ def compile_scenario(s: Scenario) -> Compiled:
             inputs[f"domestic.{pid}.mix.{y}.dies_per_package"] = m.dies_per_package
             inputs[f"domestic.{pid}.mix.{y}.hbm_stacks_per_package"] = m.hbm_stacks_per_package
 
-    availability: dict[str, np.ndarray] = {}
+    gates: dict[str, np.ndarray] = {}
     for pid, fp in s.foreign.items():
         chip = catalog().chip(s.foreign_chip(pid))
         products.append(facts(pid, "foreign", [chip.id] * len(years)))
         inputs[f"foreign.{pid}.supply_cap_units"] = fp.supply_cap_units
         inputs[f"foreign.{pid}.price_usd"] = fp.price_usd or {years[0]: catalog_price(chip)}
-        if fp.levy_share is not None:
-            inputs[f"foreign.{pid}.levy_share"] = fp.levy_share
+        for i, t in enumerate(fp.terms):
+            inputs[f"foreign.{pid}.terms[{i}].share"] = t.share
         for i, w in enumerate(fp.windows):
             if w.uptake is not None:
                 inputs[f"foreign.{pid}.windows[{i}].uptake"] = w.uptake
-        avail, why = monthly_availability(chip.id, years, s.market, fp.licences)
+        gate, why = us_gate(s, pid, chip.id, years)
         notes.extend(n for n in why if n not in notes)
-        availability[pid] = avail
-    return Compiled(s, years, products, inputs, availability, notes)
+        gates[pid] = gate
+    grey = None
+    if s.grey is not None:
+        chips = [catalog().chip(_mix_at(s.grey.chips, y)).id for y in years]
+        grey = facts("grey", "grey", chips)
+        inputs["grey.units"] = s.grey.units
+        inputs["grey.price_usd"] = s.grey.price_usd
+        inputs["grey.price_premium"] = s.grey.price_premium
+    if s.offshore is not None:
+        inputs["offshore.spend_usd"] = s.offshore.spend_usd
+        inputs["offshore.usd_per_h100e_year"] = s.offshore.usd_per_h100e_year
+    return Compiled(s, years, products, inputs, gates, notes, segments, grey)
 
 
 def catalog_price(acc: Any) -> Dist:
@@ -199,6 +253,11 @@ def sample(spec: Dist | dict[int, Dist], u: np.ndarray, years: list[int]) -> np.
     return series_ppf(spec, years, u)
 
 
+def draw_inputs(c: Compiled, u: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Step 1: every input's values for the uniforms ``u``."""
+    return {name: sample(spec, u[name], c.years) for name, spec in c.inputs.items()}
+
+
 # --- the simulation --------------------------------------------------------------------------
 @dataclass
 class Draws:
@@ -207,138 +266,346 @@ class Draws:
     units: dict[str, np.ndarray]
     revenue_usd: dict[str, np.ndarray]
     levy_usd: dict[str, np.ndarray]
-    demand_usd: np.ndarray
-    unmet_usd: np.ndarray
+    demand_usd: np.ndarray  # new + carried, all segments
     retirement_years: np.ndarray  # (draws,)
+    met_usd: dict[str, np.ndarray] = field(default_factory=dict)  # channel -> spend (+ deferred)
+    segment_demand_usd: dict[str, np.ndarray] = field(default_factory=dict)
+    segment_met_usd: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    new_demand_usd: np.ndarray | None = None
+    carried_usd: np.ndarray | None = None
+    grey_units: np.ndarray | None = None
+    offshore_h100e: np.ndarray | None = None
+    scarcity_markup: np.ndarray | None = None
     limits: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     binding: dict[str, np.ndarray] = field(default_factory=dict)  # int codes into limit_names
     limit_names: dict[str, list[str]] = field(default_factory=dict)
-    sellable: dict[str, np.ndarray] = field(default_factory=dict)  # foreign: cap x avail x uptake
+    sellable: dict[str, np.ndarray] = field(default_factory=dict)  # foreign: cap x gates
 
 
-def _sellable_share(c: Compiled, pid: str, x: dict[str, np.ndarray], draws: int) -> np.ndarray:
-    """Share of each year a foreign chip is available, times buyers' uptake: (draws, years)."""
-    from chipwatch.market.policy import month_dates
-
-    fp = c.scenario.foreign[pid]
-    days = month_dates(c.years)
-    avail = np.broadcast_to(c.availability[pid], (draws, len(days))).copy()
-    uptake = np.ones((draws, len(days)))
-    for i, w in enumerate(fp.windows):
-        mask = np.array([w.start <= d <= w.end for d in days])
-        if w.available is not None:
-            avail[:, mask] = 1.0 if w.available else 0.0
-        if w.uptake is not None:
-            uptake[:, mask] = x[f"foreign.{pid}.windows[{i}].uptake"][:, None]
-    return (avail * uptake).reshape(draws, len(c.years), 12).mean(axis=2)
+def segment_demand(c: Compiled, x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Step 2: each segment's new demand (US$, draws x years); shares are normalised draw by
+    draw so the segments always add up to the total."""
+    total = x["demand_usd"]
+    if not c.scenario.segments:
+        return {sid: total for sid in c.segments}
+    shares = {sid: x[f"segment.{sid}.share"] for sid in c.segments}
+    norm = sum(shares.values())
+    return {
+        sid: total * np.divide(sh, norm, out=np.zeros_like(sh), where=norm > 0)
+        for sid, sh in shares.items()
+    }
 
 
-def simulate(c: Compiled, u: dict[str, np.ndarray]) -> Draws:
-    """Run the model for the uniforms ``u`` (one array of draws per input name)."""
-    s, years = c.scenario, c.years
-    draws = len(next(iter(u.values())))
-    x = {name: sample(spec, u[name], years) for name, spec in c.inputs.items()}
-    n_years = len(years)
-    demand = x["demand_usd"]
-    price = {p.id: x[f"{p.kind}.{p.id}.price_usd"] for p in c.products}
+def foreign_offer(
+    c: Compiled, x: dict[str, np.ndarray], draws: int
+) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, np.ndarray]]:
+    """Step 3: units each foreign product can sell to each segment per year (cap x share of the
+    year both gates are open) and the US-side levy share, weighted by the months it sells."""
+    from chipwatch.market.gates import prc_factor, terms_share, weighted_yearly, yearly
 
-    # Foreign supply on offer per year: cap x (availability x uptake).
-    offer: dict[str, np.ndarray] = {}
+    s, years, n = c.scenario, c.years, len(c.years)
+    offer: dict[str, dict[str, np.ndarray]] = {}
+    levy: dict[str, np.ndarray] = {}
     for pid in s.foreign:
-        offer[pid] = x[f"foreign.{pid}.supply_cap_units"] * _sellable_share(c, pid, x, draws)
+        cap = x[f"foreign.{pid}.supply_cap_units"]
+        offer[pid] = {}
+        open_any = np.zeros((draws, 12 * n))
+        for sid in c.segments:
+            monthly = c.us_gate[pid][None, :] * prc_factor(s, pid, sid, years, x, draws)
+            offer[pid][sid] = cap * yearly(monthly, n)
+            open_any = np.maximum(open_any, monthly)
+        levy[pid] = weighted_yearly(terms_share(s, pid, years, x, draws), open_any, n)
+    return offer, levy
 
-    units = {p.id: np.zeros((draws, n_years)) for p in c.products}
-    limits: dict[str, dict[str, np.ndarray]] = {}
-    binding: dict[str, np.ndarray] = {}
-    names: dict[str, list[str]] = {}
-    bank = {
-        pid: x.get(f"domestic.{pid}.die_bank_dies", np.zeros(draws)).copy() for pid in s.domestic
-    }
-    hbm = {
-        pid: x.get(f"domestic.{pid}.hbm_stacks_stock", np.zeros(draws)).copy() for pid in s.domestic
-    }
-    for pid, dp in s.domestic.items():
+
+@dataclass
+class Stocks:
+    """What carries from one year to the next: die banks, HBM stockpiles, deferred demand."""
+
+    bank: dict[str, np.ndarray]
+    hbm: dict[str, np.ndarray]
+    deferred: dict[str, np.ndarray]
+
+
+def _limit_names(c: Compiled) -> dict[str, list[str]]:
+    names = {}
+    for pid, dp in c.scenario.domestic.items():
         names[pid] = [
             n
             for n, present in (
                 ("capacity", dp.capacity_units is not None),
-                ("logic_dies", dp.die_bank_dies is not None or dp.wafers_per_year is not None),
+                (
+                    "logic_dies",
+                    dp.die_bank_dies is not None
+                    or dp.wafers_per_year is not None
+                    or dp.node is not None,
+                ),
                 ("hbm", dp.hbm_stacks_stock is not None),
                 ("packaging", dp.packaging_units_per_year is not None),
             )
             if present
         ] + ["demand"]
-        limits[pid] = {n: np.zeros((draws, n_years)) for n in names[pid][:-1]}
-        binding[pid] = np.zeros((draws, n_years), dtype=np.int8)
+    return names
 
-    facts = {p.id: p for p in c.products}
-    unmet = np.zeros((draws, n_years))
-    for j, year in enumerate(years):
-        cap: dict[str, np.ndarray] = {}
-        recipe: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
-        for pid, dp in s.domestic.items():
-            key = f"domestic.{pid}"
-            step_year = max([y for y in dp.mix if y <= year], default=min(dp.mix))
-            dpp = x[f"{key}.mix.{step_year}.dies_per_package"]
-            spp = x[f"{key}.mix.{step_year}.hbm_stacks_per_package"]
-            survive = x.get(f"{key}.packaging_survival", np.ones(draws))
-            new_dies = (
-                (
-                    x[f"{key}.wafers_per_year"][:, j]
-                    * x[f"{key}.dies_per_wafer"]
-                    * x[f"{key}.yield"][:, j]
-                )
-                if dp.wafers_per_year is not None
-                else np.zeros(draws)
-            )
-            new_hbm = (
-                x[f"{key}.hbm_stacks_per_year"][:, j] if dp.hbm_stacks_per_year else np.zeros(draws)
-            )
-            lim = limits[pid]
-            if "capacity" in lim:  # between its first and last anchors, unless it is the only limit
-                span = sorted(dp.capacity_units or {})
-                inside = len(lim) == 1 or span[0] <= year <= span[-1]
-                lim["capacity"][:, j] = x[f"{key}.capacity_units"][:, j] if inside else np.inf
-            if "logic_dies" in lim:  # packages = good dies x packaging survival / dies per package
-                lim["logic_dies"][:, j] = _per(bank[pid] + new_dies, dpp) * survive
-            if "hbm" in lim:  # packages = HBM stacks x packaging survival / stacks per package
-                lim["hbm"][:, j] = _per(hbm[pid] + new_hbm, spp) * survive
-            if "packaging" in lim:
-                lim["packaging"][:, j] = x[f"{key}.packaging_units_per_year"][:, j]
-            stack = np.stack([lim[n][:, j] for n in names[pid][:-1]], axis=1)
-            cap[pid] = stack.min(axis=1)
-            binding[pid][:, j] = stack.argmin(axis=1)
-            recipe[pid] = (dpp, spp, survive, new_dies, new_hbm)
-        for pid in s.foreign:
-            cap[pid] = offer[pid][:, j]
 
-        order = allocation_order(c, j)
-        sold, left = allocate(
-            demand[:, j],
-            np.stack([cap[p] for p in order], axis=1),
-            np.stack([price[p][:, j] for p in order], axis=1),
+def domestic_supply(
+    c: Compiled,
+    x: dict[str, np.ndarray],
+    st: Stocks,
+    j: int,
+    limits: dict[str, dict[str, np.ndarray]],
+    binding: dict[str, np.ndarray],
+    names: dict[str, list[str]],
+) -> tuple[dict[str, np.ndarray], dict[str, tuple[np.ndarray, ...]]]:
+    """Step 4a: each domestic product's supply in year index ``j`` = the minimum of its limits;
+    also the recipe (dies and stacks per package, survival, new dies and stacks, HBM usable this
+    year) used to draw stocks down afterwards."""
+    s, year = c.scenario, c.years[j]
+    draws = len(x["retirement_years"])
+    cap: dict[str, np.ndarray] = {}
+    recipe: dict[str, tuple[np.ndarray, ...]] = {}
+    for pid, dp in s.domestic.items():
+        key = f"domestic.{pid}"
+        step_year = max([y for y in dp.mix if y <= year], default=min(dp.mix))
+        dpp = x[f"{key}.mix.{step_year}.dies_per_package"]
+        spp = x[f"{key}.mix.{step_year}.hbm_stacks_per_package"]
+        survive = x.get(f"{key}.packaging_survival", np.ones(draws))
+        if dp.node is not None:
+            wafers = x[f"foundry.{dp.node}.wafers_per_year"][:, j] * x[f"{key}.wafer_share"][:, j]
+        elif dp.wafers_per_year is not None:
+            wafers = x[f"{key}.wafers_per_year"][:, j]
+        else:
+            wafers = np.zeros(draws)
+        new_dies = (
+            wafers * x[f"{key}.dies_per_wafer"] * x[f"{key}.yield"][:, j]
+            if dp.dies_per_wafer is not None
+            else np.zeros(draws)
         )
-        unmet[:, j] = left
-        for k, pid in enumerate(order):
-            units[pid][:, j] = sold[:, k]
+        new_hbm = (
+            x[f"{key}.hbm_stacks_per_year"][:, j] if dp.hbm_stacks_per_year else np.zeros(draws)
+        )
+        drawdown = x[f"{key}.hbm_drawdown_max"][:, j] if dp.hbm_drawdown_max else np.ones(draws)
+        usable_hbm = st.hbm[pid] * drawdown  # the rest of the stockpile is carried over
+        lim = limits[pid]
+        if "capacity" in lim:  # between its first and last anchors, unless it is the only limit
+            span = sorted(dp.capacity_units or {})
+            inside = len(lim) == 1 or span[0] <= year <= span[-1]
+            lim["capacity"][:, j] = x[f"{key}.capacity_units"][:, j] if inside else np.inf
+        if "logic_dies" in lim:  # packages = good dies x packaging survival / dies per package
+            lim["logic_dies"][:, j] = _per(st.bank[pid] + new_dies, dpp) * survive
+        if "hbm" in lim:  # packages = HBM stacks x packaging survival / stacks per package
+            lim["hbm"][:, j] = _per(usable_hbm + new_hbm, spp) * survive
+        if "packaging" in lim:
+            lim["packaging"][:, j] = x[f"{key}.packaging_units_per_year"][:, j]
+        stack = np.stack([lim[n][:, j] for n in names[pid][:-1]], axis=1)
+        cap[pid] = stack.min(axis=1)
+        binding[pid][:, j] = stack.argmin(axis=1)
+        recipe[pid] = (dpp, spp, survive, new_dies, new_hbm)
+    return cap, recipe
 
-        for pid in s.domestic:  # draw down stocks by what was made for sale: new output first
-            dpp, spp, survive, new_dies, new_hbm = recipe[pid]
-            made = np.divide(units[pid][:, j], survive, out=np.zeros(draws), where=survive > 0)
-            bank[pid] = np.maximum(bank[pid] - np.maximum(made * dpp - new_dies, 0.0), 0.0)
-            hbm[pid] = np.maximum(hbm[pid] - np.maximum(made * spp - new_hbm, 0.0), 0.0)
+
+def draw_down_stocks(
+    c: Compiled, st: Stocks, sold: dict[str, np.ndarray], recipe: dict[str, tuple[np.ndarray, ...]]
+) -> None:
+    """Step 4c: die banks and HBM stockpiles lose what was made for sale (new output first)."""
+    for pid in c.scenario.domestic:
+        dpp, spp, survive, new_dies, new_hbm = recipe[pid]
+        made = np.divide(sold[pid], survive, out=np.zeros_like(survive), where=survive > 0)
+        st.bank[pid] = np.maximum(st.bank[pid] - np.maximum(made * dpp - new_dies, 0.0), 0.0)
+        st.hbm[pid] = np.maximum(st.hbm[pid] - np.maximum(made * spp - new_hbm, 0.0), 0.0)
+
+
+def channel_order(c: Compiled, j: int, allowed: Sequence[str]) -> list[str]:
+    """The order in which a segment turns to what is on offer in year index ``j``: legal
+    purchases first (domestic products first under ``domestic_first``, else every legal product
+    by H100-equivalents per dollar), then the grey market and offshore rental by cost per
+    H100-equivalent-year at central values."""
+    legal = [
+        p
+        for p in allocation_order(c, j)
+        if ("domestic" in allowed and p in c.scenario.domestic)
+        or ("licensed" in allowed and p in c.scenario.foreign)
+    ]
+    extra: list[tuple[float, str]] = []
+    life = c.scenario.retirement_years.central()
+    if "grey" in allowed and c.grey is not None and c.scenario.grey is not None:
+        g = c.scenario.grey
+        price = series_at(g.price_usd, c.years[j]).central() * g.price_premium.central()
+        h = float(c.grey.h100e[j])
+        extra.append((price / h / life if h > 0 else np.inf, "grey"))
+    if "offshore" in allowed and c.scenario.offshore is not None:
+        extra.append((c.scenario.offshore.usd_per_h100e_year.central(), "offshore"))
+    return legal + [name for _, name in sorted(extra)]
+
+
+def scarcity_response(
+    left_usd: np.ndarray, domestic_usd: np.ndarray, elasticity: np.ndarray | None
+) -> np.ndarray:
+    """Extra spending on domestic chips when demand outruns supply at list prices.
+
+    With constant-elasticity demand q(p) = q0 (p/p0)^-e, buyers who still want domestic chips
+    worth ``left_usd`` at list price bid the price of the ``domestic_usd`` sold up by
+    m = (1 + left/domestic)^(1/e); the extra spending domestic x (m - 1) is capped by the budget
+    left (so spending never exceeds demand)."""
+    if elasticity is None:
+        return np.zeros_like(left_usd)
+    ratio = np.divide(left_usd, domestic_usd, out=np.zeros_like(left_usd), where=domestic_usd > 0)
+    extra = domestic_usd * ((1.0 + ratio) ** (1.0 / elasticity) - 1.0)
+    return np.minimum(extra, left_usd)
+
+
+def meet_demand(
+    c: Compiled,
+    j: int,
+    sid: str,
+    demand: np.ndarray,
+    offer: dict[str, np.ndarray],
+    price: dict[str, np.ndarray],
+    elasticity: np.ndarray | None,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Step 4b: one segment's demand in year ``j`` spent on what it may buy, in order.
+
+    Returns units bought per offer, spending per offer (domestic includes the scarcity
+    markup), the markup spending, and the deferred demand."""
+    order = [k for k in channel_order(c, j, c.segments[sid].channels) if k in offer]
+    if not order:
+        return {}, {}, np.zeros_like(demand), demand.copy()
+    sold, left = allocate(
+        demand,
+        np.stack([offer[k] for k in order], axis=1),
+        np.stack([price[k] for k in order], axis=1),
+    )
+    units = {k: sold[:, i] for i, k in enumerate(order)}
+    spend = {k: units[k] * price[k] for k in order}
+    dom = [k for k in order if k in c.scenario.domestic]
+    dom_usd = sum((spend[k] for k in dom), np.zeros_like(demand))
+    extra = scarcity_response(left, dom_usd, elasticity) if dom else np.zeros_like(demand)
+    for k in dom:  # the markup is shared pro rata to list-price spending
+        spend[k] = spend[k] + extra * np.divide(
+            spend[k], dom_usd, out=np.zeros_like(dom_usd), where=dom_usd > 0
+        )
+    return units, spend, extra, left - extra
+
+
+def _channel_of(c: Compiled, key: str) -> str:
+    if key in c.scenario.domestic:
+        return "domestic"
+    if key in c.scenario.foreign:
+        return "licensed"
+    return key  # "grey", "offshore"
+
+
+def simulate(c: Compiled, u: dict[str, np.ndarray]) -> Draws:
+    """Run the model for the uniforms ``u`` (one array of draws per input name)."""
+    s, years = c.scenario, c.years
+    n_years = len(years)
+    x = draw_inputs(c, u)
+    draws = len(x["retirement_years"])
+    zeros = np.zeros((draws, n_years))
+    price = {p.id: x[f"{p.kind}.{p.id}.price_usd"] for p in c.products}
+    new = segment_demand(c, x)
+    offer, levy_share = foreign_offer(c, x, draws)
+    carry = x.get("demand_carryover", np.zeros(draws))
+    elasticity = x.get("price_elasticity")
+
+    names = _limit_names(c)
+    limits = {pid: {n: zeros.copy() for n in names[pid][:-1]} for pid in s.domestic}
+    binding = {pid: np.zeros((draws, n_years), dtype=np.int8) for pid in s.domestic}
+    st = Stocks(
+        bank={
+            pid: x.get(f"domestic.{pid}.die_bank_dies", np.zeros(draws)).copy()
+            for pid in s.domestic
+        },
+        hbm={
+            pid: x.get(f"domestic.{pid}.hbm_stacks_stock", np.zeros(draws)).copy()
+            for pid in s.domestic
+        },
+        deferred={sid: np.zeros(draws) for sid in c.segments},
+    )
+    units = {p.id: zeros.copy() for p in c.products}
+    revenue = {p.id: zeros.copy() for p in c.products}
+    met = {ch: zeros.copy() for ch in IDENTITY}
+    seg_demand = {sid: zeros.copy() for sid in c.segments}
+    seg_met = {sid: {ch: zeros.copy() for ch in IDENTITY} for sid in c.segments}
+    carried, markup_usd, list_usd = zeros.copy(), zeros.copy(), zeros.copy()
+    grey_units, offshore_h100e = zeros.copy(), zeros.copy()
+    grey_price = (
+        x["grey.price_usd"] * x["grey.price_premium"][:, None] if c.grey is not None else None
+    )
+
+    for j in range(n_years):
+        cap, recipe = domestic_supply(c, x, st, j, limits, binding, names)
+        left_units: dict[str, np.ndarray] = dict(cap)
+        for pid in s.foreign:
+            left_units[pid] = np.max([o[:, j] for o in offer[pid].values()], axis=0)
+        if grey_price is not None:
+            left_units["grey"] = x["grey.units"][:, j]
+        if s.offshore is not None:  # "units" of offshore rental are H100e-years
+            rent = x["offshore.usd_per_h100e_year"]
+            left_units["offshore"] = x["offshore.spend_usd"][:, j] / rent
+        for sid in c.segments:
+            carried_in = carry * st.deferred[sid]
+            demand = new[sid][:, j] + carried_in
+            seg_offer = {
+                k: np.minimum(v, offer[k][sid][:, j]) if k in s.foreign else v
+                for k, v in left_units.items()
+            }
+            seg_price = {k: v[:, j] for k, v in price.items()}
+            if grey_price is not None:
+                seg_price["grey"] = grey_price[:, j]
+            if s.offshore is not None:
+                seg_price["offshore"] = x["offshore.usd_per_h100e_year"]
+            got, spend, extra, deferred = meet_demand(
+                c, j, sid, demand, seg_offer, seg_price, elasticity
+            )
+            for k, q in got.items():
+                left_units[k] = np.maximum(left_units[k] - q, 0.0)
+                ch = _channel_of(c, k)
+                met[ch][:, j] += spend[k]
+                seg_met[sid][ch][:, j] += spend[k]
+                if k in units:
+                    units[k][:, j] += q
+                    revenue[k][:, j] += spend[k]
+                elif k == "grey":
+                    grey_units[:, j] += q
+                else:
+                    offshore_h100e[:, j] += q
+            met["deferred"][:, j] += deferred
+            seg_met[sid]["deferred"][:, j] = deferred
+            seg_demand[sid][:, j] = demand
+            carried[:, j] += carried_in
+            markup_usd[:, j] += extra
+            list_usd[:, j] += (
+                sum((spend[k] for k in got if k in s.domestic), np.zeros(draws)) - extra
+            )
+            st.deferred[sid] = deferred
+        for pid in s.domestic:  # where output stayed below supply, demand (not supply) binds
             short = units[pid][:, j] < cap[pid] * (1 - 1e-9) - 1e-9
-            binding[pid][short, j] = len(names[pid]) - 1  # demand, not supply, binds
+            binding[pid][short, j] = len(names[pid]) - 1
+        draw_down_stocks(c, st, {pid: units[pid][:, j] for pid in s.domestic}, recipe)
 
-    revenue = {pid: units[pid] * price[pid] for pid in units}
-    levy = {
-        pid: revenue[pid] * x[f"foreign.{pid}.levy_share"]
-        for pid in s.foreign
-        if f"foreign.{pid}.levy_share" in x
-    }
-    del facts
+    levy = {pid: revenue[pid] * levy_share[pid] for pid in s.foreign if s.foreign[pid].terms}
+    sellable = {pid: np.max([o for o in offer[pid].values()], axis=0) for pid in s.foreign}
+    total_demand = sum(seg_demand.values(), zeros.copy())
     return Draws(
-        units, revenue, levy, demand, unmet, x["retirement_years"], limits, binding, names, offer
+        units=units,
+        revenue_usd=revenue,
+        levy_usd=levy,
+        demand_usd=total_demand,
+        retirement_years=x["retirement_years"],
+        met_usd=met,
+        segment_demand_usd=seg_demand,
+        segment_met_usd=seg_met,
+        new_demand_usd=sum(new.values(), zeros.copy()) if s.segments else x["demand_usd"],
+        carried_usd=carried,
+        grey_units=grey_units if c.grey is not None else None,
+        offshore_h100e=offshore_h100e if s.offshore is not None else None,
+        scarcity_markup=1.0
+        + np.divide(markup_usd, list_usd, out=np.zeros_like(markup_usd), where=list_usd > 0),
+        limits=limits,
+        binding=binding,
+        limit_names=names,
+        sellable=sellable,
     )
 
 
@@ -348,7 +615,7 @@ def _per(amount: np.ndarray, per_package: np.ndarray) -> np.ndarray:
 
 
 def allocation_order(c: Compiled, j: int) -> list[str]:
-    """Product ids in the order buyers turn to them in year index ``j`` (see allocate.py)."""
+    """Legal product ids in the order buyers turn to them in year index ``j`` (allocate.py)."""
     s = c.scenario
     year = c.years[j]
     h100e = {p.id: float(p.h100e[j]) for p in c.products}
@@ -448,8 +715,7 @@ def metric_draws(c: Compiled, d: Draws) -> dict[Key, np.ndarray]:
         out[("domestic_share", "total", "total")] = out[
             ("domestic_share_revenue", "total", "total")
         ]
-    out[("demand_usd", "total", "total")] = d.demand_usd
-    out[("unmet_demand_usd", "total", "total")] = d.unmet_usd
+    demand_identity(c, d, out)
     for pid, lim in d.limits.items():
         for name, arr in lim.items():
             out[("supply_limit_units", "limit", f"{pid}:{name}")] = arr
@@ -458,6 +724,47 @@ def metric_draws(c: Compiled, d: Draws) -> dict[Key, np.ndarray]:
     for pid, arr in d.sellable.items():
         out[("supply_units", "product", pid)] = arr
     return out
+
+
+def demand_identity(c: Compiled, d: Draws, out: dict[Key, np.ndarray]) -> None:
+    """Step 5: demand and how it was met (level ``channel``: domestic, licensed, grey, offshore,
+    deferred), shares of demand, by segment, and the compute each channel adds."""
+    demand = d.demand_usd
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[("demand_usd", "total", "total")] = demand
+        out[("demand_new_usd", "total", "total")] = d.new_demand_usd  # type: ignore[assignment]
+        out[("demand_carried_usd", "total", "total")] = d.carried_usd  # type: ignore[assignment]
+        out[("deferred_usd", "total", "total")] = d.met_usd["deferred"]
+        residual = demand - sum(d.met_usd[ch] for ch in IDENTITY)
+        out[("identity_residual_usd", "total", "total")] = residual  # type: ignore[assignment]
+        for ch in IDENTITY:
+            out[("demand_met_usd", "channel", ch)] = d.met_usd[ch]
+            out[("share_of_demand", "channel", ch)] = d.met_usd[ch] / demand
+        out[("domestic_share_of_demand", "total", "total")] = d.met_usd["domestic"] / demand
+        out[("scarcity_markup", "total", "total")] = d.scarcity_markup  # type: ignore[assignment]
+        for sid, seg_demand in d.segment_demand_usd.items():
+            out[("demand_usd", "segment", sid)] = seg_demand
+            out[("deferred_usd", "segment", sid)] = d.segment_met_usd[sid]["deferred"]
+            out[("domestic_share_of_demand", "segment", sid)] = (
+                d.segment_met_usd[sid]["domestic"] / seg_demand
+            )
+    legal = out[("stock_h100e", "total", "total")]
+    effective = legal.copy()
+    if d.grey_units is not None and c.grey is not None:
+        out[("units", "channel", "grey")] = d.grey_units
+        added = _spec_flow(d.grey_units, c.grey.h100e)
+        out[("added_h100e", "channel", "grey")] = added
+        out[("stock_h100e", "channel", "grey")] = installed(added, d.retirement_years)
+        effective = effective + out[("stock_h100e", "channel", "grey")]
+    if d.offshore_h100e is not None:
+        out[("rented_h100e", "channel", "offshore")] = d.offshore_h100e
+        effective = effective + d.offshore_h100e
+    out[("stock_h100e", "channel", "licensed")] = (
+        legal - out[("stock_h100e", "vendor_country", c.scenario.market)]
+        if ("stock_h100e", "vendor_country", c.scenario.market) in out
+        else legal
+    )
+    out[("effective_stock_h100e", "total", "total")] = effective
 
 
 def _groups(products: list[Product], attr: str) -> dict[str, list[str]]:
