@@ -209,14 +209,16 @@ Channel = Literal["domestic", "licensed", "grey", "offshore"]
 CHANNELS: tuple[str, ...] = ("domestic", "licensed", "grey", "offshore")
 
 
+def _all_channels() -> list[Channel]:
+    return ["domestic", "licensed", "grey", "offshore"]
+
+
 class Segment(Strict):
     """A group of buyers: its share of each year's new demand and the channels it may use."""
 
     title: str
     share: FractionSeries
-    channels: list[Channel] = Field(
-        default_factory=lambda: ["domestic", "licensed", "grey", "offshore"]
-    )
+    channels: list[Channel] = Field(default_factory=lambda: _all_channels())
     source: str = Field(min_length=1)
 
 
