@@ -837,6 +837,26 @@ class MarketResult:
         df = df[(df.metric == metric) & (df.group == group)]
         return df if year is None else df[df.year == year]
 
+    def identity_table(self) -> pd.DataFrame:
+        """Per year, P50 of demand and of each channel that meets it, and both domestic shares
+        (P50s of parts need not add up to the P50 of the whole; each draw's parts do)."""
+        import pandas as pd
+
+        rows = []
+        for y in self.years:
+            row: dict[str, Any] = {"year": y}
+            for name, metric, group in (
+                ("demand_usd", "demand_usd", "total"),
+                *((f"{ch}_usd", "demand_met_usd", ch) for ch in IDENTITY),
+                ("domestic_share_of_sales", "domestic_share", "total"),
+                ("domestic_share_of_demand", "domestic_share_of_demand", "total"),
+                ("identity_residual_usd", "identity_residual_usd", "total"),
+            ):
+                got = self.get(metric, group, y)
+                row[name] = float(got.iloc[0]["p50"]) if not got.empty else None
+            rows.append(row)
+        return pd.DataFrame(rows)
+
     def binding_by_year(self) -> pd.DataFrame:
         """The limit that binds in most draws, per domestic product and year."""
         if self.binding.empty:
@@ -859,6 +879,7 @@ class MarketResult:
             "seed": self.seed,
             "years": self.years,
             "allocation": s.allocation,
+            "demand_identity": self.identity_table().to_dict(orient="records"),
             "summary": self.summary.to_dict(orient="records"),
             "binding": self.binding.to_dict(orient="records"),
             "binding_by_year": self.binding_by_year().to_dict(orient="records"),
