@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from market_helpers import src, tiny
 
 from chipwatch.market import load_scenario, run
 from chipwatch.market.scenario import ScenarioError
 from chipwatch.market.simulate import IDENTITY, compile_scenario, scarcity_response
+from market_helpers import src, tiny
 
 
 def p50(r: Any, metric: str, group: str = "total", year: int = 2024) -> float:
@@ -126,9 +126,7 @@ def test_a_stockpile_carried_over_leaves_no_cliff() -> None:
         "hbm_drawdown_max": {2024: src(value=0.5)},
         "mix": {2024: {"hbm_stacks_per_package": src(value=8)}},
     }
-    s = load_scenario(
-        tiny(last_year=2026, foreign=None, domestic={"ascend": ascend})
-    )
+    s = load_scenario(tiny(last_year=2026, foreign=None, domestic={"ascend": ascend}))
     r = run(s, draws=2)
     got = [p50(r, "units", "ascend", y) for y in (2024, 2025, 2026)]
     assert got == pytest.approx([100, 50, 25])
