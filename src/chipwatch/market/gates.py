@@ -26,20 +26,23 @@ from chipwatch.market.policy import month_dates, monthly_availability
 
 if TYPE_CHECKING:
     from chipwatch.market.scenario import Scenario
+    from chipwatch.workspace import Workspace
 
 
 def _between(days: list[dt.date], start: dt.date, end: dt.date | None) -> np.ndarray:
     return np.array([start <= d and (end is None or d <= end) for d in days])
 
 
-def us_gate(s: Scenario, pid: str, chip_id: str, years: list[int]) -> tuple[np.ndarray, list[str]]:
+def us_gate(
+    s: Scenario, pid: str, chip_id: str, years: list[int], *, ws: Workspace | None = None
+) -> tuple[np.ndarray, list[str]]:
     """0/1 per month: whether the chip may be exported to the market (licence not required, or
-    required and granted)."""
+    required and granted), with the workspace's rulebook."""
     fp = s.foreign[pid]
     days = month_dates(years)
-    gate, notes = monthly_availability(chip_id, years, s.market, fp.licences)
+    gate, notes = monthly_availability(chip_id, years, s.market, fp.licences, ws=ws)
     if s.gates is not None and s.gates.us != fp.licences:
-        alt, more = monthly_availability(chip_id, years, s.market, s.gates.us)
+        alt, more = monthly_availability(chip_id, years, s.market, s.gates.us, ws=ws)
         notes += [n for n in more if n not in notes]
         after = _between(days, s.gates.start, None)
         gate = np.where(after, alt, gate)
