@@ -246,7 +246,7 @@ def sensitivity_cmd(
             "P90 value": short(x.high_value),
             "output at P10": short(x.output_at_low, metric),
             "output at P90": short(x.output_at_high, metric),
-            "swing": short(x.swing, metric),
+            "swing": f"{100 * x.swing:.1f} pp" if "share" in metric else short(x.swing, metric),
             "unverified": "yes" if x.unverified else "",
         }
         for x in df.head(top).itertuples()

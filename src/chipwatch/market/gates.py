@@ -99,3 +99,38 @@ def weighted_yearly(value: np.ndarray, weight: np.ndarray, n_years: int) -> np.n
     num = (value * weight).reshape(d, n_years, 12).sum(axis=2)
     den = weight.reshape(d, n_years, 12).sum(axis=2)
     return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+
+def policy_events(s: Scenario, years: list[int], us: dict[str, np.ndarray]) -> list[dict[str, str]]:
+    """Dated policy events of a run, for time-axis markers: the months the US gate opens or
+    closes for each foreign product (from the export-control engine and the scenario), the start
+    of each PRC measure and of each US payment term, and the scenario's gate overrides."""
+    days = month_dates(years)
+    out: list[dict[str, str]] = []
+    for pid, gate in us.items():
+        for i in range(1, len(gate)):
+            if gate[i] != gate[i - 1]:
+                state = "opens" if gate[i] else "closes"
+                day = days[i].replace(day=1).isoformat()
+                label = f"US gate {state}: {pid}"
+                out.append({"date": day, "gate": "US", "label": label, "source": "engine/scenario"})
+    for m in s.prc_measures.values():
+        if days[0] <= m.start <= days[-1]:
+            out.append(
+                {"date": m.start.isoformat(), "gate": "PRC", "label": f"PRC: {m.title}",
+                 "source": m.source}
+            )  # fmt: skip
+    for pid, fp in s.foreign.items():
+        for t in fp.terms:
+            out.append(
+                {"date": t.start.isoformat(), "gate": "US",
+                 "label": f"US {t.kind.replace('_', ' ')} {t.share.central():.0%}: {pid}",
+                 "source": t.source}
+            )  # fmt: skip
+    if s.gates is not None:
+        out.append(
+            {"date": s.gates.start.isoformat(), "gate": "both",
+             "label": f"scenario: US gate {s.gates.us}, PRC gate {s.gates.prc}",
+             "source": s.gates.source}
+        )  # fmt: skip
+    return sorted(out, key=lambda e: (e["date"], e["label"]))

@@ -32,6 +32,7 @@ import numpy as np
 
 from chipwatch.market.allocate import allocate, price_performance_order
 from chipwatch.market.distributions import Dist, series_at, series_ppf
+from chipwatch.market.gates import policy_events
 from chipwatch.market.loading import load_scenario
 from chipwatch.market.scenario import CHANNELS, Scenario, Segment
 from chipwatch.market.serving import tokens_per_s_per_chip
@@ -837,6 +838,7 @@ class MarketResult:
     notes: list[str]
     inputs: list[dict[str, Any]]
     samples: dict[Key, np.ndarray] = field(repr=False, default_factory=dict)
+    events: list[dict[str, str]] = field(default_factory=list)
 
     def get(self, metric: str, group: str = "total", year: int | None = None) -> pd.DataFrame:
         df = self.summary
@@ -886,6 +888,7 @@ class MarketResult:
             "years": self.years,
             "allocation": s.allocation,
             "demand_identity": self.identity_table().to_dict(orient="records"),
+            "policy_events": self.events,
             "summary": self.summary.to_dict(orient="records"),
             "binding": self.binding.to_dict(orient="records"),
             "binding_by_year": self.binding_by_year().to_dict(orient="records"),
@@ -955,4 +958,5 @@ def run(
         c.notes,
         describe_inputs(c),
         metrics,
+        policy_events(s, c.years, c.us_gate),
     )
