@@ -214,3 +214,22 @@ def test_every_hbm_product_in_the_baseline_has_an_hbm_limit(catalog: Any) -> Non
         chips = [catalog.chip(m.chip) for m in p.mix.values()]
         if any(c.memory.type and "hbm" in str(c.memory.type.value).lower() for c in chips):
             assert p.hbm_stacks_stock is not None, pid
+
+
+def test_domestic_supply_is_rationed_across_segments_by_demand() -> None:
+    # Two segments of US$6B and US$4B; 100k domestic chips at US$20k (US$2B) are split 60:40,
+    # whatever order the segments are listed in.
+    seg = {
+        "big": {"title": "b", "share": {2024: src(value=0.6)}, "source": "test"},
+        "small": {"title": "s", "share": {2024: src(value=0.4)}, "source": "test"},
+    }
+    r = run(load_scenario(tiny(segments=seg, foreign=None)), draws=2)
+    big = r.samples[("domestic_share_of_demand", "segment", "big")][0, 0]
+    small = r.samples[("domestic_share_of_demand", "segment", "small")][0, 0]
+    assert big * 6e9 == pytest.approx(1.2e9) and small * 4e9 == pytest.approx(0.8e9)
+
+
+def test_the_scarcity_markup_never_exceeds_its_cap() -> None:
+    left, dom = np.array([8e9]), np.array([2e9])
+    extra = scarcity_response(left, dom, np.array([0.5]), np.array([1.5]))
+    assert extra[0] == pytest.approx(1e9)  # 2B x (1.5 - 1)

@@ -314,6 +314,9 @@ class Scenario(Strict):
     price_elasticity: Dist | None = Field(
         default=None, description="price elasticity of demand (magnitude) for the scarcity price"
     )
+    price_markup_max: Dist | None = Field(
+        default=None, description="highest price multiple buyers pay for scarce domestic chips"
+    )
     gates: Gates | None = None
     prc_measures: dict[str, PrcMeasure] = Field(default_factory=dict)
     grey: GreyChannel | None = None
@@ -337,6 +340,8 @@ class Scenario(Strict):
             raise ValueError(f"product ids used twice: {', '.join(sorted(clash))}")
         if self.price_elasticity is not None and self.price_elasticity.lower() <= 0:
             raise ValueError("price_elasticity must be > 0")
+        if self.price_markup_max is not None and self.price_markup_max.lower() < 1:
+            raise ValueError("price_markup_max must be at least 1 (a multiple of list price)")
         for pid, p in self.domestic.items():
             if p.node is not None and p.node not in self.foundry:
                 raise ValueError(f"domestic.{pid}.node: unknown foundry node {p.node!r}")

@@ -12,9 +12,10 @@ Named steps, each over all draws at once (NumPy arrays of shape (draws, years)):
    US-side levy share weighted by the months it sells.
 4. Year by year (stocks carry over): :func:`domestic_supply` (minimum of each domestic product's
    limits: die bank + wafers x yield, HBM stockpile drawdown + new HBM, packaging, reported
-   capacity); :func:`meet_demand` per segment (demand = new + carried deferred demand, spent on
-   the channels the segment may use, in order, then a scarcity price response, the rest
-   deferred); :func:`draw_down_stocks`.
+   capacity); :func:`meet_demand` (each segment's demand = new + carried deferred demand;
+   domestic supply rationed in proportion to demand, then each segment spends what is left on
+   the channels it may use, in order; a scarcity price response; the rest deferred);
+   :func:`draw_down_stocks`.
 5. :func:`metric_draws`: the demand identity, shares of sales and of demand, stocks.
 
 The identity demand = domestic + licensed + grey + offshore + deferred holds in every draw by
@@ -157,6 +158,8 @@ def compile_scenario(s: Scenario, *, ws: Workspace | None = None) -> Compiled:
         inputs["demand_carryover"] = s.demand_carryover
     if s.price_elasticity is not None:
         inputs["price_elasticity"] = s.price_elasticity
+    if s.price_markup_max is not None:
+        inputs["price_markup_max"] = s.price_markup_max
     for node_id, node in s.foundry.items():
         inputs[f"foundry.{node_id}.wafers_per_year"] = node.wafers_per_year
     for mid, measure in s.prc_measures.items():
@@ -446,52 +449,115 @@ def channel_order(c: Compiled, j: int, allowed: Sequence[str]) -> list[str]:
 
 
 def scarcity_response(
-    left_usd: np.ndarray, domestic_usd: np.ndarray, elasticity: np.ndarray | None
+    left_usd: np.ndarray,
+    domestic_usd: np.ndarray,
+    elasticity: np.ndarray | None,
+    markup_max: np.ndarray | None = None,
 ) -> np.ndarray:
     """Extra spending on domestic chips when demand outruns supply at list prices.
 
     With constant-elasticity demand q(p) = q0 (p/p0)^-e, buyers who still want domestic chips
     worth ``left_usd`` at list price bid the price of the ``domestic_usd`` sold up by
-    m = (1 + left/domestic)^(1/e); the extra spending domestic x (m - 1) is capped by the budget
-    left (so spending never exceeds demand)."""
+    m = (1 + left/domestic)^(1/e), at most ``markup_max`` (what buyers were seen to pay for
+    scarce chips); the extra spending domestic x (m - 1) is capped by the budget left (so
+    spending never exceeds demand)."""
     if elasticity is None:
         return np.zeros_like(left_usd)
     ratio = np.divide(left_usd, domestic_usd, out=np.zeros_like(left_usd), where=domestic_usd > 0)
-    extra = domestic_usd * ((1.0 + ratio) ** (1.0 / elasticity) - 1.0)
-    return np.minimum(extra, left_usd)
+    m = (1.0 + ratio) ** (1.0 / elasticity)
+    if markup_max is not None:
+        m = np.minimum(m, markup_max)
+    return np.minimum(domestic_usd * (m - 1.0), left_usd)
+
+
+def spend_in_order(
+    c: Compiled,
+    j: int,
+    sid: str,
+    budget: np.ndarray,
+    offer: dict[str, np.ndarray],
+    price: dict[str, np.ndarray],
+    domestic_only: bool = False,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """One segment's budget spent on what is on offer, in its order (allocate.py): units bought
+    per offer and the budget left."""
+    order = [k for k in channel_order(c, j, c.segments[sid].channels) if k in offer]
+    if domestic_only:
+        order = [k for k in order if k in c.scenario.domestic]
+    if not order:
+        return {}, budget.copy()
+    sold, left = allocate(
+        budget,
+        np.stack([offer[k] for k in order], axis=1),
+        np.stack([price[k] for k in order], axis=1),
+    )
+    return {k: sold[:, i] for i, k in enumerate(order)}, left
+
+
+@dataclass
+class SegmentYear:
+    """How one segment's demand was met in one year (arrays over draws)."""
+
+    units: dict[str, np.ndarray]  # per product, "grey" (units) and "offshore" (H100e-years)
+    spend: dict[str, np.ndarray]  # US$, domestic including the scarcity markup
+    markup: np.ndarray  # US$ of the scarcity markup
+    deferred: np.ndarray  # US$
 
 
 def meet_demand(
     c: Compiled,
     j: int,
-    sid: str,
-    demand: np.ndarray,
-    offer: dict[str, np.ndarray],
+    demand: dict[str, np.ndarray],
+    supply: dict[str, np.ndarray],
+    segment_offer: dict[str, dict[str, np.ndarray]],
     price: dict[str, np.ndarray],
     elasticity: np.ndarray | None,
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Step 4b: one segment's demand in year ``j`` spent on what it may buy, in order.
+    markup_max: np.ndarray | None = None,
+) -> dict[str, SegmentYear]:
+    """Step 4b: every segment's demand in year ``j`` (``supply`` is drawn down in place).
 
-    Returns units bought per offer, spending per offer (domestic includes the scarcity
-    markup), the markup spending, and the deferred demand."""
-    order = [k for k in channel_order(c, j, c.segments[sid].channels) if k in offer]
-    if not order:
-        return {}, {}, np.zeros_like(demand), demand.copy()
-    sold, left = allocate(
-        demand,
-        np.stack([offer[k] for k in order], axis=1),
-        np.stack([price[k] for k in order], axis=1),
-    )
-    units = {k: sold[:, i] for i, k in enumerate(order)}
-    spend = {k: units[k] * price[k] for k in order}
-    dom = [k for k in order if k in c.scenario.domestic]
-    dom_usd = sum((spend[k] for k in dom), np.zeros_like(demand))
-    extra = scarcity_response(left, dom_usd, elasticity) if dom else np.zeros_like(demand)
-    for k in dom:  # the markup is shared pro rata to list-price spending
-        spend[k] = spend[k] + extra * np.divide(
-            spend[k], dom_usd, out=np.zeros_like(dom_usd), where=dom_usd > 0
-        )
-    return units, spend, extra, left - extra
+    1. Domestic supply is rationed across the segments in proportion to their demand (no
+       segment is served first by accident of order);
+    2. each segment then spends what it has left on everything on offer to it, in its order
+       (domestic left over, licensed imports within the gates, grey market, offshore rental);
+    3. demand still unmet bids domestic prices up (:func:`scarcity_response`); the rest is
+       deferred.
+    """
+    dom = list(c.scenario.domestic)
+    total = sum(demand.values(), np.zeros_like(next(iter(demand.values()))))
+    quota = {k: supply[k].copy() for k in dom}
+    budget = {sid: d.copy() for sid, d in demand.items()}
+    bought: dict[str, dict[str, np.ndarray]] = {sid: {} for sid in demand}
+
+    def take(sid: str, got: dict[str, np.ndarray]) -> None:
+        for k, q in got.items():
+            supply[k] = np.maximum(supply[k] - q, 0.0)
+            bought[sid][k] = bought[sid].get(k, 0.0) + q
+
+    for sid, d in demand.items():  # round 1: domestic quotas in proportion to demand
+        w = np.divide(d, total, out=np.zeros_like(d), where=total > 0)
+        offer = {k: np.minimum(supply[k], quota[k] * w) for k in dom}
+        got, budget[sid] = spend_in_order(c, j, sid, budget[sid], offer, price, True)
+        take(sid, got)
+    out = {}
+    for sid in demand:  # round 2: whatever is left, in the segment's order
+        offer = {
+            k: np.minimum(v, segment_offer[k][sid]) if k in segment_offer else v
+            for k, v in supply.items()
+        }
+        got, budget[sid] = spend_in_order(c, j, sid, budget[sid], offer, price)
+        take(sid, got)
+        units = bought[sid]
+        spend = {k: q * price[k] for k, q in units.items()}
+        dom_usd = sum((spend[k] for k in units if k in c.scenario.domestic), np.zeros_like(total))
+        extra = scarcity_response(budget[sid], dom_usd, elasticity, markup_max)
+        for k in units:  # the markup is shared pro rata to list-price spending
+            if k in c.scenario.domestic:
+                spend[k] = spend[k] + extra * np.divide(
+                    spend[k], dom_usd, out=np.zeros_like(dom_usd), where=dom_usd > 0
+                )
+        out[sid] = SegmentYear(units, spend, extra, budget[sid] - extra)
+    return out
 
 
 def _channel_of(c: Compiled, key: str) -> str:
@@ -514,6 +580,7 @@ def simulate(c: Compiled, u: dict[str, np.ndarray]) -> Draws:
     offer, levy_share = foreign_offer(c, x, draws)
     carry = x.get("demand_carryover", np.zeros(draws))
     elasticity = x.get("price_elasticity")
+    markup_max = x.get("price_markup_max")
 
     names = _limit_names(c)
     limits = {pid: {n: zeros.copy() for n in names[pid][:-1]} for pid in s.domestic}
@@ -550,42 +617,36 @@ def simulate(c: Compiled, u: dict[str, np.ndarray]) -> Draws:
         if s.offshore is not None:  # "units" of offshore rental are H100e-years
             rent = x["offshore.usd_per_h100e_year"]
             left_units["offshore"] = x["offshore.spend_usd"][:, j] / rent
-        for sid in c.segments:
-            carried_in = carry * st.deferred[sid]
-            demand = new[sid][:, j] + carried_in
-            seg_offer = {
-                k: np.minimum(v, offer[k][sid][:, j]) if k in s.foreign else v
-                for k, v in left_units.items()
-            }
-            seg_price = {k: v[:, j] for k, v in price.items()}
-            if grey_price is not None:
-                seg_price["grey"] = grey_price[:, j]
-            if s.offshore is not None:
-                seg_price["offshore"] = x["offshore.usd_per_h100e_year"]
-            got, spend, extra, deferred = meet_demand(
-                c, j, sid, demand, seg_offer, seg_price, elasticity
-            )
-            for k, q in got.items():
-                left_units[k] = np.maximum(left_units[k] - q, 0.0)
+        seg_price = {k: v[:, j] for k, v in price.items()}
+        if grey_price is not None:
+            seg_price["grey"] = grey_price[:, j]
+        if s.offshore is not None:
+            seg_price["offshore"] = x["offshore.usd_per_h100e_year"]
+        carried_in = {sid: carry * st.deferred[sid] for sid in c.segments}
+        demand = {sid: new[sid][:, j] + carried_in[sid] for sid in c.segments}
+        seg_offer = {pid: {sid: o[:, j] for sid, o in offer[pid].items()} for pid in s.foreign}
+        met_by = meet_demand(c, j, demand, left_units, seg_offer, seg_price, elasticity, markup_max)
+        for sid, m in met_by.items():
+            for k, q in m.units.items():
                 ch = _channel_of(c, k)
-                met[ch][:, j] += spend[k]
-                seg_met[sid][ch][:, j] += spend[k]
+                met[ch][:, j] += m.spend[k]
+                seg_met[sid][ch][:, j] += m.spend[k]
                 if k in units:
                     units[k][:, j] += q
-                    revenue[k][:, j] += spend[k]
+                    revenue[k][:, j] += m.spend[k]
                 elif k == "grey":
                     grey_units[:, j] += q
                 else:
                     offshore_h100e[:, j] += q
-            met["deferred"][:, j] += deferred
-            seg_met[sid]["deferred"][:, j] = deferred
-            seg_demand[sid][:, j] = demand
-            carried[:, j] += carried_in
-            markup_usd[:, j] += extra
+            met["deferred"][:, j] += m.deferred
+            seg_met[sid]["deferred"][:, j] = m.deferred
+            seg_demand[sid][:, j] = demand[sid]
+            carried[:, j] += carried_in[sid]
+            markup_usd[:, j] += m.markup
             list_usd[:, j] += (
-                sum((spend[k] for k in got if k in s.domestic), np.zeros(draws)) - extra
+                sum((m.spend[k] for k in m.units if k in s.domestic), np.zeros(draws)) - m.markup
             )
-            st.deferred[sid] = deferred
+            st.deferred[sid] = m.deferred
         for pid in s.domestic:  # where output stayed below supply, demand (not supply) binds
             short = units[pid][:, j] < cap[pid] * (1 - 1e-9) - 1e-9
             binding[pid][short, j] = len(names[pid]) - 1
