@@ -464,7 +464,8 @@ def scarcity_response(
     if elasticity is None:
         return np.zeros_like(left_usd)
     ratio = np.divide(left_usd, domestic_usd, out=np.zeros_like(left_usd), where=domestic_usd > 0)
-    m = (1.0 + ratio) ** (1.0 / elasticity)
+    with np.errstate(over="ignore"):  # a huge multiple is capped just below
+        m = (1.0 + ratio) ** (1.0 / elasticity)
     if markup_max is not None:
         m = np.minimum(m, markup_max)
     return np.minimum(domestic_usd * (m - 1.0), left_usd)
