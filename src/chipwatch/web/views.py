@@ -164,7 +164,8 @@ def report_sections(ws: Workspace, chip_ids: list[str], scenario: str | None) ->
     """The briefing's sections: the overview's questions, then the chosen chips and scenario."""
     import datetime as dt
 
-    from chipwatch.services.perf import compare_rows
+    from chipwatch.perf.requests import CompareRequest
+    from chipwatch.services.perf import compare
 
     cat = ws.catalog
     chosen = [cat.chip(c) for c in chip_ids]
@@ -204,7 +205,7 @@ def report_sections(ws: Workspace, chip_ids: list[str], scenario: str | None) ->
             },
         }
     )
-    rows_perf = compare_rows(ids, ws=ws, **STORY_WORKLOAD)
+    rows_perf = compare(CompareRequest(chips=ids, **STORY_WORKLOAD), ws=ws)
     sections.append(
         {
             "title": f"LLM serving: {STORY_WORKLOAD_TEXT}",
@@ -433,7 +434,7 @@ def _story_market(ws: Workspace, scenario: str | None) -> Any:
 
 
 def market_context(ws: Workspace, scenario: str, compare: str | None) -> dict[str, Any]:
-    r = market_run(scenario, ws=ws)
+    r = market_run(known_scenario(scenario, ws=ws), ws=ws)
     bn = 1e-9
     out = [
         chart(
