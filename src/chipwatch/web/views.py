@@ -164,7 +164,8 @@ def report_sections(ws: Workspace, chip_ids: list[str], scenario: str | None) ->
     """The briefing's sections: the overview's questions, then the chosen chips and scenario."""
     import datetime as dt
 
-    from chipwatch.services.perf import compare_rows
+    from chipwatch.perf.requests import CompareRequest
+    from chipwatch.services.perf import compare
 
     cat = ws.catalog
     chosen = [cat.chip(c) for c in chip_ids]
@@ -204,7 +205,7 @@ def report_sections(ws: Workspace, chip_ids: list[str], scenario: str | None) ->
             },
         }
     )
-    rows_perf = compare_rows(ids, ws=ws, **STORY_WORKLOAD)
+    rows_perf = compare(CompareRequest(chips=ids, **STORY_WORKLOAD), ws=ws)
     sections.append(
         {
             "title": f"LLM serving: {STORY_WORKLOAD_TEXT}",
@@ -494,9 +495,13 @@ def market_headlines(r: Any, year: int, other: Any | None = None) -> list[dict[s
 def market_context(
     ws: Workspace, scenario: str, compare: str | None, year: int | None = None
 ) -> dict[str, Any]:
-    r = market_run(scenario, ws=ws)
+    r = market_run(known_scenario(scenario, ws=ws), ws=ws)
     year = year if year in r.years else (2027 if 2027 in r.years else r.years[-1])
-    other = market_run(compare, ws=ws) if compare and compare != scenario else None
+    other = (
+        market_run(known_scenario(compare, ws=ws), ws=ws)
+        if compare and compare != scenario
+        else None
+    )
     bn = 1e-9
     events = [(e["date"], e["label"]) for e in r.events if not e["label"].startswith("US gate")]
     events += [
