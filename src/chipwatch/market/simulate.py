@@ -463,8 +463,10 @@ def scarcity_response(
     spending never exceeds demand)."""
     if elasticity is None:
         return np.zeros_like(left_usd)
-    ratio = np.divide(left_usd, domestic_usd, out=np.zeros_like(left_usd), where=domestic_usd > 0)
     with np.errstate(over="ignore"):  # a huge multiple is capped just below
+        ratio = np.divide(
+            left_usd, domestic_usd, out=np.zeros_like(left_usd), where=domestic_usd > 0
+        )
         m = (1.0 + ratio) ** (1.0 / elasticity)
     if markup_max is not None:
         m = np.minimum(m, markup_max)
