@@ -571,108 +571,154 @@ def _channel_of(c: Compiled, key: str) -> str:
     return key  # "grey", "offshore"
 
 
+@dataclass
+class Ledger:
+    """Per-draw, per-year accounts filled year by year (arrays of shape (draws, years))."""
+
+    units: dict[str, np.ndarray]
+    revenue: dict[str, np.ndarray]
+    met: dict[str, np.ndarray]  # channel (and "deferred") -> US$
+    seg_demand: dict[str, np.ndarray]
+    seg_met: dict[str, dict[str, np.ndarray]]
+    carried: np.ndarray
+    markup_usd: np.ndarray
+    list_usd: np.ndarray
+    grey_units: np.ndarray
+    offshore_h100e: np.ndarray
+
+    @classmethod
+    def empty(cls, c: Compiled, draws: int) -> Ledger:
+        def z() -> np.ndarray:
+            return np.zeros((draws, len(c.years)))
+
+        return cls(
+            units={p.id: z() for p in c.products},
+            revenue={p.id: z() for p in c.products},
+            met={ch: z() for ch in IDENTITY},
+            seg_demand={sid: z() for sid in c.segments},
+            seg_met={sid: {ch: z() for ch in IDENTITY} for sid in c.segments},
+            carried=z(),
+            markup_usd=z(),
+            list_usd=z(),
+            grey_units=z(),
+            offshore_h100e=z(),
+        )
+
+    def record(
+        self,
+        c: Compiled,
+        j: int,
+        sid: str,
+        m: SegmentYear,
+        demand: np.ndarray,
+        carried_in: np.ndarray,
+    ) -> None:
+        """Book one segment's year: spending by channel, units by product, what was deferred."""
+        for k, q in m.units.items():
+            ch = _channel_of(c, k)
+            self.met[ch][:, j] += m.spend[k]
+            self.seg_met[sid][ch][:, j] += m.spend[k]
+            if k in self.units:
+                self.units[k][:, j] += q
+                self.revenue[k][:, j] += m.spend[k]
+            elif k == "grey":
+                self.grey_units[:, j] += q
+            else:
+                self.offshore_h100e[:, j] += q
+        self.met["deferred"][:, j] += m.deferred
+        self.seg_met[sid]["deferred"][:, j] = m.deferred
+        self.seg_demand[sid][:, j] = demand
+        self.carried[:, j] += carried_in
+        self.markup_usd[:, j] += m.markup
+        dom = sum((m.spend[k] for k in m.units if k in c.scenario.domestic), np.zeros_like(demand))
+        self.list_usd[:, j] += dom - m.markup
+
+
+def on_offer(
+    c: Compiled,
+    x: dict[str, np.ndarray],
+    j: int,
+    domestic: dict[str, np.ndarray],
+    foreign: dict[str, np.ndarray],
+    grey_price: np.ndarray | None,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """What is on offer in year ``j`` (units; offshore rental in H100e-years) and its price;
+    ``foreign``: each foreign product's units on offer to the segment that can buy the most."""
+    s = c.scenario
+    units = dict(domestic)
+    price = {p.id: x[f"{p.kind}.{p.id}.price_usd"][:, j] for p in c.products}
+    for pid in s.foreign:
+        units[pid] = foreign[pid][:, j]
+    if grey_price is not None:
+        units["grey"], price["grey"] = x["grey.units"][:, j], grey_price[:, j]
+    if s.offshore is not None:
+        rent = x["offshore.usd_per_h100e_year"]
+        units["offshore"], price["offshore"] = x["offshore.spend_usd"][:, j] / rent, rent
+    return units, price
+
+
 def simulate(c: Compiled, u: dict[str, np.ndarray]) -> Draws:
-    """Run the model for the uniforms ``u`` (one array of draws per input name)."""
-    s, years = c.scenario, c.years
-    n_years = len(years)
+    """Run the model for the uniforms ``u`` (one array of draws per input name): the named
+    steps of the module docstring, year by year where stocks and deferred demand carry over."""
+    s = c.scenario
     x = draw_inputs(c, u)
-    draws = len(x["retirement_years"])
-    zeros = np.zeros((draws, n_years))
-    price = {p.id: x[f"{p.kind}.{p.id}.price_usd"] for p in c.products}
+    draws, n_years = len(x["retirement_years"]), len(c.years)
     new = segment_demand(c, x)
     offer, levy_share = foreign_offer(c, x, draws)
+    sellable = {pid: np.maximum.reduce(list(o.values())) for pid, o in offer.items()}
     carry = x.get("demand_carryover", np.zeros(draws))
-    elasticity = x.get("price_elasticity")
-    markup_max = x.get("price_markup_max")
-
-    names = _limit_names(c)
-    limits = {pid: {n: zeros.copy() for n in names[pid][:-1]} for pid in s.domestic}
-    binding = {pid: np.zeros((draws, n_years), dtype=np.int8) for pid in s.domestic}
-    st = Stocks(
-        bank={
-            pid: x.get(f"domestic.{pid}.die_bank_dies", np.zeros(draws)).copy()
-            for pid in s.domestic
-        },
-        hbm={
-            pid: x.get(f"domestic.{pid}.hbm_stacks_stock", np.zeros(draws)).copy()
-            for pid in s.domestic
-        },
-        deferred={sid: np.zeros(draws) for sid in c.segments},
-    )
-    units = {p.id: zeros.copy() for p in c.products}
-    revenue = {p.id: zeros.copy() for p in c.products}
-    met = {ch: zeros.copy() for ch in IDENTITY}
-    seg_demand = {sid: zeros.copy() for sid in c.segments}
-    seg_met = {sid: {ch: zeros.copy() for ch in IDENTITY} for sid in c.segments}
-    carried, markup_usd, list_usd = zeros.copy(), zeros.copy(), zeros.copy()
-    grey_units, offshore_h100e = zeros.copy(), zeros.copy()
     grey_price = (
         x["grey.price_usd"] * x["grey.price_premium"][:, None] if c.grey is not None else None
     )
-
+    names = _limit_names(c)
+    limits = {pid: {n: np.zeros((draws, n_years)) for n in names[pid][:-1]} for pid in s.domestic}
+    binding = {pid: np.zeros((draws, n_years), dtype=np.int8) for pid in s.domestic}
+    st = Stocks(
+        bank={p: x.get(f"domestic.{p}.die_bank_dies", np.zeros(draws)).copy() for p in s.domestic},
+        hbm={
+            p: x.get(f"domestic.{p}.hbm_stacks_stock", np.zeros(draws)).copy() for p in s.domestic
+        },
+        deferred={sid: np.zeros(draws) for sid in c.segments},
+    )
+    book = Ledger.empty(c, draws)
     for j in range(n_years):
         cap, recipe = domestic_supply(c, x, st, j, limits, binding, names)
-        left_units: dict[str, np.ndarray] = dict(cap)
-        for pid in s.foreign:
-            left_units[pid] = np.max([o[:, j] for o in offer[pid].values()], axis=0)
-        if grey_price is not None:
-            left_units["grey"] = x["grey.units"][:, j]
-        if s.offshore is not None:  # "units" of offshore rental are H100e-years
-            rent = x["offshore.usd_per_h100e_year"]
-            left_units["offshore"] = x["offshore.spend_usd"][:, j] / rent
-        seg_price = {k: v[:, j] for k, v in price.items()}
-        if grey_price is not None:
-            seg_price["grey"] = grey_price[:, j]
-        if s.offshore is not None:
-            seg_price["offshore"] = x["offshore.usd_per_h100e_year"]
+        supply, price = on_offer(c, x, j, cap, sellable, grey_price)
         carried_in = {sid: carry * st.deferred[sid] for sid in c.segments}
         demand = {sid: new[sid][:, j] + carried_in[sid] for sid in c.segments}
         seg_offer = {pid: {sid: o[:, j] for sid, o in offer[pid].items()} for pid in s.foreign}
-        met_by = meet_demand(c, j, demand, left_units, seg_offer, seg_price, elasticity, markup_max)
+        met_by = meet_demand(
+            c, j, demand, supply, seg_offer, price,
+            x.get("price_elasticity"), x.get("price_markup_max"),
+        )  # fmt: skip
         for sid, m in met_by.items():
-            for k, q in m.units.items():
-                ch = _channel_of(c, k)
-                met[ch][:, j] += m.spend[k]
-                seg_met[sid][ch][:, j] += m.spend[k]
-                if k in units:
-                    units[k][:, j] += q
-                    revenue[k][:, j] += m.spend[k]
-                elif k == "grey":
-                    grey_units[:, j] += q
-                else:
-                    offshore_h100e[:, j] += q
-            met["deferred"][:, j] += m.deferred
-            seg_met[sid]["deferred"][:, j] = m.deferred
-            seg_demand[sid][:, j] = demand[sid]
-            carried[:, j] += carried_in[sid]
-            markup_usd[:, j] += m.markup
-            list_usd[:, j] += (
-                sum((m.spend[k] for k in m.units if k in s.domestic), np.zeros(draws)) - m.markup
-            )
+            book.record(c, j, sid, m, demand[sid], carried_in[sid])
             st.deferred[sid] = m.deferred
         for pid in s.domestic:  # where output stayed below supply, demand (not supply) binds
-            short = units[pid][:, j] < cap[pid] * (1 - 1e-9) - 1e-9
+            short = book.units[pid][:, j] < cap[pid] * (1 - 1e-9) - 1e-9
             binding[pid][short, j] = len(names[pid]) - 1
-        draw_down_stocks(c, st, {pid: units[pid][:, j] for pid in s.domestic}, recipe)
+        draw_down_stocks(c, st, {pid: book.units[pid][:, j] for pid in s.domestic}, recipe)
 
-    levy = {pid: revenue[pid] * levy_share[pid] for pid in s.foreign if s.foreign[pid].terms}
-    sellable = {pid: np.max([o for o in offer[pid].values()], axis=0) for pid in s.foreign}
-    total_demand = sum(seg_demand.values(), zeros.copy())
+    zeros = np.zeros((draws, n_years))
     return Draws(
-        units=units,
-        revenue_usd=revenue,
-        levy_usd=levy,
-        demand_usd=total_demand,
+        units=book.units,
+        revenue_usd=book.revenue,
+        levy_usd={
+            pid: book.revenue[pid] * levy_share[pid] for pid in s.foreign if s.foreign[pid].terms
+        },
+        demand_usd=sum(book.seg_demand.values(), zeros.copy()),
         retirement_years=x["retirement_years"],
-        met_usd=met,
-        segment_demand_usd=seg_demand,
-        segment_met_usd=seg_met,
+        met_usd=book.met,
+        segment_demand_usd=book.seg_demand,
+        segment_met_usd=book.seg_met,
         new_demand_usd=sum(new.values(), zeros.copy()) if s.segments else x["demand_usd"],
-        carried_usd=carried,
-        grey_units=grey_units if c.grey is not None else None,
-        offshore_h100e=offshore_h100e if s.offshore is not None else None,
+        carried_usd=book.carried,
+        grey_units=book.grey_units if c.grey is not None else None,
+        offshore_h100e=book.offshore_h100e if s.offshore is not None else None,
         scarcity_markup=1.0
-        + np.divide(markup_usd, list_usd, out=np.zeros_like(markup_usd), where=list_usd > 0),
+        + np.divide(
+            book.markup_usd, book.list_usd, out=np.zeros_like(zeros), where=book.list_usd > 0
+        ),
         limits=limits,
         binding=binding,
         limit_names=names,
