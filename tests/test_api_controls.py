@@ -80,7 +80,6 @@ def test_classify_dense_throughput_spec(client: TestClient) -> None:
         ({"chip": "h20", "date": "yesterday"}, 422, "date"),
         ({"chip": "h20", "date": "2021-06-01"}, 400, "2022-10-07"),
         ({"chip": "h20", "destination": "ZZ"}, 400, "destination"),
-        ({"tpp": 3000}, 422, "die_area_mm2"),
         ({}, 422, "chip"),
         ({"chip": "h20", "color": "red"}, 422, "color"),
     ],
@@ -98,7 +97,6 @@ def test_bad_classify_queries_are_4xx_json(
 @pytest.mark.parametrize(
     "body",
     [
-        {"spec": {"tpp": 3000}},  # no die area
         {"spec": {"tpp": -1, "die_area_mm2": 100}},
         {"spec": {"tpp": "lots", "die_area_mm2": 100}},
         {"spec": {"tpp": 1, "die_area_mm2": 100, "colour": "red"}},
@@ -212,3 +210,11 @@ def test_control_map_reports_a_chip_the_engine_refuses(monkeypatch: pytest.Monke
     assert rows["a800-sxm"]["license_required"] is True
     page = client.get("/controls", params={"date": "2024-06-01"})
     assert page.status_code == 200 and "cannot classify: h20: inconsistent inputs" in page.text
+
+
+def test_spec_without_die_area_is_undetermined_not_false(client: TestClient) -> None:
+    r = client.post("/api/classify", json={"spec": {"tpp": 3000}, "date": "2024-06-01"})
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert d["license_required"] is None and d["status"] == "undetermined"
+    assert any("die area" in m for m in d["missing_inputs"])

@@ -47,7 +47,9 @@ def _chip(
 ) -> Any:
     from chipwatch.controls.spec import ChipSpec
 
-    flags = tpp is not None or die_area is not None or io_gbs is not None or dram_bw_gbs is not None
+    flags = tpp is not None or io_gbs is not None or dram_bw_gbs is not None
+    if chip_id is None and spec is None and die_area is not None:
+        flags = True
     given = sum(x for x in (chip_id is not None, spec is not None, flags))
     if given != 1:
         fail("give exactly one of: a chip ID, --spec FILE.yaml, or --tpp/--die-area flags")
@@ -80,11 +82,28 @@ def _print_classification(c: Any) -> None:
     )
     con.print(f"TPP {tpp}; PD {pd}; datacenter {'yes' if c.datacenter else 'no'}")
     con.print(f"ECCN: [bold]{what}[/bold]")
-    lic = (
-        "[red]license required[/red]"
-        if c.license_required
-        else "[green]no license required[/green]"
-    )
+    lic = {
+        True: "[red]license required[/red]",
+        False: "[green]no license required[/green]",
+        None: "[yellow]undetermined[/yellow]",
+    }[c.license_required]
+    if c.status == "not_released":
+        lic = "[yellow]not released on this date: no ruling[/yellow]"
+    if c.jurisdiction is not None:
+        sub = {True: "yes", False: "no", None: "undetermined"}[c.jurisdiction.subject_to_ear]
+        con.print(
+            f"Subject to the EAR: {sub} ({c.jurisdiction.basis}; confidence "
+            f"{c.jurisdiction.confidence})",
+            highlight=False,
+        )
+    if c.transaction != "export" or c.origin != "US":
+        con.print(f"Transaction: {c.transaction} from {c.origin}")
+    for h in c.screening:
+        con.print(
+            f"Screening: {c.end_user!r} ~ {h.name} (score {h.score}; {h.fr_citation}; "
+            f"{'listed' if h.listed_on_date else 'not listed'} on {c.date})",
+            highlight=False,
+        )
     con.print(
         f"{lic}; policy: {c.licensing_policy}"
         + (f" (License Exception {c.license_exception})" if c.license_exception else "")
@@ -97,12 +116,28 @@ def _print_classification(c: Any) -> None:
         emit_table([{"scope": t.scope, "test": t.text} for t in c.tests], title="Threshold tests")
     for a in c.actions:
         con.print(
-            f"Action {a.date} {a.title} [bound by {a.bound_by}]: "
+            f"Action {a.date} {a.title} [bound by {a.bound_by}; {a.legal_status}"
+            f"{'' if a.applied else ', not applied'}]: "
             f"{'license required' if a.license_required else ''}"
             + (f", policy {a.policy}" if a.policy else "")
         )
+    for o in c.outcomes:
+        con.print(
+            f"If {o.assumption}: "
+            f"{'license required' if o.license_required else 'no license required'} "
+            f"({o.licensing_policy})",
+            highlight=False,
+        )
+    for m in c.missing_inputs:
+        con.print(f"Missing: {m}", highlight=False)
     for cond in c.conditions:
-        con.print(f"Condition: {cond}")
+        con.print(f"Condition (to confirm): {cond}", highlight=False)
+    for w in c.warnings:
+        con.print(f"[yellow]Warning:[/yellow] {w}", highlight=False)
+    for a in c.assumptions:
+        con.print(f"Assumption: {a}", highlight=False)
+    for x in c.context:
+        con.print(f"Context: {x}", highlight=False)
     for n in c.notes:
         con.print(f"Note: {n}", highlight=False)
 
@@ -155,14 +190,58 @@ def register(app: typer.Typer) -> None:
         name: Annotated[
             str | None, typer.Option("--name", help="Name of a flag-built chip.")
         ] = None,
+        parent_hq: Annotated[
+            str | None,
+            typer.Option("--parent-hq", help="Where the party's ultimate parent is headquartered."),
+        ] = None,
+        end_user: Annotated[
+            str | None,
+            typer.Option(
+                "--end-user", help="End user name, screened against the Entity List subset."
+            ),
+        ] = None,
+        owned_by_listed: Annotated[
+            bool,
+            typer.Option(
+                "--owned-by-listed",
+                help="The party is 50%+ owned by listed entities (Affiliates rule).",
+            ),
+        ] = False,
+        transaction: Annotated[
+            str | None,
+            typer.Option("--transaction", help="export, reexport or transfer (in-country)."),
+        ] = None,
+        origin: Annotated[
+            str | None,
+            typer.Option("--from", help="Country the item leaves (default US = an export)."),
+        ] = None,
+        assume_pd: Annotated[
+            float | None,
+            typer.Option(
+                "--assume-pd", help="Assume this performance density (decides an unknown)."
+            ),
+        ] = None,
     ) -> None:
-        """Classify a chip under the US rules in force on a date, for a destination."""
+        """Classify a chip under the US rules in force on a date, for a shipment and parties."""
         from chipwatch.controls import ControlsInputError, classify
 
         on = _date(date)
         try:
             chip = _chip(chip_id, spec, tpp, die_area, datacenter, io_gbs, dram_bw_gbs, name)
-            c = classify(chip, on, destination, headquarters=hq, rules=_rules())
+            c = classify(
+                chip,
+                on,
+                destination,
+                headquarters=hq,
+                rules=_rules(),
+                parent_headquarters=parent_hq,
+                end_user=end_user,
+                owned_by_listed=owned_by_listed,
+                transaction=transaction,
+                origin=origin,
+                assume_pd=assume_pd,
+                die_area_mm2=die_area if (chip_id is not None or spec is not None) else None,
+            )
             if memo is not None:
                 from chipwatch.controls.memo import write_memo
 

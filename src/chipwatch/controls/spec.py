@@ -29,7 +29,12 @@ class ChipSpec(BaseModel):
     dense_tops: dict[Precision, float] = Field(
         default_factory=dict, description="dense TFLOPS/TOPS per precision (TPP = max x bits)"
     )
-    die_area_mm2: float | None = None
+    die_area_mm2: float | None = Field(
+        default=None,
+        description="applicable die area; unknown leaves the density tests (and maybe the "
+        "answer) undetermined",
+    )
+    vendor_country: str | None = Field(default=None, description="ISO code of the designer")
     datacenter: bool = True
     io_bidir_gbs: float | None = None
     scaleup_bidir_gbs: float | None = Field(
@@ -63,11 +68,6 @@ class ChipSpec(BaseModel):
             return self
         if self.tpp is None and not self.dense_tops:
             raise ValueError("give tpp or dense_tops (dense TFLOPS/TOPS per precision)")
-        if self.die_area_mm2 is None:
-            raise ValueError(
-                "die_area_mm2 is required: performance density (TPP / applicable die area) "
-                "cannot be computed without it"
-            )
         if self.die_area_mm2 == 0:
             raise ValueError("die_area_mm2 must be > 0")
         return self
@@ -183,6 +183,7 @@ def inputs_from_spec(spec: ChipSpec) -> ChipInputs:
         id=spec.id,
         name=spec.name,
         vendor=spec.vendor,
+        vendor_country=spec.vendor_country,
         kind=spec.kind,
         datacenter=spec.datacenter,
         tpp=t,
