@@ -144,6 +144,7 @@ def _print_classification(c: Any) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add this domain's commands to the main app. Keep module-level imports light."""
+    app.add_typer(rules_app, name="rules")
 
     @app.command("classify")
     def classify_cmd(
@@ -350,3 +351,105 @@ def register(app: typer.Typer) -> None:
         typer.echo(f.summary)
         for n in f.notes:
             typer.echo(f"Note: {n}")
+
+
+rules_app = typer.Typer(
+    help="The rulebook: legal status by date, what changed between dates, proposed rules.",
+    no_args_is_help=True,
+)
+
+
+def _print_diff(d: Any, as_json: bool) -> None:
+    if as_json:
+        emit_json({**d.model_dump(mode="json"), "newly_controlled": d.newly_controlled})
+        return
+    con = console(highlight=False)
+    con.print(
+        f"[bold]{d.label_a} -> {d.label_b}[/bold], destination {d.destination}: "
+        f"{len(d.changes)} chips changed, {d.unchanged} unchanged"
+    )
+    for e in d.events:
+        con.print(f"  event: {e}")
+    if d.newly_controlled:
+        con.print("Newly controlled: " + ", ".join(d.newly_controlled))
+    emit_table(
+        [
+            {"chip": c.chip, "before": c.before, "after": c.after, "reason": c.reason}
+            for c in d.changes
+        ],
+        title="Chips whose answer changed",
+    )
+
+
+@rules_app.command("status")
+def rules_status(
+    date: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default today).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every rule set, action, guidance and foreign measure known on a date, with legal status."""
+    from chipwatch.controls.changes import status
+
+    on = _date(date)
+    items = status(on, _rules())
+    if as_json:
+        emit_json({"date": on, "items": items})
+        return
+    emit_table(
+        [
+            {
+                "date": i.date,
+                "kind": i.kind,
+                "item": i.title,
+                "status": i.legal_status + (f" since {i.since}" if i.since != i.date else ""),
+                "confidence": i.confidence or "",
+                "citation": i.citation,
+            }
+            for i in items
+        ],
+        title=f"Rulebook as of {on}",
+    )
+
+
+@rules_app.command("diff")
+def rules_diff(
+    date_a: Annotated[str, typer.Argument(metavar="DATE_A", help="YYYY-MM-DD.")],
+    date_b: Annotated[str, typer.Argument(metavar="DATE_B", help="YYYY-MM-DD.")],
+    destination: DestOpt = "CN",
+    as_json: JsonOpt = False,
+) -> None:
+    """Every catalog chip whose classification, license or policy changed between two dates."""
+    from chipwatch.clikit import catalog
+    from chipwatch.controls import ControlsInputError
+    from chipwatch.controls.changes import diff
+
+    try:
+        d = diff(catalog().chips(), _date(date_a), _date(date_b), destination, _rules())
+    except ControlsInputError as e:
+        fail(str(e))
+    _print_diff(d, as_json)
+
+
+@rules_app.command("propose")
+def rules_propose(
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE.yaml", help="Rule set(s), packaged schema.")
+    ],
+    date: Annotated[
+        str | None, typer.Option("--date", help="Date to compare on (default: its effective date).")
+    ] = None,
+    destination: DestOpt = "CN",
+    as_json: JsonOpt = False,
+) -> None:
+    """Which catalog chips flip under a proposed rule set (e.g. a moved TPP line)."""
+    from chipwatch.clikit import catalog
+    from chipwatch.controls import ControlsInputError
+    from chipwatch.controls.changes import propose, read_proposal
+
+    try:
+        proposed = read_proposal(file)
+        d = propose(
+            catalog().chips(), proposed, _rules(), _date(date) if date else None, destination
+        )
+    except ControlsInputError as e:
+        fail(str(e))
+    _print_diff(d, as_json)

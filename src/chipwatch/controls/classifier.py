@@ -31,6 +31,7 @@ from chipwatch.controls.licensing import (
     licensing,
     shipment,
 )
+from chipwatch.controls.market_access import MarketAccess, market_access
 from chipwatch.controls.parties import Parties, ScreeningHit, parties
 from chipwatch.controls.rules import (
     Cmp,
@@ -124,6 +125,9 @@ class Classification(BaseModel):
         default_factory=list, description="announced, suspended or unenforced measures, not applied"
     )
     warnings: list[str] = Field(default_factory=list, description="near-threshold warnings")
+    market_access: MarketAccess | None = Field(
+        default=None, description="the destination's own measures (not US law), where recorded"
+    )
     tests: list[ThresholdCheck]
     nearest: list[ThresholdCheck] = Field(description="per metric, the closest threshold tested")
     citations: list[str]
@@ -403,6 +407,14 @@ def data_notes(
     return notes
 
 
+class _RB:
+    """A stand-in workspace holding only a rulebook (for callers that pass ``rules``)."""
+
+    def __init__(self, rb: RuleBook) -> None:
+        self.rulebook = rb
+        self.catalog = None
+
+
 def _rulebook(rules: RuleBook | None, ws: object | None) -> RuleBook:
     if rules is not None:
         return rules
@@ -537,6 +549,11 @@ def classify(
         context=[n.removeprefix("Context: ") for n in notes if n.startswith("Context: ")]
         + legal_context(on, rb),
         warnings=near_threshold_warnings(tests, items.paragraph_ids),
+        market_access=(
+            market_access(chip, on, market=code, ws=ws if ws is not None else _RB(rb))
+            if isinstance(chip, Accelerator) and any(m.country == code for m in rb.measures)
+            else None
+        ),
         tests=tests,
         nearest=nearest_checks(tests, items.paragraph_ids),
         citations=list(

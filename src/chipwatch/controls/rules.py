@@ -497,6 +497,11 @@ class RuleBook(BaseModel):
     entities: list[ListedEntity] = Field(default_factory=list)
     jurisdiction: list[JurisdictionRule] = Field(default_factory=list)
     measures: list[Measure] = Field(default_factory=list)
+    proposed: list[RuleSet] = Field(
+        default_factory=list,
+        description="proposed rule sets from user folders (DIR/rules/proposed): never applied, "
+        "shown as an overlay and by `rules propose`",
+    )
     data_hash: str
     errors: list[str] = Field(default_factory=list)
 
@@ -554,7 +559,10 @@ def _load(extra: tuple[str, ...]) -> RuleBook:
     entities = load_records("rules/entities", ListedEntity, extra)
     juris = load_records("rules/jurisdiction", JurisdictionRule, extra)
     measures = load_records("rules/measures", Measure, extra)
-    errors = [_fmt(x.errors) for x in (sets, acts, groups, countries, entities, juris, measures)]
+    proposed = load_records("rules/proposed", RuleSet, extra)
+    errors = [
+        _fmt(x.errors) for x in (sets, acts, groups, countries, entities, juris, measures, proposed)
+    ]
     return RuleBook(
         rule_sets=sorted(sets.records.values(), key=lambda r: (r.effective, r.id)),
         actions=sorted(acts.records.values(), key=lambda a: (a.date, a.id)),
@@ -563,6 +571,7 @@ def _load(extra: tuple[str, ...]) -> RuleBook:
         entities=sorted(entities.records.values(), key=lambda e: e.id),
         jurisdiction=sorted(juris.records.values(), key=lambda j: (j.date, j.id)),
         measures=sorted(measures.records.values(), key=lambda m: (m.date, m.id)),
+        proposed=sorted(proposed.records.values(), key=lambda r: (r.effective, r.id)),
         data_hash=rules_data_hash(extra),
         errors=[e for es in errors for e in es],
     )
@@ -574,6 +583,7 @@ USER_KINDS: dict[str, type[BaseModel]] = {
     "rules/actions": Action,
     "rules/entities": ListedEntity,
     "rules/measures": Measure,
+    "rules/proposed": RuleSet,
 }
 
 

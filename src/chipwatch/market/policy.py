@@ -44,6 +44,8 @@ def _month_status(
     classify = _classify()
     assert classify is not None
     r = classify(catalog().chip(chip_id), day, market)
+    if r.license_required is None and r.status == "undetermined":
+        return True, "undetermined"  # unknown is not "no license": a licence may be needed
     return bool(r.license_required), str(getattr(r, "licensing_policy", "") or "")
 
 
@@ -69,6 +71,12 @@ def monthly_availability(
             required, policy = _month_status(chip_id, day, market, key)
             if required:
                 out[i] = {"grant": 1.0, "deny": 0.0}.get(licences, 0.0 if denies(policy) else 1.0)
+                if policy == "undetermined" and not notes:
+                    notes.append(
+                        f"{chip_id}: license requirement undetermined in some months (an input "
+                        "the rules test is unknown); treated like a granted licence under "
+                        "'engine', as unavailable under 'deny'"
+                    )
     except Exception as e:  # the engine is another domain: never let it break a market run
         return np.ones(n), [
             f"export-control engine failed for {chip_id} ({e}); treated as available"

@@ -217,7 +217,9 @@ def report_sections(cat: Catalog, chip_ids: list[str], scenario: str | None) -> 
                                 rows[i]["tpp"],
                                 rows[i]["performance_density"],
                                 rows[i]["eccn"] or "none",
-                                "required" if rows[i]["license_required"] else "no",
+                                {True: "required", False: "no", None: "undetermined"}[
+                                    rows[i]["license_required"]
+                                ],
                                 rows[i]["licensing_policy"],
                                 ", ".join(rows[i]["actions"]) or "none",
                             ]
@@ -332,6 +334,27 @@ def _map_rows(request: Any, on: Any, destination: str) -> list[dict[str, Any]]:
     return memo(maps, (on, destination), lambda: control_map_rows(request, on, destination))
 
 
+def _proposed_flips(
+    request: Any, on: Any, destination: str, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Chips whose answer flips under proposed rule sets in user folders (DIR/rules/proposed)."""
+    from chipwatch.api.chips import get_catalog
+    from chipwatch.api.controls import _rules
+
+    rb = _rules(request)
+    if not rb.proposed:
+        return []
+    from chipwatch.controls.changes import propose
+
+    by_id = {r["chip"]: r for r in rows}
+    d = propose(list(get_catalog(request)), list(rb.proposed), rb, on, destination)
+    return [
+        {**by_id[c.chip], "after": c.after}
+        for c in d.changes
+        if c.chip in by_id and c.license_before != c.license_after
+    ]
+
+
 def control_map_context(
     request: Any, on: Any, destination: str, extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -347,7 +370,8 @@ def control_map_context(
             controls.ChipSpec(tpp=1, die_area_mm2=1), on, destination, rules=_rules(request)
         ).rule_sets
     ]
-    fig = charts.control_map(rows, regions, on, destination, extra)
+    proposed = _proposed_flips(request, on, destination, rows)
+    fig = charts.control_map(rows, regions, on, destination, extra, proposed)
     hidden = [
         r["chip"] for r in rows if r.get("tpp") is None or r.get("performance_density") is None
     ]
