@@ -6,11 +6,12 @@ A thin view over :mod:`chipwatch.market`; heavy imports happen inside the comman
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from chipwatch.clikit import emit, emit_json, emit_table, fail
+from chipwatch.clikit import STATE, emit, emit_json, emit_table, fail
 
 market_app = typer.Typer(
     help="Market and compute-stock scenarios: shipments, revenue, domestic share, installed "
@@ -110,6 +111,25 @@ def list_cmd(as_json: JsonOpt = False) -> None:
         )
 
 
+def rules_effect(base: Any, new: Any) -> list[dict[str, Any]]:
+    """Products whose P50 units differ between two runs, by year (proposed minus in force)."""
+    a, b = base.summary, new.summary
+    sel = (a.metric == "units") & (a.level == "product")
+    keyed = b[(b.metric == "units") & (b.level == "product")].set_index(["group", "year"])
+    rows: list[dict[str, Any]] = []
+    for group, g in a[sel].groupby("group"):
+        row: dict[str, Any] = {"product": group}
+        changed = False
+        for _, x in g.iterrows():
+            y = keyed.loc[(group, x.year)].p50 if (group, x.year) in keyed.index else x.p50
+            d = float(y - x.p50)
+            changed = changed or abs(d) > 0.5
+            row[str(x.year)] = f"{d:+,.0f}"
+        if changed:
+            rows.append(row)
+    return rows
+
+
 @market_app.command("run")
 def run_cmd(
     scenario: ScenarioArg,
@@ -117,11 +137,39 @@ def run_cmd(
     seed: SeedOpt = 0,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
+    rules: Annotated[
+        Path | None,
+        typer.Option(
+            "--rules",
+            help="Proposed rule set(s) (YAML, same schema as the packaged rules): run under them "
+            "and show the change against the rules in force.",
+        ),
+    ] = None,
 ) -> None:
     """Yearly units, revenue, shares and installed compute with P10/P50/P90."""
     from chipwatch.market import run
 
+    base = None
+    if rules is not None:
+        from chipwatch.controls import ControlsInputError
+        from chipwatch.controls.changes import proposal_folder
+
+        try:
+            folder = proposal_folder(rules)
+        except ControlsInputError as e:
+            fail(str(e))
+        base = _guard(run, scenario, draws=draws, seed=seed)
+        STATE.catalog_dirs = [*STATE.catalog_dirs, folder]
     r = _guard(run, scenario, draws=draws, seed=seed)
+    if base is not None:
+        effect = rules_effect(base, r)
+        if as_json:
+            emit_json({**r.to_json(), "rules": str(rules), "effect_vs_rules_in_force": effect})
+            return
+        emit_table(
+            effect or [{"note": "no product's P50 units changed under the proposed rules"}],
+            title=f"Effect of {Path(str(rules)).name}: P50 units, proposed minus rules in force",
+        )
     if as_json:
         emit_json(r.to_json())
         return

@@ -248,3 +248,21 @@ def status(on: dt.date, rb: RuleBook) -> list[StatusItem]:
                 )
             )
     return sorted(out, key=lambda i: (i.date, i.id))
+
+
+def proposal_folder(path: str | Path) -> Path:
+    """A user folder holding the proposed rule sets as ``rules/sets/``: overlay it on a
+    workspace (or add it to the catalog folders) to run any domain under the proposal."""
+    import tempfile
+
+    import yaml
+
+    sets = read_proposal(path)
+    folder = Path(tempfile.mkdtemp(prefix="chipwatch-proposal-"))
+    (folder / "rules" / "sets").mkdir(parents=True)
+    for r in sets:
+        (folder / "rules" / "sets" / f"{r.id}.yaml").write_text(
+            yaml.safe_dump(r.model_dump(mode="json", by_alias=True, exclude_none=True)),
+            encoding="utf-8",
+        )
+    return folder

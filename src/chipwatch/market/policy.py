@@ -39,11 +39,13 @@ def _month_status(
 ) -> tuple[bool, str]:
     """(licence required, licensing policy) for one chip on one day (``catalog_key``: the
     catalog in use, so that a user override of the chip is not answered from the cache)."""
-    from chipwatch.session import catalog
+    from chipwatch.controls.rules import load_rulebook
+    from chipwatch.session import catalog, catalog_dirs
 
     classify = _classify()
     assert classify is not None
-    r = classify(catalog().chip(chip_id), day, market)
+    # the rules of the catalog in use (user / proposed rule sets included), not only the packaged
+    r = classify(catalog().chip(chip_id), day, market, rules=load_rulebook(catalog_dirs()))
     if r.license_required is None and r.status == "undetermined":
         return True, "undetermined"  # unknown is not "no license": a licence may be needed
     return bool(r.license_required), str(getattr(r, "licensing_policy", "") or "")
