@@ -10,14 +10,16 @@ from pathlib import Path
 import pytest
 
 from chipwatch.cli import app
-from chipwatch.controls import ChipSpec, classify, load_rulebook
+from chipwatch.controls import ChipSpec, classify
 from chipwatch.controls.changes import diff, propose, read_proposal, status
 from chipwatch.controls.errors import ControlsInputError
 from chipwatch.controls.market_access import market_access
 from chipwatch.controls.parties import screen, similarity
+from chipwatch.workspace import default_workspace
 
 PROPOSAL = Path(__file__).parents[1] / "docs" / "examples" / "proposal-tpp-1500.yaml"
-RB = load_rulebook()
+WS = default_workspace()
+RB = WS.rulebook
 
 
 def cli_json(runner, *args: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
@@ -110,8 +112,8 @@ def test_screening_fuzzy_match_is_shown() -> None:
 def test_entity_list_end_user_needs_a_license_for_any_item() -> None:
     l20 = ChipSpec(name="l20-like", tpp=1912, die_area_mm2=608.5)  # outside 3A090
     on = dt.date(2024, 6, 1)
-    assert classify(l20, on, "CN", rules=RB).license_required is False
-    r = classify(l20, on, "CN", rules=RB, end_user="Biren Technology")
+    assert classify(l20, on, "CN", ws=WS).license_required is False
+    r = classify(l20, on, "CN", ws=WS, end_user="Biren Technology")
     assert r.license_required and r.licensing_basis_kind == "entity_list"
     assert r.presumption_of_denial
     assert r.headquarters is None and r.screening[0].country == "CN"
@@ -121,8 +123,8 @@ def test_affiliates_rule_only_while_in_force() -> None:
     spec = ChipSpec(name="x", tpp=1000, die_area_mm2=800)
     on_force = dt.date(2025, 10, 15)
     suspended = dt.date(2026, 3, 1)
-    assert classify(spec, on_force, "SG", rules=RB, owned_by_listed=True).license_required
-    r = classify(spec, suspended, "SG", rules=RB, owned_by_listed=True)
+    assert classify(spec, on_force, "SG", ws=WS, owned_by_listed=True).license_required
+    r = classify(spec, suspended, "SG", ws=WS, owned_by_listed=True)
     assert r.license_required is False
     assert any("Affiliates rule is suspended" in n for n in r.notes)
 
@@ -130,7 +132,7 @@ def test_affiliates_rule_only_while_in_force() -> None:
 def test_parent_headquarters_counts_like_headquarters() -> None:
     h100 = ChipSpec(name="h100-like", tpp=15832, die_area_mm2=814, dram_bw_gbs=3350)
     on = dt.date(2024, 6, 1)
-    r = classify(h100, on, "DE", rules=RB, parent_headquarters="MO")
+    r = classify(h100, on, "DE", ws=WS, parent_headquarters="MO")
     assert r.license_required and r.licensing_basis_kind == "headquarters"
 
 
@@ -140,13 +142,13 @@ def test_parent_headquarters_counts_like_headquarters() -> None:
 def test_case_by_case_band_only_for_exports_from_the_us() -> None:
     h200 = ChipSpec(name="h200-like", tpp=15832, die_area_mm2=814, dram_bw_gbs=4800)
     on = dt.date(2026, 3, 1)
-    assert classify(h200, on, "CN", rules=RB).licensing_policy == "case_by_case"
-    re = classify(h200, on, "CN", rules=RB, origin="SG")
+    assert classify(h200, on, "CN", ws=WS).licensing_policy == "case_by_case"
+    re = classify(h200, on, "CN", ws=WS, origin="SG")
     assert re.transaction == "reexport" and re.licensing_policy == "presumption_of_denial"
-    tr = classify(h200, on, "CN", rules=RB, transaction="transfer")
+    tr = classify(h200, on, "CN", ws=WS, transaction="transfer")
     assert tr.origin == "CN" and tr.licensing_policy == "presumption_of_denial"
     with pytest.raises(ControlsInputError, match="reexport"):
-        classify(h200, on, "CN", rules=RB, origin="SG", transaction="export")
+        classify(h200, on, "CN", ws=WS, origin="SG", transaction="export")
 
 
 def test_band_edges_from_the_rule_text() -> None:
@@ -155,7 +157,7 @@ def test_band_edges_from_the_rule_text() -> None:
 
     def pol(tpp: float, bw: float) -> str:
         s = ChipSpec(name="x", tpp=tpp, die_area_mm2=800, dram_bw_gbs=bw)
-        return classify(s, on, "CN", rules=RB).licensing_policy
+        return classify(s, on, "CN", ws=WS).licensing_policy
 
     assert pol(20999, 6499) == "case_by_case"
     assert pol(21000, 6499) == "presumption_of_denial"
@@ -164,7 +166,7 @@ def test_band_edges_from_the_rule_text() -> None:
 
 def test_near_the_band_line_warns() -> None:
     s = ChipSpec(name="mi325x-like", tpp=20919, die_area_mm2=2400, dram_bw_gbs=6000)
-    r = classify(s, dt.date(2026, 3, 1), "CN", rules=RB)
+    r = classify(s, dt.date(2026, 3, 1), "CN", ws=WS)
     assert any("r7-cbc-band" in w and "21,000" in w for w in r.warnings)
 
 
@@ -181,16 +183,16 @@ def test_rules_status_lists_every_item_with_its_standing() -> None:
 
 
 def test_no_ruling_before_release(catalog) -> None:  # type: ignore[no-untyped-def]
-    r = classify(catalog.chip("b300"), dt.date(2025, 1, 1), "CN", rules=RB)
+    r = classify(catalog.chip("b300"), dt.date(2025, 1, 1), "CN", ws=WS)
     assert r.status == "not_released" and r.license_required is None
 
 
 def test_assume_pd_decides_an_unknown() -> None:
     spec = ChipSpec(name="c500-us", tpp=3000, die_area_mm2=None)  # a US design, area unknown
-    assert classify(spec, dt.date(2024, 6, 1), "CN", rules=RB).license_required is None
-    low = classify(spec, dt.date(2024, 6, 1), "CN", rules=RB, assume_pd=1.0)
+    assert classify(spec, dt.date(2024, 6, 1), "CN", ws=WS).license_required is None
+    low = classify(spec, dt.date(2024, 6, 1), "CN", ws=WS, assume_pd=1.0)
     assert low.license_required is False
-    high = classify(spec, dt.date(2024, 6, 1), "CN", rules=RB, die_area_mm2=400)
+    high = classify(spec, dt.date(2024, 6, 1), "CN", ws=WS, die_area_mm2=400)
     assert high.license_required is True and high.eccn == "3A090.a.2"
 
 
@@ -207,11 +209,10 @@ def test_market_access_is_a_separate_layer() -> None:
 
 
 def test_classification_carries_market_access_for_china(catalog) -> None:  # type: ignore[no-untyped-def]
-    r = classify(catalog.chip("h200-sxm"), dt.date(2026, 1, 20), "CN", rules=RB)
+    r = classify(catalog.chip("h200-sxm"), dt.date(2026, 1, 20), "CN", ws=WS)
     assert r.market_access is not None and r.market_access.open is False
     assert (
-        classify(catalog.chip("h200-sxm"), dt.date(2026, 1, 20), "DE", rules=RB).market_access
-        is None
+        classify(catalog.chip("h200-sxm"), dt.date(2026, 1, 20), "DE", ws=WS).market_access is None
     )
 
 

@@ -7,9 +7,10 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chipwatch.controls import ChipSpec, classify, load_rulebook
+from chipwatch.controls import ChipSpec, classify
+from chipwatch.workspace import default_workspace
 
-RB = load_rulebook()
+WS = default_workspace()
 DATES = st.sampled_from(
     [
         dt.date(2023, 6, 1),
@@ -31,7 +32,7 @@ def level(
     tpp: float, area: float, dc: bool, on: dt.date, dest: str, io: float, dram: float
 ) -> tuple[int, bool]:
     spec = ChipSpec(tpp=tpp, die_area_mm2=area, datacenter=dc, io_bidir_gbs=io, dram_bw_gbs=dram)
-    c = classify(spec, on, dest, rules=RB)
+    c = classify(spec, on, dest, ws=WS)
     return c.control_level, c.license_required
 
 
@@ -66,7 +67,7 @@ def test_non_datacenter_never_more_controlled_than_datacenter(tpp, area, on, des
 @settings(max_examples=60, deadline=None)
 @given(TPP, AREA, st.booleans(), DATES)
 def test_us_destination_never_needs_a_license(tpp, area, dc, on):  # type: ignore[no-untyped-def]
-    c = classify(ChipSpec(tpp=tpp, die_area_mm2=area, datacenter=dc), on, "US", rules=RB)
+    c = classify(ChipSpec(tpp=tpp, die_area_mm2=area, datacenter=dc), on, "US", ws=WS)
     assert not c.license_required
 
 
@@ -83,8 +84,8 @@ def _restriction(c) -> tuple[int, int]:  # type: ignore[no-untyped-def]
 @given(TPP, AREA, st.booleans(), DATES, DESTS, DRAM)
 def test_d5_headquarters_never_less_restrictive(tpp, area, dc, on, dest, dram):  # type: ignore[no-untyped-def]
     spec = ChipSpec(tpp=tpp, die_area_mm2=area, datacenter=dc, dram_bw_gbs=dram)
-    elsewhere = classify(spec, on, dest, headquarters="DE", rules=RB)
-    d5 = classify(spec, on, dest, headquarters="CN", rules=RB)
+    elsewhere = classify(spec, on, dest, headquarters="DE")
+    d5 = classify(spec, on, dest, headquarters="CN")
     assert d5.license_required or not elsewhere.license_required
     if d5.license_required == elsewhere.license_required:
         assert _restriction(d5)[1] >= _restriction(elsewhere)[1]
@@ -95,10 +96,10 @@ def test_d5_headquarters_never_less_restrictive(tpp, area, dc, on, dest, dram): 
 def test_undetermined_never_yields_false(tpp, area, dc, on, dest, dram):  # type: ignore[no-untyped-def]
     """If the engine says 'no license' without the die area, no die area can make it 'yes'."""
     unknown = classify(
-        ChipSpec(tpp=tpp, datacenter=dc, dram_bw_gbs=dram), on, dest, rules=RB
+        ChipSpec(tpp=tpp, datacenter=dc, dram_bw_gbs=dram), on, dest
     ).license_required
     known = classify(
-        ChipSpec(tpp=tpp, die_area_mm2=area, datacenter=dc, dram_bw_gbs=dram), on, dest, rules=RB
+        ChipSpec(tpp=tpp, die_area_mm2=area, datacenter=dc, dram_bw_gbs=dram), on, dest
     ).license_required
     if unknown is False:
         assert known is False

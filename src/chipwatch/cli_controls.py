@@ -26,13 +26,12 @@ def _date(text: str | None) -> dt.date:
         fail(f"invalid date {text!r}: use YYYY-MM-DD")
 
 
-def _rules() -> Any:
-    from chipwatch.controls.rules import load_rulebook
-
-    rb = load_rulebook(STATE.catalog_dirs)
-    for e in rb.errors:
+def _ws() -> Any:
+    """The workspace, after warning about rule data that could not be loaded."""
+    ws = STATE.ws
+    for e in ws.rulebook.errors:
         typer.echo(f"Warning: skipped rule data: {e}", err=True)
-    return rb
+    return ws
 
 
 def _chip(
@@ -234,7 +233,7 @@ def register(app: typer.Typer) -> None:
                 on,
                 destination,
                 headquarters=hq,
-                rules=_rules(),
+                ws=_ws(),
                 parent_headquarters=parent_hq,
                 end_user=end_user,
                 owned_by_listed=owned_by_listed,
@@ -246,7 +245,7 @@ def register(app: typer.Typer) -> None:
             if memo is not None:
                 from chipwatch.controls.memo import write_memo
 
-                write_memo(c, memo)
+                write_memo(c, memo, ws=STATE.ws)
         except ControlsInputError as e:
             fail(str(e))
         if as_json:
@@ -281,7 +280,7 @@ def register(app: typer.Typer) -> None:
                 start=_date(start) if start else None,
                 end=_date(end) if end else None,
                 headquarters=hq,
-                rules=_rules(),
+                ws=_ws(),
             )
         except ControlsInputError as e:
             fail(str(e))
@@ -323,7 +322,7 @@ def register(app: typer.Typer) -> None:
         from chipwatch.controls.frontier import frontier
 
         try:
-            f = frontier(die_area, _date(date), datacenter, io_bidir_gbs=io_gbs, rules=_rules())
+            f = frontier(die_area, _date(date), datacenter, io_bidir_gbs=io_gbs, ws=_ws())
         except ControlsInputError as e:
             fail(str(e))
         if as_json:
@@ -390,7 +389,7 @@ def rules_status(
     from chipwatch.controls.changes import status
 
     on = _date(date)
-    items = status(on, _rules())
+    items = status(on, _ws().rulebook)
     if as_json:
         emit_json({"date": on, "items": items})
         return
@@ -418,12 +417,12 @@ def rules_diff(
     as_json: JsonOpt = False,
 ) -> None:
     """Every catalog chip whose classification, license or policy changed between two dates."""
-    from chipwatch.clikit import catalog
+
     from chipwatch.controls import ControlsInputError
     from chipwatch.controls.changes import diff
 
     try:
-        d = diff(catalog().chips(), _date(date_a), _date(date_b), destination, _rules())
+        d = diff(_ws().catalog.chips(), _date(date_a), _date(date_b), destination, _ws().rulebook)
     except ControlsInputError as e:
         fail(str(e))
     _print_diff(d, as_json)
@@ -441,15 +440,15 @@ def rules_propose(
     as_json: JsonOpt = False,
 ) -> None:
     """Which catalog chips flip under a proposed rule set (e.g. a moved TPP line)."""
-    from chipwatch.clikit import catalog
+
     from chipwatch.controls import ControlsInputError
     from chipwatch.controls.changes import propose, read_proposal
 
     try:
         proposed = read_proposal(file)
-        d = propose(
-            catalog().chips(), proposed, _rules(), _date(date) if date else None, destination
-        )
+        ws = _ws()
+        on = _date(date) if date else None
+        d = propose(ws.catalog.chips(), proposed, ws.rulebook, on, destination)
     except ControlsInputError as e:
         fail(str(e))
     _print_diff(d, as_json)

@@ -100,7 +100,7 @@ def list_cmd(as_json: JsonOpt = False) -> None:
 
     rows = [
         {"id": i.id, "title": i.title, "extends": i.extends, "description": i.description}
-        for i in list_scenarios()
+        for i in list_scenarios(ws=STATE.ws)
     ]
     if as_json:
         emit_json(rows)
@@ -149,6 +149,7 @@ def run_cmd(
     """Yearly units, revenue, shares and installed compute with P10/P50/P90."""
     from chipwatch.market import run
 
+    ws = STATE.ws
     base = None
     if rules is not None:
         from chipwatch.controls import ControlsInputError
@@ -158,9 +159,9 @@ def run_cmd(
             folder = proposal_folder(rules)
         except ControlsInputError as e:
             fail(str(e))
-        base = _guard(run, scenario, draws=draws, seed=seed)
-        STATE.catalog_dirs = [*STATE.catalog_dirs, folder]
-    r = _guard(run, scenario, draws=draws, seed=seed)
+        base = _guard(run, scenario, draws=draws, seed=seed, ws=ws)
+        ws = ws.overlay(folder)  # a derived workspace: the rules in force plus the proposal
+    r = _guard(run, scenario, draws=draws, seed=seed, ws=ws)
     if base is not None:
         effect = rules_effect(base, r)
         if as_json:
@@ -218,7 +219,7 @@ def compare_cmd(
     """Two scenarios per year on one metric, with the difference A - B over paired draws."""
     from chipwatch.market import compare
 
-    df = _guard(compare, a, b, metric=metric, group=group, draws=draws, seed=seed)
+    df = _guard(compare, a, b, metric=metric, group=group, draws=draws, seed=seed, ws=STATE.ws)
     if as_json:
         emit_json(
             {
@@ -264,7 +265,7 @@ def sensitivity_cmd(
     """Which inputs move an output most (one-at-a-time, P10 to P90)."""
     from chipwatch.market import sensitivity
 
-    df = _guard(sensitivity, scenario, metric, year=year, group=group)
+    df = _guard(sensitivity, scenario, metric, year=year, group=group, ws=STATE.ws)
     if as_json:
         emit_json({**df.attrs, "rows": df.to_dict(orient="records")})
         return
@@ -293,7 +294,7 @@ def check_cmd(
     """Distance from the model to each cited figure (model P50, P10-P90, relative distance)."""
     from chipwatch.market import check
 
-    df = _guard(check, scenario, draws=draws, seed=seed)
+    df = _guard(check, scenario, draws=draws, seed=seed, ws=STATE.ws)
     if as_json:
         emit_json({**df.attrs, "rows": df.to_dict(orient="records")})
         return
@@ -333,8 +334,8 @@ def inputs_cmd(
     from chipwatch.market import load_scenario
     from chipwatch.market.simulate import compile_scenario, describe_inputs
 
-    s = _guard(load_scenario, scenario)
-    rows = describe_inputs(_guard(compile_scenario, s))
+    s = _guard(load_scenario, scenario, ws=STATE.ws)
+    rows = describe_inputs(_guard(compile_scenario, s, ws=STATE.ws))
     if unverified:
         rows = [r for r in rows if r["unverified"]]
     if as_json:

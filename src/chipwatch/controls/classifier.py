@@ -41,10 +41,10 @@ from chipwatch.controls.rules import (
     Policy,
     RuleBook,
     RuleSet,
-    load_rulebook,
 )
 from chipwatch.controls.spec import ChipInputs, ChipSpec, InputValue, chip_inputs
 from chipwatch.controls.thresholds import NEAR_PCT, ThresholdCheck, all_pass, check, fmt_num
+from chipwatch.workspace import Workspace, resolve
 
 EARLIEST = dt.date(2022, 10, 7)
 
@@ -407,19 +407,9 @@ def data_notes(
     return notes
 
 
-class _RB:
-    """A stand-in workspace holding only a rulebook (for callers that pass ``rules``)."""
-
-    def __init__(self, rb: RuleBook) -> None:
-        self.rulebook = rb
-        self.catalog = None
-
-
-def _rulebook(rules: RuleBook | None, ws: object | None) -> RuleBook:
-    if rules is not None:
-        return rules
-    rb = getattr(ws, "rulebook", None) if ws is not None else None
-    return rb if isinstance(rb, RuleBook) else load_rulebook()
+def _rulebook(rules: RuleBook | None, ws: Workspace | None) -> RuleBook:
+    """The workspace's rulebook, or an explicit derived one (e.g. with proposed rule sets)."""
+    return rules if rules is not None else resolve(ws).rulebook
 
 
 def classify(
@@ -427,8 +417,8 @@ def classify(
     on: dt.date | None = None,
     destination: str = "CN",
     headquarters: str | None = None,
-    rules: RuleBook | None = None,
     *,
+    rules: RuleBook | None = None,
     parent_headquarters: str | None = None,
     end_user: str | None = None,
     owned_by_listed: bool = False,
@@ -436,7 +426,7 @@ def classify(
     origin: str | None = None,
     assume_pd: float | None = None,
     die_area_mm2: float | None = None,
-    ws: object | None = None,
+    ws: Workspace | None = None,
 ) -> Classification:
     """Classify a chip under the US rules legally in force on a date, for a shipment and parties.
 
@@ -444,7 +434,8 @@ def classify(
     user (or its ultimate parent) is headquartered; ``end_user`` is screened against the
     packaged Entity List subset; ``origin`` / ``transaction``: export from the US (default),
     reexport or in-country transfer. None for a party leaves the headquarters rules unevaluated
-    (stated in ``assumptions``).
+    (stated in ``assumptions``). The rules are the workspace's rulebook (packaged plus user
+    rules files); ``rules`` replaces it with a derived rulebook (e.g. proposed rule sets).
     """
     rb = _rulebook(rules, ws)
     on = on or dt.date.today()
@@ -550,7 +541,7 @@ def classify(
         + legal_context(on, rb),
         warnings=near_threshold_warnings(tests, items.paragraph_ids),
         market_access=(
-            market_access(chip, on, market=code, ws=ws if ws is not None else _RB(rb))
+            market_access(chip, on, market=code, ws=ws, rules=rb)
             if isinstance(chip, Accelerator) and any(m.country == code for m in rb.measures)
             else None
         ),

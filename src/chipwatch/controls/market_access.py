@@ -17,7 +17,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from chipwatch.catalog.schema import Accelerator
-from chipwatch.controls.rules import Measure, RuleBook, load_rulebook
+from chipwatch.controls.rules import Measure, RuleBook
+from chipwatch.workspace import Workspace, resolve
 
 Status = Literal["open", "discouraged", "restricted_segment", "conditional", "blocked"]
 
@@ -67,20 +68,10 @@ class MarketAccess(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
-def _chip(chip: Accelerator | str, ws: object | None) -> Accelerator:
+def _chip(chip: Accelerator | str, ws: Workspace | None) -> Accelerator:
     if isinstance(chip, Accelerator):
         return chip
-    cat = getattr(ws, "catalog", None) if ws is not None else None
-    if cat is None:
-        from chipwatch.session import catalog
-
-        cat = catalog()
-    return cat.chip(chip)  # type: ignore[no-any-return]
-
-
-def _rulebook(ws: object | None) -> RuleBook:
-    rb = getattr(ws, "rulebook", None) if ws is not None else None
-    return rb if isinstance(rb, RuleBook) else load_rulebook()
+    return resolve(ws).catalog.chip(chip)
 
 
 def measures_in_force(acc: Accelerator, on: dt.date, market: str, rb: RuleBook) -> list[Measure]:
@@ -103,7 +94,8 @@ def market_access(
     date: dt.date,
     *,
     market: str = "CN",
-    ws: object | None = None,
+    ws: Workspace | None = None,
+    rules: RuleBook | None = None,
 ) -> MarketAccess:
     """Whether buyers in ``market`` may take the chip on ``date`` under that market's own measures.
 
@@ -111,7 +103,7 @@ def market_access(
     True otherwise (with discouragement and segment restrictions listed).
     """
     acc = _chip(chip, ws)
-    rb = _rulebook(ws)
+    rb = rules if rules is not None else resolve(ws).rulebook
     ms = measures_in_force(acc, date, market, rb)
     notes: list[str] = []
     if acc.vendor_country == market:

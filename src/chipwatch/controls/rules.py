@@ -551,15 +551,15 @@ def _fmt(errors: list[LoadError]) -> list[str]:
 
 
 @lru_cache(maxsize=8)
-def _load(extra: tuple[str, ...]) -> RuleBook:
-    sets = load_records("rules/sets", RuleSet, extra)
-    acts = load_records("rules/actions", Action, extra)
-    groups = load_records("rules/groups", CountryGroup, extra)
-    countries = load_records("rules/countries", Country, extra)
-    entities = load_records("rules/entities", ListedEntity, extra)
-    juris = load_records("rules/jurisdiction", JurisdictionRule, extra)
-    measures = load_records("rules/measures", Measure, extra)
-    proposed = load_records("rules/proposed", RuleSet, extra)
+def _load(extra: tuple[str, ...], env: bool = True) -> RuleBook:
+    sets = load_records("rules/sets", RuleSet, extra, env)
+    acts = load_records("rules/actions", Action, extra, env)
+    groups = load_records("rules/groups", CountryGroup, extra, env)
+    countries = load_records("rules/countries", Country, extra, env)
+    entities = load_records("rules/entities", ListedEntity, extra, env)
+    juris = load_records("rules/jurisdiction", JurisdictionRule, extra, env)
+    measures = load_records("rules/measures", Measure, extra, env)
+    proposed = load_records("rules/proposed", RuleSet, extra, env)
     errors = [
         _fmt(x.errors) for x in (sets, acts, groups, countries, entities, juris, measures, proposed)
     ]
@@ -587,6 +587,7 @@ USER_KINDS: dict[str, type[BaseModel]] = {
 }
 
 
-def load_rulebook(extra_dirs: Iterable[str | Path] = ()) -> RuleBook:
-    """The packaged rule data plus user folders (``DIR/rules/sets``, ``DIR/rules/actions``)."""
-    return _load(tuple(str(d) for d in extra_dirs))
+def load_rulebook(extra_dirs: Iterable[str | Path] = (), env: bool = True) -> RuleBook:
+    """The packaged rule data plus user folders (``DIR/rules/sets``, ``DIR/rules/actions``;
+    ``CHIPWATCH_PATH`` first unless ``env`` is False)."""
+    return _load(tuple(str(d) for d in extra_dirs), env)
