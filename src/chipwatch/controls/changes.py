@@ -195,7 +195,7 @@ def status(on: dt.date, rb: RuleBook) -> list[StatusItem]:
                 legal_status=ev.status.value,
                 since=ev.date,
                 citation=f"{r.fr_citation or ''} (FR Doc. {r.fr_doc})",
-                confidence="unverified" if r.unverified else None,
+                confidence="unverified" if (r.unverified or ev.unverified) else None,
                 note=ev.note or (r.ends_reason if ev.status is LegalStatus.superseded else None),
             )
         )

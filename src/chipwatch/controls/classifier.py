@@ -164,6 +164,9 @@ def _ref(r: RuleSet, on: dt.date) -> RuleSetRef:
         status = f"in force; compliance not required until {r.compliance}"
     if not r.items and not r.licensing:
         status = "in force; informational (not applied)"
+    ev = r.status_on(on)
+    if ev is not None and ev.unverified:
+        status += f"; legal status since {ev.date} unverified"
     return RuleSetRef(
         id=r.id,
         short=r.short,

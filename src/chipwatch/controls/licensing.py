@@ -334,5 +334,7 @@ def legal_context(on: dt.date, rb: RuleBook) -> list[str]:
             line += f" ({ev.source})"
         if ev.note:
             line += f". {ev.note}"
+        if ev.unverified:
+            line += " [unverified]"
         out.append(line + "; not applied.")
     return out

@@ -101,6 +101,7 @@ class StatusEvent(Strict):
     status: LegalStatus
     source: str | None = None
     note: str | None = None
+    unverified: bool = False
 
 
 class Transaction(StrEnum):
