@@ -491,8 +491,11 @@ def classify(
         notes.append("Not subject to the EAR: no US license requirement.")
     tests = items.tests + [t for f in lic_for.values() for t in f.tests]
     policy = primary.policy.value if determined else "undetermined"
-    if determined and juris.subject_to_ear is None and license_required is False:
-        policy = Policy.none.value
+    if determined and juris.subject_to_ear is None and primary.policy is not Policy.none:
+        notes.append(
+            f"Policy {policy} applies if the chip is subject to the EAR (undetermined); "
+            "if it is not, nothing applies."
+        )
     tpp_range = (
         [inputs.tpp_low, inputs.tpp_high]
         if inputs.tpp_low is not None and inputs.tpp_high is not None
