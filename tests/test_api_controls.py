@@ -219,3 +219,20 @@ def test_spec_without_die_area_is_undetermined_not_false(client: TestClient) -> 
     d = r.json()
     assert d["license_required"] is None and d["status"] == "undetermined"
     assert any("die area" in m for m in d["missing_inputs"])
+
+
+def test_rules_endpoints(client: TestClient) -> None:
+    s = client.get("/api/rules/status", params={"date": "2026-06-01"}).json()
+    assert any(
+        i["id"] == "2025-01-ai-diffusion" and i["legal_status"] == "not_enforced"
+        for i in s["items"]
+    )
+    d = client.get(
+        "/api/rules/diff", params={"date_a": "2023-11-16", "date_b": "2023-11-17"}
+    ).json()
+    assert {"a800-sxm", "h800-sxm", "rtx-4090"} <= set(d["newly_controlled"])
+    bad = client.post("/api/rules/propose", json={"rule_sets": [{"id": "x"}]})
+    assert bad.status_code == 422 and "rule_sets" in bad.json()["message"]
+    m = client.get("/api/market-access", params={"chip": "h200-sxm", "date": "2026-01-20"}).json()
+    assert m["open"] is False and m["measures"]
+    assert client.get("/api/market-access", params={"chip": "nope"}).status_code == 404
