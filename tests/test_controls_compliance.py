@@ -234,3 +234,34 @@ def test_propose_and_diff_agree_on_the_engine(catalog) -> None:  # type: ignore[
     assert [c.chip for c in d.changes] == ["l20"]
     same = diff(chips, dt.date(2026, 12, 1), dt.date(2026, 12, 1), "CN", RB)
     assert same.changes == []
+
+
+# -- checked against rulings the engine was not built from ----------------------------------------
+
+# Vendor self-classifications from NVIDIA's ECCN lookup (api-prod.nvidia.com/services/eccn,
+# captured 2026-07-31; public copy: strangeromo-cloud/compliance_hub data/fallback/
+# nvidia-export.json), with the vendor-published TPP per GPU where given. 4A090.a / 5A002.z.1
+# boards carry 3A090.a ICs; 4A994.l is below 3A090. The engine's rules were written from the
+# Federal Register text, not from this list.
+VENDOR_RULINGS = [
+    ("a800-sxm", "4A090.a", 4989),
+    ("h100-sxm", "4A090.a", 15840),
+    ("h800-sxm", "4A090.a", 15840),
+    ("h200-sxm", "4A090.a", 15840),
+    ("l40s", "4A090.a", 5872),
+    ("b200", "5A002.z.1", 37248),
+    ("h20", "4A994.l", None),
+    ("l20", "4A994.l", None),
+    ("l2", "4A994.l", None),
+]
+
+
+@pytest.mark.parametrize(("chip", "vendor_eccn", "vendor_tpp"), VENDOR_RULINGS)
+def test_engine_agrees_with_vendor_classifications(catalog, chip, vendor_eccn, vendor_tpp) -> None:  # type: ignore[no-untyped-def]
+    c = classify(catalog.chip(chip), dt.date(2026, 7, 31), "DE", ws=WS)
+    if vendor_eccn == "4A994.l":
+        assert c.eccn is None and c.status == "determined"
+    else:
+        assert c.eccn is not None and c.eccn.startswith("3A090.a")
+    if vendor_tpp is not None and c.tpp is not None:
+        assert c.tpp == pytest.approx(vendor_tpp, rel=0.04)  # vendor vs datasheet arithmetic
