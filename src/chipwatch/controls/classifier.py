@@ -356,6 +356,56 @@ def missing_inputs(items: ItemsFinding, juris: Jurisdiction) -> list[str]:
     )
 
 
+class Decision(BaseModel):
+    outcomes: list[Outcome]
+    determined: bool
+    license_required: bool | None
+    missing: list[str]
+    notes: list[str]
+
+
+def decide(
+    items: ItemsFinding,
+    juris: Jurisdiction,
+    lic_for: dict[str | None, LicensingFinding],
+    primary: LicensingFinding,
+) -> Decision:
+    """Determined when every outcome the open inputs allow gives the same licence answer;
+    otherwise null, with what is missing."""
+    outs = outcomes(items, juris, lic_for)
+    decided = {o.license_required for o in outs}
+    determined = len(decided) == 1
+    license_required = decided.pop() if determined else None
+    notes: list[str] = []
+    missing: list[str] = []
+    if not determined:
+        missing = missing_inputs(items, juris)
+        notes.append(
+            "Undetermined: the outcome depends on "
+            + "; ".join(missing)
+            + ". Give the value (e.g. --die-area or --assume-pd) to decide it."
+        )
+    elif items.undetermined and not items.met:
+        notes.append(
+            f"{', '.join(items.undetermined)} depend on unknown inputs, but every outcome gives "
+            f"the same license answer ({'required' if license_required else 'not required'})."
+        )
+    if juris.subject_to_ear is False:
+        notes.append("Not subject to the EAR: no US license requirement.")
+    if determined and juris.subject_to_ear is None and primary.policy is not Policy.none:
+        notes.append(
+            f"Policy {primary.policy.value} applies if the chip is subject to the EAR "
+            "(undetermined); if it is not, nothing applies."
+        )
+    return Decision(
+        outcomes=outs,
+        determined=determined,
+        license_required=license_required,
+        missing=missing,
+        notes=notes,
+    )
+
+
 # -- step 7: warnings and notes -----------------------------------------------------------------
 
 
@@ -468,34 +518,16 @@ def classify(
     if juris.basis == "gp10_guidance" and juris.license_required:
         primary = _gp10(primary, juris)
         lic_for = {items.eccn: primary}
-    outs = outcomes(items, juris, lic_for)
-    decided = {o.license_required for o in outs}
-    determined = len(decided) == 1
-    license_required: bool | None = decided.pop() if determined else None
-
-    notes = list(inputs.notes) + items.notes + primary.notes + who.notes
-    missing: list[str] = []
-    if not determined:
-        missing = missing_inputs(items, juris)
-        notes.append(
-            "Undetermined: the outcome depends on "
-            + "; ".join(missing)
-            + ". Give the value (e.g. --die-area or --assume-pd) to decide it."
-        )
-    elif items.undetermined and not items.met:
-        notes.append(
-            f"{', '.join(items.undetermined)} depend on unknown inputs, but every outcome gives "
-            f"the same license answer ({'required' if license_required else 'not required'})."
-        )
-    if juris.subject_to_ear is False:
-        notes.append("Not subject to the EAR: no US license requirement.")
+    d = decide(items, juris, lic_for, primary)
+    outs, determined, license_required, missing = (
+        d.outcomes,
+        d.determined,
+        d.license_required,
+        d.missing,
+    )
+    notes = list(inputs.notes) + items.notes + primary.notes + who.notes + d.notes
     tests = items.tests + [t for f in lic_for.values() for t in f.tests]
     policy = primary.policy.value if determined else "undetermined"
-    if determined and juris.subject_to_ear is None and primary.policy is not Policy.none:
-        notes.append(
-            f"Policy {policy} applies if the chip is subject to the EAR (undetermined); "
-            "if it is not, nothing applies."
-        )
     tpp_range = (
         [inputs.tpp_low, inputs.tpp_high]
         if inputs.tpp_low is not None and inputs.tpp_high is not None
