@@ -265,3 +265,21 @@ def test_engine_agrees_with_vendor_classifications(catalog, chip, vendor_eccn, v
         assert c.eccn is not None and c.eccn.startswith("3A090.a")
     if vendor_tpp is not None and c.tpp is not None:
         assert c.tpp == pytest.approx(vendor_tpp, rel=0.04)  # vendor vs datasheet arithmetic
+
+
+def test_hbm_has_its_own_headquarters_test() -> None:
+    """3A090.c: HBM with memory bandwidth density 'greater than 2' GB/s/mm2 (89 FR 96790)."""
+    on = dt.date(2025, 3, 1)
+    hbm = ChipSpec(name="hbm3e-stack", kind="hbm", memory_bandwidth_density=3.0)
+    at_line = ChipSpec(name="slow-hbm", kind="hbm", memory_bandwidth_density=2.0)
+    assert classify(hbm, on, "CN", ws=WS).eccn == "3A090.c"
+    assert classify(at_line, on, "CN", ws=WS).eccn is None  # 2.0 is not greater than 2
+    assert classify(hbm, on, "SG", ws=WS, headquarters="DE").license_required is False
+    abroad = classify(hbm, on, "SG", ws=WS, headquarters="CN")
+    assert abroad.license_required and abroad.licensing_basis_kind == "headquarters"
+
+
+def test_release_boundary(catalog) -> None:  # type: ignore[no-untyped-def]
+    b300 = catalog.chip("b300")  # released 2025-08 (catalog)
+    assert classify(b300, dt.date(2025, 7, 31), "CN", ws=WS).status == "not_released"
+    assert classify(b300, dt.date(2025, 8, 1), "CN", ws=WS).license_required is True
