@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -132,15 +133,7 @@ def read_proposal(path: str | Path) -> list[RuleSet]:
         raise ControlsInputError("; ".join(str(e) for e in errs))
     if not docs:
         raise ControlsInputError(f"{p}: no rule set in the file")
-    out = []
-    for d in docs:
-        try:
-            out.append(RuleSet.model_validate(d))
-        except ValidationError as e:
-            raise ControlsInputError(
-                "; ".join(str(x) for x in validation_errors(str(p), e))
-            ) from None
-    return out
+    return proposal_sets(docs, str(p))
 
 
 def with_rule_sets(rb: RuleBook, proposed: list[RuleSet], tag: str = "proposed") -> RuleBook:
@@ -250,19 +243,34 @@ def status(on: dt.date, rb: RuleBook) -> list[StatusItem]:
     return sorted(out, key=lambda i: (i.date, i.id))
 
 
-def proposal_folder(path: str | Path) -> Path:
+def proposal_sets(docs: list[dict[str, Any]], where: str = "rules") -> list[RuleSet]:
+    """Rule sets from posted data; errors name the item, field and reason."""
+    out = []
+    for i, d in enumerate(docs):
+        try:
+            out.append(RuleSet.model_validate(d))
+        except ValidationError as e:
+            raise ControlsInputError(
+                "; ".join(str(x) for x in validation_errors(f"{where}[{i}]", e))
+            ) from None
+    return out
+
+
+def proposal_folder(sets: list[RuleSet]) -> Path:
     """A user folder holding the proposed rule sets as ``rules/sets/``: overlay it on a
-    workspace (or add it to the catalog folders) to run any domain under the proposal."""
+    workspace (``ws.overlay(folder)``) to run any domain under the proposal."""
+    import hashlib
     import tempfile
 
     import yaml
 
-    sets = read_proposal(path)
-    folder = Path(tempfile.mkdtemp(prefix="chipwatch-proposal-"))
-    (folder / "rules" / "sets").mkdir(parents=True)
-    for r in sets:
-        (folder / "rules" / "sets" / f"{r.id}.yaml").write_text(
-            yaml.safe_dump(r.model_dump(mode="json", by_alias=True, exclude_none=True)),
-            encoding="utf-8",
-        )
+    texts = {
+        r.id: yaml.safe_dump(r.model_dump(mode="json", by_alias=True, exclude_none=True))
+        for r in sets
+    }
+    digest = hashlib.sha256("".join(texts[k] for k in sorted(texts)).encode()).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / f"chipwatch-proposal-{digest}"
+    (folder / "rules" / "sets").mkdir(parents=True, exist_ok=True)
+    for rid, text in texts.items():
+        (folder / "rules" / "sets" / f"{rid}.yaml").write_text(text, encoding="utf-8")
     return folder

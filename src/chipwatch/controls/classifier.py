@@ -112,7 +112,11 @@ class Classification(BaseModel):
     dram_bw_gbs: float | None
     license_required: bool | None = Field(description="null when undetermined or not released")
     licensing_policy: str
-    presumption_of_denial: bool | None = None
+    presumption_of_denial: bool | None = Field(
+        None,
+        description="the licensing policy is a presumption of denial (typed flag); null when "
+        "undetermined or not released",
+    )
     license_exception: str | None = None
     licensing_basis: str | None
     licensing_basis_kind: str = "none"
