@@ -232,7 +232,7 @@ def test_rules_endpoints(client: TestClient) -> None:
     ).json()
     assert {"a800-sxm", "h800-sxm", "rtx-4090"} <= set(d["newly_controlled"])
     bad = client.post("/api/rules/propose", json={"rule_sets": [{"id": "x"}]})
-    assert bad.status_code == 422 and "rule_sets" in bad.json()["message"]
+    assert bad.status_code == 400 and "rule_sets" in bad.json()["message"]
     m = client.get("/api/market-access", params={"chip": "h200-sxm", "date": "2026-01-20"}).json()
     assert m["open"] is False and m["measures"]
     assert client.get("/api/market-access", params={"chip": "nope"}).status_code == 404

@@ -297,3 +297,22 @@ def test_classify_parties_and_shipment_through_the_api_and_cli(runner) -> None: 
     assert api["transaction"] == "reexport" and api["licensing_policy"] == "presumption_of_denial"
     over = cli_json(runner, "classify", "metax-c500", "--date", "2024-06-01", "--die-area", "600")
     assert over["die_area_mm2"] == 600 and over["eccn"] == "3A090.a.2"
+
+
+def test_market_run_under_proposed_rules_via_the_api() -> None:
+    from fastapi.testclient import TestClient
+
+    from chipwatch.api import create_app
+
+    body = {
+        "scenario": "baseline",
+        "draws": 100,
+        "rules": [
+            r.model_dump(mode="json", by_alias=True, exclude_none=True)
+            for r in read_proposal(PROPOSAL)
+        ],
+    }
+    r = TestClient(create_app()).post("/api/market/run", json=body)
+    assert r.status_code == 200, r.text
+    effect = {row["product"]: row for row in r.json()["effect_vs_rules_in_force"]}
+    assert effect["l20"]["2027"] < 0

@@ -10,8 +10,25 @@ from typing import Annotated, Any
 
 import typer
 
-from chipwatch.cli.kit import STATE, build, console, default, emit_json, emit_table, fail, opt
-from chipwatch.controls.requests import ClassifyRequest, FrontierRequest, TimelineRequest
+from chipwatch.cli.kit import (
+    STATE,
+    arg,
+    build,
+    console,
+    default,
+    emit_json,
+    emit_table,
+    fail,
+    opt,
+)
+from chipwatch.controls.requests import (
+    ClassifyRequest,
+    FrontierRequest,
+    RulesDiffRequest,
+    RulesProposeRequest,
+    RulesStatusRequest,
+    TimelineRequest,
+)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 K, TL, F = ClassifyRequest, TimelineRequest, FrontierRequest
@@ -304,40 +321,43 @@ rules_app = typer.Typer(
 )
 
 
-def _print_diff(d: Any, as_json: bool) -> None:
+def _print_diff(d: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        emit_json({**d.model_dump(mode="json"), "newly_controlled": d.newly_controlled})
+        emit_json(d)
         return
     con = console(highlight=False)
     con.print(
-        f"[bold]{d.label_a} -> {d.label_b}[/bold], destination {d.destination}: "
-        f"{len(d.changes)} chips changed, {d.unchanged} unchanged"
+        f"[bold]{d['label_a']} -> {d['label_b']}[/bold], destination {d['destination']}: "
+        f"{len(d['changes'])} chips changed, {d['unchanged']} unchanged"
     )
-    for e in d.events:
+    for e in d["events"]:
         con.print(f"  event: {e}")
-    if d.newly_controlled:
-        con.print("Newly controlled: " + ", ".join(d.newly_controlled))
+    if d["newly_controlled"]:
+        con.print("Newly controlled: " + ", ".join(d["newly_controlled"]))
     emit_table(
         [
-            {"chip": c.chip, "before": c.before, "after": c.after, "reason": c.reason}
-            for c in d.changes
+            {"chip": c["chip"], "before": c["before"], "after": c["after"], "reason": c["reason"]}
+            for c in d["changes"]
         ],
         title="Chips whose answer changed",
     )
 
 
+RS, RD, RP = RulesStatusRequest, RulesDiffRequest, RulesProposeRequest
+
+
 @rules_app.command("status")
 def rules_status(
-    date: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default today).")] = None,
+    date: Annotated[str | None, opt(RS, "date", "--date")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Every rule set, action, guidance and foreign measure known on a date, with legal status."""
-    from chipwatch.controls.changes import status
+    from chipwatch.services import controls as service
 
-    on = _date(date) or dt.date.today()
-    items = status(on, _ws().rulebook)
+    req = build(RS, {"date": _date(date)})
+    out = _run(service.rules_status, req)
     if as_json:
-        emit_json({"date": on, "items": items})
+        emit_json(out)
         return
     emit_table(
         [
@@ -349,59 +369,50 @@ def rules_status(
                 "confidence": i.confidence or "",
                 "citation": i.citation,
             }
-            for i in items
+            for i in out["items"]
         ],
-        title=f"Rulebook as of {on}",
+        title=f"Rulebook as of {out['date']}",
     )
 
 
 @rules_app.command("diff")
 def rules_diff(
-    date_a: Annotated[str, typer.Argument(metavar="DATE_A", help="YYYY-MM-DD.")],
-    date_b: Annotated[str, typer.Argument(metavar="DATE_B", help="YYYY-MM-DD.")],
-    destination: Annotated[
-        str, typer.Option("--destination", "-d", help="ISO 3166 code, e.g. CN, AE.")
-    ] = "CN",
+    date_a: Annotated[str, arg(RD, "date_a", metavar="DATE_A")],
+    date_b: Annotated[str, arg(RD, "date_b", metavar="DATE_B")],
+    destination: Annotated[str, opt(RD, "destination", "--destination", "-d")] = default(
+        RD, "destination"
+    ),
     as_json: JsonOpt = False,
 ) -> None:
     """Every catalog chip whose classification, license or policy changed between two dates."""
+    from chipwatch.services import controls as service
 
-    from chipwatch.controls import ControlsInputError
-    from chipwatch.controls.changes import diff
-
-    try:
-        ws = _ws()
-        a, b = _date(date_a), _date(date_b)
-        assert a is not None and b is not None
-        d = diff(ws.catalog.chips(), a, b, destination, ws.rulebook)
-    except ControlsInputError as e:
-        fail(str(e))
-    _print_diff(d, as_json)
+    values = {"date_a": _date(date_a), "date_b": _date(date_b), "destination": destination}
+    req = build(RD, values, ("date_a", "date_b"))
+    _print_diff(_run(service.rules_diff, req), as_json)
 
 
 @rules_app.command("propose")
 def rules_propose(
     file: Annotated[
-        Path, typer.Argument(metavar="FILE.yaml", help="Rule set(s), packaged schema.")
+        Path, typer.Argument(metavar="FILE.yaml", help="Proposed rule set(s), packaged schema.")
     ],
-    date: Annotated[
-        str | None, typer.Option("--date", help="Date to compare on (default: its effective date).")
-    ] = None,
-    destination: Annotated[
-        str, typer.Option("--destination", "-d", help="ISO 3166 code, e.g. CN, AE.")
-    ] = "CN",
+    date: Annotated[str | None, opt(RP, "date", "--date")] = None,
+    destination: Annotated[str, opt(RP, "destination", "--destination", "-d")] = default(
+        RP, "destination"
+    ),
     as_json: JsonOpt = False,
 ) -> None:
     """Which catalog chips flip under a proposed rule set (e.g. a moved TPP line)."""
-
     from chipwatch.controls import ControlsInputError
-    from chipwatch.controls.changes import propose, read_proposal
+    from chipwatch.controls.changes import read_proposal
+    from chipwatch.services import controls as service
 
     try:
-        proposed = read_proposal(file)
-        ws = _ws()
-        on = _date(date) if date else None
-        d = propose(ws.catalog.chips(), proposed, ws.rulebook, on, destination)
+        sets = [
+            r.model_dump(mode="json", by_alias=True, exclude_none=True) for r in read_proposal(file)
+        ]
     except ControlsInputError as e:
         fail(str(e))
-    _print_diff(d, as_json)
+    req = build(RP, {"rule_sets": sets, "date": _date(date), "destination": destination})
+    _print_diff(_run(service.rules_propose, req), as_json)

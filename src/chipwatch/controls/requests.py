@@ -128,3 +128,31 @@ class FrontierRequest(Request):
     dram_bw_gbs: float | None = Field(
         None, ge=0, description="Total DRAM bandwidth, GB/s (2026 band)."
     )
+
+
+class RulesStatusRequest(Request):
+    """``rules status``: every rule set, action, guidance and foreign measure known on a date."""
+
+    date: dt.date | None = Field(None, description="YYYY-MM-DD (default today).")
+
+
+class RulesDiffRequest(Request):
+    """``rules diff``: catalog chips whose classification, licence or policy changed."""
+
+    date_a: dt.date = Field(description="First date, YYYY-MM-DD.")
+    date_b: dt.date = Field(description="Second date, YYYY-MM-DD (not before the first).")
+    destination: Code = Field("CN", description="ISO 3166 code, e.g. CN, AE.")
+
+
+class RulesProposeRequest(Request):
+    """``rules propose``: catalog chips that flip under proposed rule sets."""
+
+    rule_sets: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=10,
+        description="Proposed rule sets in the packaged rules schema.",
+    )
+    date: dt.date | None = Field(
+        None, description="Date to compare on (default: the proposal's effective date)."
+    )
+    destination: Code = Field("CN", description="ISO 3166 code, e.g. CN, AE.")
