@@ -316,3 +316,12 @@ def test_market_run_under_proposed_rules_via_the_api() -> None:
     assert r.status_code == 200, r.text
     effect = {row["product"]: row for row in r.json()["effect_vs_rules_in_force"]}
     assert effect["l20"]["2027"] < 0
+
+
+def test_unverified_value_at_the_line_does_not_decide(catalog) -> None:  # type: ignore[no-untyped-def]
+    """The RTX 4090D's TPP (4,707, unverified) is 1.9% under 3A090.a.1's 4,800: a.1 stays open,
+    yet the answer is determined, because a non-datacenter a.1 item goes under NAC anyway."""
+    c = classify(catalog.chip("rtx-4090d"), dt.date(2025, 6, 1), "CN", ws=WS)
+    assert "3A090.a.1" in c.undetermined
+    assert c.license_required is False and c.status == "determined"
+    assert any("unverified and within 3%" in t.text for t in c.tests)

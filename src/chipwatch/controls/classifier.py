@@ -267,6 +267,20 @@ def items_text(
     return paragraphs, exclusions, notes
 
 
+def unverified_at_the_line(c: ThresholdCheck, inputs: ChipInputs) -> ThresholdCheck:
+    """An unverified value within ~3% of a paragraph's line cannot decide it: the test is open
+    (the answer becomes undetermined unless every outcome agrees)."""
+    if not (c.near and c.metric in inputs.unverified_metrics):
+        return c
+    return c.model_copy(
+        update={
+            "passed": None,
+            "text": c.text + " -- but the value is unverified and within "
+            f"{NEAR_PCT:.0f}% of the line: not decided",
+        }
+    )
+
+
 def classify_items(inputs: ChipInputs, on: dt.date, rb: RuleBook) -> ItemsFinding:
     """Exclusions first (e.g. Note 2 to 3A090), then each paragraph's tests."""
     paragraphs, exclusions, notes = items_text(on, rb, inputs.kind)
@@ -289,7 +303,7 @@ def classify_items(inputs: ChipInputs, on: dt.date, rb: RuleBook) -> ItemsFindin
     for r, p in paragraphs:
         if p.applies_to != inputs.kind:
             continue
-        cs = [check(t, p.id, inputs) for t in p.all]
+        cs = [unverified_at_the_line(check(t, p.id, inputs), inputs) for t in p.all]
         tests += cs
         ok = all_pass(cs)
         citations.append(f"{p.id}: {r.cite(p.cite)}")
@@ -354,10 +368,19 @@ def outcomes(
 
 
 def missing_inputs(items: ItemsFinding, juris: Jurisdiction) -> list[str]:
-    metrics = {t.metric for t in items.tests if t.passed is None and t.scope in items.undetermined}
-    return [MISSING_INPUT.get(m, m) for m in sorted(metrics)] + (
-        juris.missing if juris.subject_to_ear is None else []
-    )
+    """What would decide the open tests: an unknown value, or a verified one at the line."""
+    out: list[str] = []
+    for t in items.tests:
+        if t.passed is not None or t.scope not in items.undetermined:
+            continue
+        if t.value is None:
+            out.append(MISSING_INPUT.get(t.metric, t.metric))
+        else:
+            out.append(
+                f"a verified {t.label} ({fmt_num(t.value)} is unverified and within "
+                f"{NEAR_PCT:.0f}% of {fmt_num(t.threshold)})"
+            )
+    return list(dict.fromkeys(out)) + (juris.missing if juris.subject_to_ear is None else [])
 
 
 class Decision(BaseModel):

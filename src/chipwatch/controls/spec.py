@@ -154,6 +154,9 @@ class ChipInputs(BaseModel):
     aliases: list[str] = Field(default_factory=list)
     inputs: list[InputValue] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    unverified_metrics: list[str] = Field(
+        default_factory=list, description="metrics computed from an unverified input"
+    )
 
     def metric(self, name: str) -> float | None:
         return getattr(self, name)  # type: ignore[no-any-return]
@@ -250,7 +253,18 @@ def inputs_from_accelerator(acc: Accelerator) -> ChipInputs:
         if v is not None:
             ins.append(_sourced_input(acc, f"interconnect.{name}", v, "GB/s"))
     ins.append(_sourced_input(acc, "memory.bandwidth_tbs", acc.memory.bandwidth_tbs, "TB/s"))
+    unverified: list[str] = []
+    if prec is not None and acc.compute.dense[Precision(prec)].unverified:
+        unverified += ["tpp", "performance_density"]
+    if any(d.area_mm2 is not None and d.area_mm2.unverified for d in acc.dies):
+        unverified.append("performance_density")
+    if acc.memory.bandwidth_tbs.unverified:
+        unverified.append("dram_bw_gbs")
+    sc = acc.interconnect.scaleup_bidir_gbs
+    if sc is not None and sc.unverified:
+        unverified.append("scaleup_bidir_gbs")
     return ChipInputs(
+        unverified_metrics=sorted(set(unverified)),
         id=acc.id,
         name=acc.name,
         vendor=acc.vendor,
