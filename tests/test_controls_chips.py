@@ -124,9 +124,14 @@ def test_mi308x_letter(catalog) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_h200_policy_path(catalog) -> None:  # type: ignore[no-untyped-def]
-    assert c(catalog, "h200-sxm", R3).licensing_policy == "presumption_of_denial"
+    # Catalog release 2024-11: no ruling before it.
+    assert c(catalog, "h200-sxm", R3).status == "not_released"
+    assert c(catalog, "h200-sxm", dt.date(2025, 2, 1)).licensing_policy == "presumption_of_denial"
+    # The 2025-12-08 announcement is not a licensing policy: the law in force still applies.
     dec = c(catalog, "h200-sxm", DEC25)
-    assert dec.licensing_policy == "approval_with_conditions"
+    assert dec.licensing_policy == "presumption_of_denial"
+    assert any(a.id == "2025-12-h200-decision" and not a.applied for a in dec.actions)
+    assert any("announced 2025-12-08" in x for x in dec.context)
     r7 = c(catalog, "h200-sxm", R7)
     assert r7.eccn == "3A090.a.1" and r7.license_required
     assert r7.licensing_policy == "case_by_case"  # TPP 15,832 < 21,000; 4,800 < 6,500 GB/s
@@ -192,7 +197,7 @@ def test_ai_diffusion_listed_but_never_applied(catalog) -> None:  # type: ignore
     assert any("compliance is not required" in n for n in mar.notes)
     jun = classify(h100, dt.date(2025, 6, 1), "IN")
     assert "2025-01-ai-diffusion" not in [r.id for r in jun.rule_sets]
-    assert any("non-enforcement" in n for n in jun.notes)
+    assert any("not_enforced since 2025-05-13" in x for x in jun.context)
 
 
 def test_hbm_paragraph_not_applied_to_accelerators(catalog) -> None:  # type: ignore[no-untyped-def]

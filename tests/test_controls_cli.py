@@ -109,7 +109,6 @@ def test_memo(runner, tmp_path: Path, suffix: str) -> None:  # type: ignore[no-u
         (["classify", "h20", "--destination", "CNN"], "did you mean"),
         (["classify", "h20", "--date", "2022-10-06"], "before 2022-10-07"),
         (["classify", "h20", "--date", "2024-13-01"], "invalid date"),
-        (["classify", "--tpp", "3000"], "die_area_mm2 is required"),
         (["classify", "--tpp", "-5", "--die-area", "100"], "must not be negative"),
         (["classify", "h2O"], "unknown chip"),
         (["classify"], "give exactly one"),

@@ -39,7 +39,16 @@ def memo_markdown(
         f"- **Destination:** {c.destination} ({c.destination_name})"
         + (f"; party headquartered in {c.headquarters}" if c.headquarters else ""),
         f"- **ECCN paragraph:** {what}",
-        f"- **License required:** {'yes' if c.license_required else 'no'}",
+        "- **License required:** "
+        + {True: "yes", False: "no", None: "undetermined"}[c.license_required]
+        + (f" (missing: {'; '.join(c.missing_inputs)})" if c.missing_inputs else ""),
+        "- **Subject to the EAR:** "
+        + (
+            {True: "yes", False: "no", None: "undetermined"}[c.jurisdiction.subject_to_ear]
+            + f" ({c.jurisdiction.basis})"
+            if c.jurisdiction
+            else "not assessed"
+        ),
         f"- **Licensing policy:** {c.licensing_policy}"
         + (f" (License Exception {c.license_exception})" if c.license_exception else ""),
         f"- **Basis:** {c.licensing_basis or 'no licensing rule or action applies'}",

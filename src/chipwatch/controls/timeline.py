@@ -7,10 +7,11 @@ import datetime as dt
 from pydantic import BaseModel
 
 from chipwatch.catalog.schema import Accelerator
-from chipwatch.controls.classifier import EARLIEST, Classification, check_date, classify, fmt_num
+from chipwatch.controls.classifier import EARLIEST, Classification, check_date, classify
 from chipwatch.controls.errors import ControlsInputError
 from chipwatch.controls.rules import RuleBook
 from chipwatch.controls.spec import ChipInputs, ChipSpec, chip_inputs
+from chipwatch.controls.thresholds import fmt_num
 from chipwatch.workspace import Workspace, resolve
 
 
@@ -21,7 +22,8 @@ class Period(BaseModel):
     end: dt.date | None
     eccn: str | None
     excluded_by: str | None
-    license_required: bool
+    license_required: bool | None
+    status: str = "determined"
     licensing_policy: str
     license_exception: str | None
     actions: list[str]
@@ -61,6 +63,7 @@ def changes_on(day: dt.date, rb: RuleBook, actions: set[str] | None = None) -> l
 
 def _key(c: Classification) -> tuple[object, ...]:
     return (
+        c.status,
         c.eccn,
         c.excluded_by,
         c.license_required,
@@ -92,8 +95,14 @@ def _reason(c: Classification) -> str:
                 )
                 + ")"
             )
-    lic = "license required" if c.license_required else "no license required"
+    lic = {True: "license required", False: "no license required", None: "undetermined"}[
+        c.license_required
+    ]
+    if c.status == "not_released":
+        return "not released yet: no ruling"
     parts = [what, f"{lic}: {c.licensing_policy}"]
+    if c.missing_inputs:
+        parts.append("missing " + "; ".join(c.missing_inputs))
     if c.licensing_basis:
         parts.append(f"basis {c.licensing_basis}")
     return "; ".join(parts)
@@ -139,6 +148,7 @@ def timeline(
                 eccn=c.eccn,
                 excluded_by=c.excluded_by,
                 license_required=c.license_required,
+                status=c.status,
                 licensing_policy=c.licensing_policy,
                 license_exception=c.license_exception,
                 actions=[a.id for a in c.actions],
