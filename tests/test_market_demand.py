@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from chipwatch.market import load_scenario, run
 from chipwatch.market.scenario import ScenarioError
-from chipwatch.market.simulate import IDENTITY, compile_scenario, scarcity_response
+from chipwatch.market.simulate import IDENTITY, compile_scenario, draw_inputs, scarcity_response
 from market_helpers import src, tiny
 
 
@@ -233,3 +233,30 @@ def test_the_scarcity_markup_never_exceeds_its_cap() -> None:
     left, dom = np.array([8e9]), np.array([2e9])
     extra = scarcity_response(left, dom, np.array([0.5]), np.array([1.5]))
     assert extra[0] == pytest.approx(1e9)  # 2B x (1.5 - 1)
+
+
+def test_the_prc_gate_holds_back_every_chip_the_controls_prc_layer_restricts() -> None:
+    """Cross-check with the controls domain's PRC measures (market_access): in every month where
+    that layer has a baseline product blocked, discouraged or conditional, the baseline's PRC gate
+    lets less than all would-be purchases through."""
+    import datetime as dt
+
+    from chipwatch.controls.market_access import market_access
+    from chipwatch.market.gates import prc_factor
+    from chipwatch.market.policy import month_dates
+
+    s = load_scenario("baseline")
+    c = compile_scenario(s)
+    x = draw_inputs(c, {n: np.array([0.5]) for n in c.inputs})  # every input at its median
+    days = month_dates(c.years)
+    checked = 0
+    for pid in s.foreign:
+        gate = prc_factor(s, pid, "hyperscalers", c.years, x, 1)[0]
+        for i, day in enumerate(days):
+            if not dt.date(2025, 1, 1) <= day <= dt.date(2026, 11, 30):
+                continue
+            access = market_access(s.foreign_chip(pid), day)
+            if access.status in ("blocked", "discouraged", "conditional"):
+                checked += 1
+                assert gate[i] < 1, (pid, day, access.status, [m.id for m in access.measures])
+    assert checked > 0
