@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from chipwatch.controls import classify
+from chipwatch.controls import ChipSpec, classify
 
 OCT22 = dt.date(2023, 6, 1)  # October 2022 rule (+ Macau)
 R2 = dt.date(2024, 1, 15)  # October 2023 rule, before the April 2024 corrections
@@ -96,9 +96,14 @@ def test_rtx_4090_vs_4090d_under_note_2(catalog) -> None:  # type: ignore[no-unt
     assert r4090.licensing_policy == "license_exception_nac"
     assert c(catalog, "rtx-4090", R3, "VN").licensing_policy == "license_exception_aca"
     r4090d = c(catalog, "rtx-4090d", R3)
-    assert r4090d.eccn is None  # PD 7.7 would be a.2, but non-DC and TPP 4707 < 4800
-    assert r4090d.excluded_by == "Note 2 to 3A090"
-    assert not r4090d.license_required
+    # PD 7.7 would be a.2, but non-DC and TPP 4707 < 4800 (Note 2). The 4707 is unverified and
+    # 1.9% under the line, so Note 2 is not taken as decided; either way no license is needed
+    # (a non-datacenter 3A090.a item goes under NAC), so the answer is determined.
+    assert r4090d.eccn is None and "3A090.a.2" in r4090d.undetermined
+    assert r4090d.excluded_by is None
+    assert r4090d.license_required is False and r4090d.status == "determined"
+    verified = ChipSpec(name="4090d-verified", tpp=4707, die_area_mm2=608.5, datacenter=False)
+    assert classify(verified, R3, "CN").excluded_by == "Note 2 to 3A090"
 
 
 def test_h20_from_april_2025_and_licences_from_august(catalog) -> None:  # type: ignore[no-untyped-def]

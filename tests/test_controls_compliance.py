@@ -325,3 +325,24 @@ def test_unverified_value_at_the_line_does_not_decide(catalog) -> None:  # type:
     assert "3A090.a.1" in c.undetermined
     assert c.license_required is False and c.status == "determined"
     assert any("unverified and within 3%" in t.text for t in c.tests)
+
+
+def test_control_map_overlays_proposed_rules_from_a_user_folder(tmp_path: Path) -> None:
+    import shutil
+
+    from chipwatch.controls import thresholds_in_force
+    from chipwatch.services.controls import control_map
+    from chipwatch.web import charts, views
+    from chipwatch.workspace import Workspace
+
+    (tmp_path / "rules" / "proposed").mkdir(parents=True)
+    shutil.copy(PROPOSAL, tmp_path / "rules" / "proposed" / PROPOSAL.name)
+    ws = Workspace.from_dirs([tmp_path], env=False)
+    on = dt.date(2026, 12, 1)
+    rows = control_map(on, "CN", ws=ws)
+    assert {r["chip"]: r for r in rows}["l20"]["license_required"] is False  # never applied
+    flips = views._proposed_flips(ws, on, "CN", rows)
+    assert "l20" in {f["chip"] for f in flips}
+    fig = charts.control_map(rows, thresholds_in_force(on, ws=ws), on, "CN", None, flips)
+    overlay = [t for t in fig.data if t.name == "flips under the proposed rule"]
+    assert overlay and "l20" in list(overlay[0].customdata)

@@ -243,6 +243,7 @@ class ItemsFinding(BaseModel):
     met: list[str]
     undetermined: list[str]
     excluded_by: str | None
+    open_exclusions: list[str] = Field(default_factory=list)
     tests: list[ThresholdCheck]
     citations: list[str]
     notes: list[str]
@@ -287,17 +288,22 @@ def classify_items(inputs: ChipInputs, on: dt.date, rb: RuleBook) -> ItemsFindin
     tests: list[ThresholdCheck] = []
     citations: list[str] = []
     excluded_by = None
+    open_exclusions: list[str] = []
     for r, e in exclusions:
         if e.datacenter is not None and e.datacenter != inputs.datacenter:
             continue
-        cs = [check(t, e.id, inputs) for t in e.all]
+        cs = [unverified_at_the_line(check(t, e.id, inputs), inputs) for t in e.all]
         tests += cs
         if all_pass(cs):
             excluded_by = e.id
             citations.append(f"{e.id}: {r.cite(e.cite)}")
             notes.append(f"Excluded by {e.id}: {e.text}")
         elif all_pass(cs) is None:
-            notes.append(f"{e.id} could not be tested (unknown inputs).")
+            open_exclusions.append(e.id)
+            notes.append(
+                f"{e.id} could not be decided (unknown or unverified inputs at its line): the "
+                "paragraphs it would exclude stay open."
+            )
     met: list[str] = []
     undetermined: list[str] = []
     for r, p in paragraphs:
@@ -307,15 +313,16 @@ def classify_items(inputs: ChipInputs, on: dt.date, rb: RuleBook) -> ItemsFindin
         tests += cs
         ok = all_pass(cs)
         citations.append(f"{p.id}: {r.cite(p.cite)}")
-        if ok and not excluded_by:
+        if ok and not excluded_by and not open_exclusions:
             met.append(p.id)
-        elif ok is None and not excluded_by:
+        elif ok is not False and not excluded_by:
             undetermined.append(p.id)
     return ItemsFinding(
         eccn=met[0] if met else None,
         met=met,
         undetermined=undetermined,
         excluded_by=excluded_by,
+        open_exclusions=open_exclusions,
         tests=tests,
         citations=citations,
         notes=notes,
@@ -370,8 +377,9 @@ def outcomes(
 def missing_inputs(items: ItemsFinding, juris: Jurisdiction) -> list[str]:
     """What would decide the open tests: an unknown value, or a verified one at the line."""
     out: list[str] = []
+    open_scopes = {*items.undetermined, *items.open_exclusions}
     for t in items.tests:
-        if t.passed is not None or t.scope not in items.undetermined:
+        if t.passed is not None or t.scope not in open_scopes:
             continue
         if t.value is None:
             out.append(MISSING_INPUT.get(t.metric, t.metric))

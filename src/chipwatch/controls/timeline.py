@@ -45,6 +45,11 @@ def changes_on(day: dt.date, rb: RuleBook, actions: set[str] | None = None) -> l
             out.append(f"{name} ended: {r.ends_reason or 'replaced'}")
         if r.not_enforced_from == day:
             out.append(f"{name}: BIS announced non-enforcement")
+        for ev in r.status_history:
+            if ev.date == day:
+                out.append(
+                    f"{name}: {ev.status.value}" + (" [unverified]" if ev.unverified else "")
+                )
     for a in rb.actions:
         if actions is not None and a.id not in actions:
             continue
