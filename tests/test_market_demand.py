@@ -260,3 +260,21 @@ def test_the_prc_gate_holds_back_every_chip_the_controls_prc_layer_restricts() -
                 checked += 1
                 assert gate[i] < 1, (pid, day, access.status, [m.id for m in access.measures])
     assert checked > 0
+
+
+def test_a_product_on_a_foundry_node_uses_the_nodes_wafers_and_yield() -> None:
+    # 1,000 wafers a year at 50% yield, 40% of them for the product, 10 dies each, one die per
+    # package: 1,000 x 0.4 x 10 x 0.5 = 2,000 packages.
+    node = {"smic": {"title": "n7", "wafers_per_year": {2024: src(value=1000)},
+                     "yield": {2024: src(value=0.5)}}}  # fmt: skip
+    ascend = {
+        "capacity_units": None,
+        "node": "smic",
+        "wafer_share": {2024: src(value=0.4)},
+        "dies_per_wafer": src(value=10),
+    }
+    s = load_scenario(tiny(foundry=node, foreign=None, domestic={"ascend": ascend}))
+    assert p50(run(s, draws=2), "units", "ascend") == pytest.approx(2000)
+    no_yield = {"smic": {"title": "n7", "wafers_per_year": {2024: src(value=1000)}}}
+    with pytest.raises(ScenarioError, match="no yield"):
+        load_scenario(tiny(foundry=no_yield, foreign=None, domestic={"ascend": ascend}))

@@ -131,7 +131,9 @@ class DomesticProduct(Strict):
         if self.node is not None and self.wafers_per_year is not None:
             raise ValueError("give wafers_per_year or node + wafer_share, not both")
         wafers = self.wafers_per_year if self.node is None else self.wafer_share
-        wafer_path = [wafers, self.dies_per_wafer, self.die_yield]
+        # on a foundry node the yield may come from the node (checked by the scenario)
+        die_yield = self.die_yield if self.node is None else (self.die_yield or "node")
+        wafer_path = [wafers, self.dies_per_wafer, die_yield]
         if any(x is not None for x in wafer_path) and not all(x is not None for x in wafer_path):
             raise ValueError(
                 "the wafer path needs wafers_per_year (or node + wafer_share), dies_per_wafer"
@@ -276,10 +278,12 @@ class OffshoreChannel(Strict):
 
 
 class FoundryNode(Strict):
-    """A foundry node's wafer starts a year available to the market's AI chips (with ranges)."""
+    """A foundry node's wafer starts a year available to the market's AI chips and its die
+    yield (with ranges); a product's own ``yield`` overrides the node's."""
 
     title: str
     wafers_per_year: Series
+    die_yield: FractionSeries | None = Field(default=None, alias="yield")
 
 
 class Workload(Strict):
@@ -345,6 +349,12 @@ class Scenario(Strict):
         for pid, p in self.domestic.items():
             if p.node is not None and p.node not in self.foundry:
                 raise ValueError(f"domestic.{pid}.node: unknown foundry node {p.node!r}")
+            if (
+                p.node is not None
+                and p.die_yield is None
+                and self.foundry[p.node].die_yield is None
+            ):
+                raise ValueError(f"domestic.{pid}: no yield, and node {p.node!r} gives none")
         for mid, m in self.prc_measures.items():
             bad = [x for x in m.segments or [] if x not in self.segments]
             if bad:

@@ -162,6 +162,8 @@ def compile_scenario(s: Scenario, *, ws: Workspace | None = None) -> Compiled:
         inputs["price_markup_max"] = s.price_markup_max
     for node_id, node in s.foundry.items():
         inputs[f"foundry.{node_id}.wafers_per_year"] = node.wafers_per_year
+        if node.die_yield is not None:
+            inputs[f"foundry.{node_id}.yield"] = node.die_yield
     for mid, measure in s.prc_measures.items():
         inputs[f"prc.{mid}.uptake"] = measure.uptake
         absent = [p for p in measure.products if p != "*" and p not in s.foreign]
@@ -386,9 +388,10 @@ def domestic_supply(
             wafers = x[f"{key}.wafers_per_year"][:, j]
         else:
             wafers = np.zeros(draws)
+        good = x.get(f"{key}.yield", x.get(f"foundry.{dp.node}.yield"))
         new_dies = (
-            wafers * x[f"{key}.dies_per_wafer"] * x[f"{key}.yield"][:, j]
-            if dp.dies_per_wafer is not None
+            wafers * x[f"{key}.dies_per_wafer"] * good[:, j]
+            if dp.dies_per_wafer is not None and good is not None
             else np.zeros(draws)
         )
         new_hbm = (
