@@ -9,7 +9,7 @@ import typer
 
 from chipwatch.cli.kit import STATE, catalog, chip_or_fail, console, emit, emit_json, fail
 
-app = typer.Typer(help="List, inspect and compare accelerators.", no_args_is_help=True)
+chips_app = typer.Typer(help="List, inspect and compare accelerators.", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV.")]
@@ -31,7 +31,7 @@ LIST_COLUMNS = [
 ]
 
 
-@app.command("list")
+@chips_app.command("list")
 def chips_list(
     vendor: Annotated[str | None, typer.Option(help="Only this vendor (e.g. NVIDIA).")] = None,
     segment: Annotated[
@@ -68,7 +68,7 @@ def chip_detail(chip_id: str) -> dict[str, Any]:
     return catalog().detail(chip_or_fail(chip_id).id)
 
 
-@app.command("show")
+@chips_app.command("show")
 def chips_show(
     chip_id: Annotated[str, typer.Argument(metavar="ID")], as_json: JsonOpt = False
 ) -> None:
@@ -119,7 +119,7 @@ COMPARE_FIELDS = [
 ]
 
 
-@app.command("compare")
+@chips_app.command("compare")
 def chips_compare(
     chip_ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Two or more chip ids.")],
     as_json: JsonOpt = False,
@@ -189,3 +189,10 @@ def validate_cmd(
             typer.echo(f"{folder}: OK")
     if errors:
         raise typer.Exit(1)
+
+
+# the commands this module adds to ``chipwatch`` (see chipwatch.cli.LazyGroup)
+commands = typer.Typer()
+commands.add_typer(chips_app, name="chips")
+commands.command("sql")(sql_cmd)
+commands.command("validate")(validate_cmd)
