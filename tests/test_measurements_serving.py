@@ -108,7 +108,8 @@ def test_example_row_reads_as_published() -> None:
     d = pd.read_csv(calibrate.measurements_dir() / calibrate.PUBLISHED_FILE).set_index("id")
     r = d.loc["M305"]
     c = conditions(r["notes"])
-    assert (c["chip"], c["model"], c["attn_dp"], c["moe_ep"]) == ("h200-sxm", "deepseek-v3", "8", "8")
+    layout = (c["chip"], c["model"], c["attn_dp"], c["moe_ep"])
+    assert layout == ("h200-sxm", "deepseek-v3", "8", "8")
     assert float(r["value"]) / int(r["n_accel"]) == pytest.approx(float(r["value_per_accel"]), 1e-6)
 
 
