@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from chipwatch.catalog import load_catalog
-from chipwatch.perf import calibrate
+from chipwatch.perf.calibration import points
+from chipwatch.perf.factors import measurements_dir
 from chipwatch.perf.models import default_models
 
 COLUMNS = [
@@ -45,13 +46,13 @@ def conditions(notes: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
     """As the calibration loader reads it (``n/a`` becomes NaN)."""
-    return pd.read_csv(calibrate.measurements_dir() / calibrate.PUBLISHED_FILE)
+    return pd.read_csv(measurements_dir() / points.PUBLISHED_FILE)
 
 
 @pytest.fixture(scope="module")
 def raw() -> pd.DataFrame:
     """The cells as written (``n/a`` kept: it states that a field does not apply)."""
-    f = calibrate.measurements_dir() / calibrate.PUBLISHED_FILE
+    f = measurements_dir() / points.PUBLISHED_FILE
     return pd.read_csv(f, dtype=str, keep_default_na=False)
 
 
@@ -62,7 +63,7 @@ def serving(table: pd.DataFrame) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def source_urls() -> dict[str, str]:
-    text = (calibrate.measurements_dir() / "README.md").read_text(encoding="utf-8")
+    text = (measurements_dir() / "README.md").read_text(encoding="utf-8")
     return dict(re.findall(r"^- ([A-Z0-9-]+): (https://\S+)", text, flags=re.M))
 
 
@@ -105,7 +106,7 @@ def test_conditions_block_parses_and_names_known_chips_and_models(serving: pd.Da
 
 def test_example_row_reads_as_published() -> None:
     """M305: TensorRT-LLM's H200 DeepSeek-R1 max-throughput example, 1436.1584 tok/s/GPU."""
-    d = pd.read_csv(calibrate.measurements_dir() / calibrate.PUBLISHED_FILE).set_index("id")
+    d = pd.read_csv(measurements_dir() / points.PUBLISHED_FILE).set_index("id")
     r = d.loc["M305"]
     c = conditions(r["notes"])
     layout = (c["chip"], c["model"], c["attn_dp"], c["moe_ep"])
@@ -114,5 +115,5 @@ def test_example_row_reads_as_published() -> None:
 
 
 def test_calibration_loader_still_builds_its_points() -> None:
-    pts = calibrate.build_points()
+    pts = points.build_points()
     assert {"silicon", "published", "mlperf"} <= set(pts["dataset"])
