@@ -10,6 +10,7 @@ import pytest
 
 from chipwatch.catalog import load_catalog
 from chipwatch.perf.calibration import points
+from chipwatch.perf.calibration.conditions import parse_conditions, with_conditions
 from chipwatch.perf.factors import measurements_dir
 from chipwatch.perf.models import default_models
 
@@ -31,16 +32,6 @@ RESERVED = [
     "inferencex",
     "rocm.docs.amd.com",
 ]
-COND = re.compile(r"^cond\{([^}]*)\}")
-
-
-def conditions(notes: str) -> dict[str, str]:
-    """The ``cond{key=value; ...}`` block that opens a serving row's notes."""
-    m = COND.match(notes)
-    assert m, f"notes do not start with a cond{{...}} block: {notes[:60]!r}"
-    pairs = [p.split("=", 1) for p in m.group(1).split("; ")]
-    assert all(len(p) == 2 and p[0] and p[1] for p in pairs), m.group(0)
-    return {k: v for k, v in pairs}
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +82,8 @@ def test_conditions_block_parses_and_names_known_chips_and_models(serving: pd.Da
     chips = set(load_catalog().ids)
     models = {m.lower() for m in default_models().ids}
     for r in serving.to_dict("records"):
-        c = conditions(r["notes"])
+        c = parse_conditions(r["notes"])
+        assert c, (r["id"], "notes must open with a cond{...} block")
         assert c["phase"] in PHASES, (r["id"], c["phase"])
         assert c["verified"].split(" ")[0] in {"primary", "secondary"}, r["id"]
         if " " not in c["chip"]:  # a plain id must be a catalog chip
@@ -108,7 +100,7 @@ def test_example_row_reads_as_published() -> None:
     """M305: TensorRT-LLM's H200 DeepSeek-R1 max-throughput example, 1436.1584 tok/s/GPU."""
     d = pd.read_csv(measurements_dir() / points.PUBLISHED_FILE).set_index("id")
     r = d.loc["M305"]
-    c = conditions(r["notes"])
+    c = parse_conditions(r["notes"])
     layout = (c["chip"], c["model"], c["attn_dp"], c["moe_ep"])
     assert layout == ("h200-sxm", "deepseek-v3", "8", "8")
     assert float(r["value"]) / int(r["n_accel"]) == pytest.approx(float(r["value_per_accel"]), 1e-6)
@@ -117,3 +109,16 @@ def test_example_row_reads_as_published() -> None:
 def test_calibration_loader_still_builds_its_points() -> None:
     pts = points.build_points()
     assert {"silicon", "published", "mlperf"} <= set(pts["dataset"])
+
+
+def test_conditions_parser_reads_blocks_and_rejects_malformed_ones() -> None:
+    assert parse_conditions("cond{chip=h20; isl=4096} free text") == {"chip": "h20", "isl": "4096"}
+    assert parse_conditions("no block here") == {}
+    with pytest.raises(ValueError, match="bad cond entry"):
+        parse_conditions("cond{chip=h20; isl} text")
+
+
+def test_with_conditions_adds_columns_and_leaves_old_rows_empty(table: pd.DataFrame) -> None:
+    wide = with_conditions(table).set_index("id")
+    assert wide.loc["M305", "cond_moe_ep"] == "8"
+    assert wide.loc["M001", "cond_chip"] == ""  # reference rows carry no block
