@@ -416,3 +416,11 @@ def rules_propose(
         fail(str(e))
     req = build(RP, {"rule_sets": sets, "date": _date(date), "destination": destination})
     _print_diff(_run(service.rules_propose, req), as_json)
+
+
+# the commands this module adds to ``chipwatch`` (see chipwatch.cli.LazyGroup)
+commands = typer.Typer()
+commands.command("classify")(classify_cmd)
+commands.command("timeline")(timeline_cmd)
+commands.command("frontier")(frontier_cmd)
+commands.add_typer(rules_app, name="rules")
