@@ -522,8 +522,8 @@ def meet_demand(
 ) -> dict[str, SegmentYear]:
     """Step 4b: every segment's demand in year ``j`` (``supply`` is drawn down in place).
 
-    1. Domestic supply is rationed across the segments in proportion to their demand (no
-       segment is served first by accident of order);
+    1. Under ``domestic_first``, domestic supply is rationed across the segments in proportion
+       to their demand (no segment is served first by accident of order);
     2. each segment then spends what it has left on everything on offer to it, in its order
        (domestic left over, licensed imports within the gates, grey market, offshore rental);
     3. demand still unmet bids domestic prices up (:func:`scarcity_response`); the rest is
@@ -540,7 +540,8 @@ def meet_demand(
             supply[k] = np.maximum(supply[k] - q, 0.0)
             bought[sid][k] = bought[sid].get(k, 0.0) + q
 
-    for sid, d in demand.items():  # round 1: domestic quotas in proportion to demand
+    rationed = c.scenario.allocation == "domestic_first"  # else all by price-performance
+    for sid, d in (demand if rationed else {}).items():  # round 1: domestic quotas by demand
         w = np.divide(d, total, out=np.zeros_like(d), where=total > 0)
         offer = {k: np.minimum(supply[k], quota[k] * w) for k in dom}
         got, budget[sid] = spend_in_order(c, j, sid, budget[sid], offer, price, True)
