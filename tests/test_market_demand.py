@@ -278,3 +278,12 @@ def test_a_product_on_a_foundry_node_uses_the_nodes_wafers_and_yield() -> None:
     no_yield = {"smic": {"title": "n7", "wafers_per_year": {2024: src(value=1000)}}}
     with pytest.raises(ScenarioError, match="no yield"):
         load_scenario(tiny(foundry=no_yield, foreign=None, domestic={"ascend": ascend}))
+
+
+def test_an_ordered_segment_turns_to_its_channels_in_the_order_listed() -> None:
+    # One segment that wants the H20 before domestic chips: US$10B buys 1M H20 (US$10B) first.
+    seg = {"labs": {"title": "l", "share": {2024: src(value=1)}, "source": "test",
+                    "channels": ["licensed", "domestic"], "ordered": True}}  # fmt: skip
+    r = run(load_scenario(tiny(segments=seg)), draws=2)
+    assert p50(r, "units", "h20") == pytest.approx(1_000_000)
+    assert p50(r, "units", "ascend") == pytest.approx(0)

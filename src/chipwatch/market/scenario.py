@@ -220,12 +220,23 @@ def _all_channels() -> list[Channel]:
 
 
 class Segment(Strict):
-    """A group of buyers: its share of each year's new demand and the channels it may use."""
+    """A group of buyers: its share of each year's new demand and the channels it may use.
+
+    ``channels`` are tried in the default order (legal purchases, then grey market and offshore
+    rental by cost per H100e-year) unless ``ordered: true``, when they are tried in the order
+    listed (e.g. frontier training that turns to top-end NVIDIA parts first)."""
 
     title: str
     share: FractionSeries
     channels: list[Channel] = Field(default_factory=lambda: _all_channels())
+    ordered: bool = False
     source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Segment:
+        if len(set(self.channels)) != len(self.channels):
+            raise ValueError("a channel is listed twice")
+        return self
 
 
 class PrcMeasure(Strict):

@@ -428,17 +428,17 @@ def draw_down_stocks(
         st.hbm[pid] = np.maximum(st.hbm[pid] - np.maximum(made * spp - new_hbm, 0.0), 0.0)
 
 
-def channel_order(c: Compiled, j: int, allowed: Sequence[str]) -> list[str]:
+def channel_order(c: Compiled, j: int, allowed: Sequence[str], ordered: bool = False) -> list[str]:
     """The order in which a segment turns to what is on offer in year index ``j``: legal
     purchases first (domestic products first under ``domestic_first``, else every legal product
     by H100-equivalents per dollar), then the grey market and offshore rental by cost per
-    H100-equivalent-year at central values."""
-    legal = [
-        p
-        for p in allocation_order(c, j)
-        if ("domestic" in allowed and p in c.scenario.domestic)
-        or ("licensed" in allowed and p in c.scenario.foreign)
-    ]
+    H100-equivalent-year at central values. With ``ordered``, the channels go in the order
+    ``allowed`` lists them (products within a channel as above)."""
+    legal = allocation_order(c, j)
+    by_channel = {
+        "domestic": [p for p in legal if p in c.scenario.domestic],
+        "licensed": [p for p in legal if p in c.scenario.foreign],
+    }
     extra: list[tuple[float, str]] = []
     life = c.scenario.retirement_years.central()
     if "grey" in allowed and c.grey is not None and c.scenario.grey is not None:
@@ -448,7 +448,15 @@ def channel_order(c: Compiled, j: int, allowed: Sequence[str]) -> list[str]:
         extra.append((price / h / life if h > 0 else np.inf, "grey"))
     if "offshore" in allowed and c.scenario.offshore is not None:
         extra.append((c.scenario.offshore.usd_per_h100e_year.central(), "offshore"))
-    return legal + [name for _, name in sorted(extra)]
+    if ordered:
+        present = {name for _, name in extra}
+        return [
+            k
+            for ch in allowed
+            for k in (by_channel.get(ch, []) if ch in by_channel else [ch] if ch in present else [])
+        ]
+    mine = [p for p in legal if any(p in by_channel[ch] for ch in allowed if ch in by_channel)]
+    return mine + [name for _, name in sorted(extra)]
 
 
 def scarcity_response(
@@ -487,7 +495,8 @@ def spend_in_order(
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """One segment's budget spent on what is on offer, in its order (allocate.py): units bought
     per offer and the budget left."""
-    order = [k for k in channel_order(c, j, c.segments[sid].channels) if k in offer]
+    seg = c.segments[sid]
+    order = [k for k in channel_order(c, j, seg.channels, seg.ordered) if k in offer]
     if domestic_only:
         order = [k for k in order if k in c.scenario.domestic]
     if not order:
@@ -540,9 +549,18 @@ def meet_demand(
             supply[k] = np.maximum(supply[k] - q, 0.0)
             bought[sid][k] = bought[sid].get(k, 0.0) + q
 
-    rationed = c.scenario.allocation == "domestic_first"  # else all by price-performance
-    for sid, d in (demand if rationed else {}).items():  # round 1: domestic quotas by demand
-        w = np.divide(d, total, out=np.zeros_like(d), where=total > 0)
+    # round 1 (domestic_first): domestic quotas in proportion to the demand of the segments that
+    # turn to domestic chips first
+    first = {
+        sid: d
+        for sid, d in demand.items()
+        if c.scenario.allocation == "domestic_first"
+        and "domestic" in c.segments[sid].channels
+        and (not c.segments[sid].ordered or c.segments[sid].channels[0] == "domestic")
+    }
+    share_of = sum(first.values(), np.zeros_like(total))
+    for sid, d in first.items():
+        w = np.divide(d, share_of, out=np.zeros_like(d), where=share_of > 0)
         offer = {k: np.minimum(supply[k], quota[k] * w) for k in dom}
         got, budget[sid] = spend_in_order(c, j, sid, budget[sid], offer, price, True)
         take(sid, got)
