@@ -200,6 +200,11 @@ def run_cmd(
             [{"product": p, **{str(y): piv.loc[p, y] for y in piv.columns}} for p in piv.index],
             title="Binding domestic supply limit (most draws)",
         )
+    if r.events:
+        emit_table(
+            [{"date": e["date"], "gate": e["gate"], "event": e["label"]} for e in r.events],
+            title="Policy events in this run (US and PRC gates, levies, tariffs)",
+        )
     for n in r.notes:
         typer.echo(f"Note: {n}")
 
