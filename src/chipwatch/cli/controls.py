@@ -178,8 +178,7 @@ def classify_cmd(
     origin: Annotated[str | None, opt(K, "origin", "--from", "--origin")] = None,
     assume_pd: Annotated[float | None, opt(K, "assume_pd", "--assume-pd")] = None,
 ) -> None:
-    """Classify a chip under the US rules legally in force on a date, for a shipment and its
-    parties (jurisdiction, headquarters, end-user screening, transaction)."""
+    """Classify a chip for a date, shipment and parties, under the US rules legally in force."""
     from chipwatch.controls import ControlsInputError
     from chipwatch.controls.spec import ChipSpec
     from chipwatch.services import controls as service
@@ -416,3 +415,11 @@ def rules_propose(
         fail(str(e))
     req = build(RP, {"rule_sets": sets, "date": _date(date), "destination": destination})
     _print_diff(_run(service.rules_propose, req), as_json)
+
+
+# the commands this module adds to ``chipwatch`` (see chipwatch.cli.LazyGroup)
+commands = typer.Typer()
+commands.command("classify")(classify_cmd)
+commands.command("timeline")(timeline_cmd)
+commands.command("frontier")(frontier_cmd)
+commands.add_typer(rules_app, name="rules")
