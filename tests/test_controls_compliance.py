@@ -346,3 +346,11 @@ def test_control_map_overlays_proposed_rules_from_a_user_folder(tmp_path: Path) 
     fig = charts.control_map(rows, thresholds_in_force(on, ws=ws), on, "CN", None, flips)
     overlay = [t for t in fig.data if t.name == "flips under the proposed rule"]
     assert overlay and "l20" in list(overlay[0].customdata)
+
+
+def test_a_shipment_from_malaysia_lists_its_permit_rule(catalog) -> None:  # type: ignore[no-untyped-def]
+    c = classify(catalog.chip("h100-sxm"), dt.date(2025, 8, 1), "SG", ws=WS, origin="MY")
+    assert c.transaction == "reexport"
+    assert any("Strategic Trade Permit" in x for x in c.context)
+    before = classify(catalog.chip("h100-sxm"), dt.date(2025, 7, 1), "SG", ws=WS, origin="MY")
+    assert not any("Strategic Trade Permit" in x for x in before.context)

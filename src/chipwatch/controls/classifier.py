@@ -495,6 +495,19 @@ def data_notes(
     return notes
 
 
+def shipment_measures(inputs: ChipInputs, ship: Shipment, on: dt.date, rb: RuleBook) -> list[str]:
+    """Measures of the country the item leaves (e.g. Malaysia's permit rule): not US law."""
+    return [
+        f"{m.title} ({m.authority}, from {m.date}; {m.source}): the country the item leaves, "
+        "not US law"
+        for m in rb.measures
+        if m.applies_to == "shipments_from"
+        and m.country == ship.origin
+        and m.current(on)
+        and m.covers(inputs.id, inputs.vendor, inputs.vendor_country)
+    ]
+
+
 def _rulebook(rules: RuleBook | None, ws: Workspace | None) -> RuleBook:
     """The workspace's rulebook, or an explicit derived one (e.g. with proposed rule sets)."""
     return rules if rules is not None else resolve(ws).rulebook
@@ -611,7 +624,8 @@ def classify(
         conditions=primary.conditions,
         actions=primary.actions,
         context=[n.removeprefix("Context: ") for n in notes if n.startswith("Context: ")]
-        + legal_context(on, rb),
+        + legal_context(on, rb)
+        + shipment_measures(inputs, ship, on, rb),
         warnings=near_threshold_warnings(tests, items.paragraph_ids),
         market_access=(
             market_access(chip, on, market=code, ws=ws, rules=rb)
