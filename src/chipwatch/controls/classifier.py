@@ -43,7 +43,14 @@ from chipwatch.controls.rules import (
     RuleSet,
 )
 from chipwatch.controls.spec import ChipInputs, ChipSpec, InputValue, chip_inputs
-from chipwatch.controls.thresholds import NEAR_PCT, ThresholdCheck, all_pass, check, fmt_num
+from chipwatch.controls.thresholds import (
+    NEAR_PCT,
+    ThresholdCheck,
+    all_pass,
+    check,
+    fmt_num,
+    unverified_at_the_line,
+)
 from chipwatch.workspace import Workspace, resolve
 
 EARLIEST = dt.date(2022, 10, 7)
@@ -266,20 +273,6 @@ def items_text(
         exclusions += [(r, e) for e in r.items.exclusions]
         notes += [f"{r.short}: {n.text}" for n in r.items.notes if kind in n.applies_to]
     return paragraphs, exclusions, notes
-
-
-def unverified_at_the_line(c: ThresholdCheck, inputs: ChipInputs) -> ThresholdCheck:
-    """An unverified value within ~3% of a paragraph's line cannot decide it: the test is open
-    (the answer becomes undetermined unless every outcome agrees)."""
-    if not (c.near and c.metric in inputs.unverified_metrics):
-        return c
-    return c.model_copy(
-        update={
-            "passed": None,
-            "text": c.text + " -- but the value is unverified and within "
-            f"{NEAR_PCT:.0f}% of the line: not decided",
-        }
-    )
 
 
 def classify_items(inputs: ChipInputs, on: dt.date, rb: RuleBook) -> ItemsFinding:
