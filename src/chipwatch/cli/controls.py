@@ -38,6 +38,8 @@ CLI_ONLY = {"as_json", "memo", "spec_file"}  # output options and the spec file 
 def _print_classification(c: Any) -> None:
     con = console()
     what = c.eccn or (f"excluded by {c.excluded_by}" if c.excluded_by else "no 3A090 paragraph")
+    if not c.eccn and c.undetermined:
+        what = f"not decided ({', '.join(c.undetermined)} open)"
     pd = f"{c.performance_density:.2f}" if c.performance_density is not None else "unknown"
     tpp = f"{c.tpp:,.0f} ({c.tpp_precision})" if c.tpp is not None else "unknown"
     con.print(
@@ -106,9 +108,9 @@ def _print_classification(c: Any) -> None:
     if c.market_access is not None:
         m = c.market_access
         state = {True: "open", False: "closed", None: "named buyers only"}[m.open]
+        measures = "; ".join(f"{x.date} {x.title}" for x in m.measures) or "no measure recorded"
         con.print(
-            f"{m.market} market access (not US law): {state} ({m.status}); "
-            + "; ".join(f"{x.date} {x.title}" for x in m.measures),
+            f"{m.market} market access (not US law): {state} ({m.status}); {measures}",
             highlight=False,
         )
     for n in c.notes:

@@ -148,6 +148,8 @@ class Classification(BaseModel):
 
     def summary(self) -> str:
         what = self.eccn or (f"excluded ({self.excluded_by})" if self.excluded_by else "not 3A090")
+        if not self.eccn and self.undetermined:
+            what = f"{', '.join(self.undetermined)} open"
         lic = {True: "license required", False: "no license required", None: "undetermined"}[
             self.license_required
         ]
