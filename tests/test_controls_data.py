@@ -77,7 +77,8 @@ def test_frontier_follows_the_pd_threshold_on_smaller_dies() -> None:
 def test_timeline_h20_periods(catalog) -> None:  # type: ignore[no-untyped-def]
     ps = timeline(catalog.chip("h20"), "CN", end=dt.date(2026, 6, 1))
     starts = [(p.start.isoformat(), p.license_required) for p in ps]
-    assert starts[0] == ("2022-10-07", False)
+    assert starts[0] == ("2022-10-07", None) and ps[0].status == "not_released"
+    assert ("2024-02-01", False) in starts  # released 2024-02 (catalog)
     assert ("2025-04-09", True) in starts
     assert ps[-1].end == dt.date(2026, 6, 1)
 

@@ -240,6 +240,8 @@ def timeline_cmd(
         lic = {True: "license required", False: "no license required", None: "undetermined"}[
             p.license_required
         ]
+        if p.status == "not_released":
+            lic = "not released yet"
         con.print(
             f"[bold]{p.start} to {p.end or 'today'}[/bold]: {eccn}; {lic} ({p.licensing_policy})"
         )
