@@ -346,3 +346,26 @@ def test_control_map_overlays_proposed_rules_from_a_user_folder(tmp_path: Path) 
     fig = charts.control_map(rows, thresholds_in_force(on, ws=ws), on, "CN", None, flips)
     overlay = [t for t in fig.data if t.name == "flips under the proposed rule"]
     assert overlay and "l20" in list(overlay[0].customdata)
+
+
+def test_a_shipment_from_malaysia_lists_its_permit_rule(catalog) -> None:  # type: ignore[no-untyped-def]
+    c = classify(catalog.chip("h100-sxm"), dt.date(2025, 8, 1), "SG", ws=WS, origin="MY")
+    assert c.transaction == "reexport"
+    assert any("Strategic Trade Permit" in x for x in c.context)
+    before = classify(catalog.chip("h100-sxm"), dt.date(2025, 7, 1), "SG", ws=WS, origin="MY")
+    assert not any("Strategic Trade Permit" in x for x in before.context)
+
+
+def test_gp10_guidance_date_boundary(catalog) -> None:  # type: ignore[no-untyped-def]
+    a = catalog.chip("ascend-910b")
+    assert classify(a, dt.date(2025, 5, 12), "CN", ws=WS).jurisdiction.subject_to_ear is None  # type: ignore[union-attr]
+    assert classify(a, dt.date(2025, 5, 13), "CN", ws=WS).jurisdiction.subject_to_ear is True  # type: ignore[union-attr]
+
+
+def test_cambodia_leaves_d5_on_2026_02_03() -> None:
+    """RIN 0694-AK41 (effective 2026-02-03): Cambodia leaves D:5 and stays in D:1."""
+    h100 = ChipSpec(name="h100-like", tpp=15832, die_area_mm2=814, dram_bw_gbs=3350)
+    before = classify(h100, dt.date(2026, 2, 2), "KH", ws=WS)
+    after = classify(h100, dt.date(2026, 2, 3), "KH", ws=WS)
+    assert before.licensing_policy == "presumption_of_denial"
+    assert after.license_required and after.licensing_policy == "presumption_of_approval"

@@ -38,6 +38,8 @@ CLI_ONLY = {"as_json", "memo", "spec_file"}  # output options and the spec file 
 def _print_classification(c: Any) -> None:
     con = console()
     what = c.eccn or (f"excluded by {c.excluded_by}" if c.excluded_by else "no 3A090 paragraph")
+    if not c.eccn and c.undetermined:
+        what = f"not decided ({', '.join(c.undetermined)} open)"
     pd = f"{c.performance_density:.2f}" if c.performance_density is not None else "unknown"
     tpp = f"{c.tpp:,.0f} ({c.tpp_precision})" if c.tpp is not None else "unknown"
     con.print(
@@ -106,9 +108,9 @@ def _print_classification(c: Any) -> None:
     if c.market_access is not None:
         m = c.market_access
         state = {True: "open", False: "closed", None: "named buyers only"}[m.open]
+        measures = "; ".join(f"{x.date} {x.title}" for x in m.measures) or "no measure recorded"
         con.print(
-            f"{m.market} market access (not US law): {state} ({m.status}); "
-            + "; ".join(f"{x.date} {x.title}" for x in m.measures),
+            f"{m.market} market access (not US law): {state} ({m.status}); {measures}",
             highlight=False,
         )
     for n in c.notes:
@@ -178,8 +180,7 @@ def classify_cmd(
     origin: Annotated[str | None, opt(K, "origin", "--from", "--origin")] = None,
     assume_pd: Annotated[float | None, opt(K, "assume_pd", "--assume-pd")] = None,
 ) -> None:
-    """Classify a chip under the US rules legally in force on a date, for a shipment and its
-    parties (jurisdiction, headquarters, end-user screening, transaction)."""
+    """Classify a chip for a date, shipment and parties, under the US rules legally in force."""
     from chipwatch.controls import ControlsInputError
     from chipwatch.controls.spec import ChipSpec
     from chipwatch.services import controls as service
@@ -239,6 +240,8 @@ def timeline_cmd(
         lic = {True: "license required", False: "no license required", None: "undetermined"}[
             p.license_required
         ]
+        if p.status == "not_released":
+            lic = "not released yet"
         con.print(
             f"[bold]{p.start} to {p.end or 'today'}[/bold]: {eccn}; {lic} ({p.licensing_policy})"
         )

@@ -43,7 +43,14 @@ from chipwatch.controls.rules import (
     RuleSet,
 )
 from chipwatch.controls.spec import ChipInputs, ChipSpec, InputValue, chip_inputs
-from chipwatch.controls.thresholds import NEAR_PCT, ThresholdCheck, all_pass, check, fmt_num
+from chipwatch.controls.thresholds import (
+    NEAR_PCT,
+    ThresholdCheck,
+    all_pass,
+    check,
+    fmt_num,
+    unverified_at_the_line,
+)
 from chipwatch.workspace import Workspace, resolve
 
 EARLIEST = dt.date(2022, 10, 7)
@@ -141,6 +148,8 @@ class Classification(BaseModel):
 
     def summary(self) -> str:
         what = self.eccn or (f"excluded ({self.excluded_by})" if self.excluded_by else "not 3A090")
+        if not self.eccn and self.undetermined:
+            what = f"{', '.join(self.undetermined)} open"
         lic = {True: "license required", False: "no license required", None: "undetermined"}[
             self.license_required
         ]
@@ -266,20 +275,6 @@ def items_text(
         exclusions += [(r, e) for e in r.items.exclusions]
         notes += [f"{r.short}: {n.text}" for n in r.items.notes if kind in n.applies_to]
     return paragraphs, exclusions, notes
-
-
-def unverified_at_the_line(c: ThresholdCheck, inputs: ChipInputs) -> ThresholdCheck:
-    """An unverified value within ~3% of a paragraph's line cannot decide it: the test is open
-    (the answer becomes undetermined unless every outcome agrees)."""
-    if not (c.near and c.metric in inputs.unverified_metrics):
-        return c
-    return c.model_copy(
-        update={
-            "passed": None,
-            "text": c.text + " -- but the value is unverified and within "
-            f"{NEAR_PCT:.0f}% of the line: not decided",
-        }
-    )
 
 
 def classify_items(inputs: ChipInputs, on: dt.date, rb: RuleBook) -> ItemsFinding:
@@ -495,6 +490,19 @@ def data_notes(
     return notes
 
 
+def shipment_measures(inputs: ChipInputs, ship: Shipment, on: dt.date, rb: RuleBook) -> list[str]:
+    """Measures of the country the item leaves (e.g. Malaysia's permit rule): not US law."""
+    return [
+        f"{m.title} ({m.authority}, from {m.date}; {m.source}): the country the item leaves, "
+        "not US law"
+        for m in rb.measures
+        if m.applies_to == "shipments_from"
+        and m.country == ship.origin
+        and m.current(on)
+        and m.covers(inputs.id, inputs.vendor, inputs.vendor_country)
+    ]
+
+
 def _rulebook(rules: RuleBook | None, ws: Workspace | None) -> RuleBook:
     """The workspace's rulebook, or an explicit derived one (e.g. with proposed rule sets)."""
     return rules if rules is not None else resolve(ws).rulebook
@@ -611,7 +619,8 @@ def classify(
         conditions=primary.conditions,
         actions=primary.actions,
         context=[n.removeprefix("Context: ") for n in notes if n.startswith("Context: ")]
-        + legal_context(on, rb),
+        + legal_context(on, rb)
+        + shipment_measures(inputs, ship, on, rb),
         warnings=near_threshold_warnings(tests, items.paragraph_ids),
         market_access=(
             market_access(chip, on, market=code, ws=ws, rules=rb)

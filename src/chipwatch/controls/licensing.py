@@ -23,7 +23,7 @@ from chipwatch.controls.rules import (
     Transaction,
 )
 from chipwatch.controls.spec import ChipInputs
-from chipwatch.controls.thresholds import ThresholdCheck, all_pass, check
+from chipwatch.controls.thresholds import ThresholdCheck, all_pass, check, unverified_at_the_line
 
 BasisKind = Literal["destination", "headquarters", "entity_list", "action", "gp10", "none"]
 
@@ -170,12 +170,15 @@ def binding_rule(
                 continue
         if not covers_shipment(rule, ship, on, rb):
             continue
-        cs = [check(t, rule.id, inputs) for t in rule.tests]
+        cs = [unverified_at_the_line(check(t, rule.id, inputs), inputs) for t in rule.tests]
         out.tests += cs
         ok = all_pass(cs) if cs else True
         if ok is None:
-            out.notes.append(
-                f"{rule.id} ({r.short}) could apply but its tests need unknown inputs."
+            open_tests = "; ".join(c.text for c in cs if c.passed is None)
+            out.assumptions.append(
+                f"Review policy not decided: {rule.id} ({r.short}, {rule.policy.value}) could "
+                f"apply but {open_tests}. Assumed not met: the policy shown may be stricter "
+                "than the rule allows."
             )
             continue
         if not ok:

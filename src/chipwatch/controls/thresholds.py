@@ -82,3 +82,17 @@ def all_pass(checks: list[ThresholdCheck]) -> bool | None:
     if any(c.passed is None for c in checks):
         return None
     return True
+
+
+def unverified_at_the_line(c: ThresholdCheck, inputs: ChipInputs) -> ThresholdCheck:
+    """An unverified value within ~3% of a paragraph's line cannot decide it: the test is open
+    (the answer becomes undetermined unless every outcome agrees)."""
+    if not (c.near and c.metric in inputs.unverified_metrics):
+        return c
+    return c.model_copy(
+        update={
+            "passed": None,
+            "text": c.text + " -- but the value is unverified and within "
+            f"{NEAR_PCT:.0f}% of the line: not decided",
+        }
+    )

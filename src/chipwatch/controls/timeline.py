@@ -7,7 +7,13 @@ import datetime as dt
 from pydantic import BaseModel
 
 from chipwatch.catalog.schema import Accelerator
-from chipwatch.controls.classifier import EARLIEST, Classification, check_date, classify
+from chipwatch.controls.classifier import (
+    EARLIEST,
+    Classification,
+    check_date,
+    classify,
+    release_date,
+)
 from chipwatch.controls.errors import ControlsInputError
 from chipwatch.controls.rules import RuleBook
 from chipwatch.controls.spec import ChipInputs, ChipSpec, chip_inputs
@@ -74,7 +80,7 @@ def _key(c: Classification) -> tuple[object, ...]:
         c.license_required,
         c.licensing_policy,
         c.license_exception,
-        tuple(a.id for a in c.actions),
+        tuple(a.id for a in c.actions if a.applied),
     )
 
 
@@ -131,12 +137,15 @@ def timeline(
     check_date(start)
     if end < start:
         raise ControlsInputError(f"end {end} is before start {start}")
-    inputs = chip_inputs(chip)
-    days = [start] + [d for d in rb.change_dates() if start < d <= end]
+    # a catalog chip keeps its release month (no ruling before it); a spec is reduced to inputs
+    subject = chip if isinstance(chip, Accelerator) else chip_inputs(chip)
+    released, _ = release_date(chip)
+    extra = [released] if released and start < released <= end else []
+    days = [start] + sorted({d for d in [*rb.change_dates(), *extra] if start < d <= end})
     periods: list[Period] = []
     last_key: tuple[object, ...] | None = None
     for day in days:
-        c = classify(inputs, day, destination, headquarters=headquarters, ws=ws)
+        c = classify(subject, day, destination, headquarters=headquarters, ws=ws)
         k = _key(c)
         if k == last_key:
             continue
@@ -144,6 +153,8 @@ def timeline(
             periods[-1].end = day - dt.timedelta(days=1)
         relevant = {a.id for a in c.actions} | set(periods[-1].actions if periods else [])
         changed = changes_on(day, rb, relevant) if day != start or day == EARLIEST else []
+        if released is not None and day == released:
+            changed.append(f"released ({released:%Y-%m}, catalog)")
         if day == start and day == EARLIEST:
             changed = changed or ["start of coverage"]
         periods.append(
