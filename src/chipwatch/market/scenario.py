@@ -471,7 +471,7 @@ def _walk_sources(obj: Any, path: str = "") -> list[tuple[str, str]]:
     """(field path, source text) for every distribution and window in a scenario."""
     out: list[tuple[str, str]] = []
     if isinstance(obj, BaseModel):
-        for attr in ("source", "proxy_source"):
+        for attr in ("source", "proxy_source", "licences_source"):
             src = getattr(obj, attr, None)
             if isinstance(src, str):
                 out.append((f"{path}.{attr}" if attr != "source" else path, src))
