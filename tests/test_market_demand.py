@@ -305,3 +305,27 @@ def test_percentiles_by_partial_sort_equal_numpys(values: list[float]) -> None:
         want = np.percentile(x, PERCENTILES, axis=0)
         got = percentiles(x, PERCENTILES)
     assert np.allclose(got, want, equal_nan=True, rtol=1e-12, atol=0)
+
+
+@settings(max_examples=12, deadline=None)
+@given(month=st.integers(1, 12))
+def test_a_closed_prc_gate_stops_licensed_sales_from_its_month(month: int) -> None:
+    # 1M H20 a year on offer, more demand than supply; China closes its gate from the 1st of
+    # `month`: only the months before it sell.
+    gates = {"us": "engine", "prc": "closed", "from": f"2024-{month:02d}-01", "source": "test"}
+    s = load_scenario(tiny(demand_usd={2024: src(value=1e12)}, gates=gates))
+    r = run(s, draws=2)
+    assert p50(r, "units", "h20") == pytest.approx(1_000_000 * (month - 1) / 12)
+    opened = {**gates, "prc": "open"}
+    measure = {
+        "title": "t",
+        "start": "2024-01-01",
+        "products": ["h20"],
+        "uptake": src(value=0),
+        "source": "test",
+    }
+    s = load_scenario(
+        tiny(demand_usd={2024: src(value=1e12)}, gates=opened, prc_measures={"ban": measure})
+    )
+    # the measure blocks until the override opens the gate
+    assert p50(run(s, draws=2), "units", "h20") == pytest.approx(1_000_000 * (13 - month) / 12)
