@@ -329,3 +329,9 @@ def test_a_closed_prc_gate_stops_licensed_sales_from_its_month(month: int) -> No
     )
     # the measure blocks until the override opens the gate
     assert p50(run(s, draws=2), "units", "h20") == pytest.approx(1_000_000 * (13 - month) / 12)
+
+
+def test_the_old_yearly_levy_field_names_its_replacement() -> None:
+    levy = {"levy_share": {2024: src(value=0.15)}}
+    with pytest.raises(ScenarioError, match="replaced by terms"):
+        load_scenario(tiny(foreign={"h20": levy}))

@@ -204,6 +204,16 @@ class ForeignProduct(Strict):
     windows: list[Window] = Field(default_factory=list)
     terms: list[Terms] = Field(default_factory=list)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "levy_share" in data:
+            raise ValueError(
+                "levy_share (a yearly share) is replaced by terms: a list of {start, kind: "
+                "revenue_share|tariff, share, source}, applied month by month"
+            )
+        return data
+
     @model_validator(mode="after")
     def _years(self) -> ForeignProduct:
         _years_ok(self.supply_cap_units, "supply_cap_units")
