@@ -20,7 +20,14 @@ ChipsOpt = Annotated[int, typer.Option("--num-chips", "-n", help="Number of chip
 PrecOpt = Annotated[
     str, typer.Option("--precision", "-p", help="bf16, fp16, fp8, int8, fp4 or int4 (W4A16).")
 ]
-BatchOpt = Annotated[str, typer.Option("--batch", "-b", help="Sequences in flight, or 'auto'.")]
+BatchOpt = Annotated[
+    str,
+    typer.Option(
+        "--batch",
+        "-b",
+        help="Sequences in flight over the pool (all data-parallel ranks and replicas), or 'auto'.",
+    ),
+]
 InOpt = Annotated[int, typer.Option("--input-len", help="Prompt tokens.")]
 OutOpt = Annotated[int, typer.Option("--output-len", help="Generated tokens.")]
 TpotOpt = Annotated[float | None, typer.Option("--max-tpot-ms", help="TPOT limit (ms).")]
@@ -56,6 +63,57 @@ AccOpt = Annotated[
     typer.Option(
         "--acceptance",
         help="Mean tokens emitted per decode step with --spec-tokens (1 to N+1, 'accept len').",
+    ),
+]
+
+
+PhaseOpt = Annotated[
+    str,
+    typer.Option(
+        "--phase",
+        help="both = the whole deployment; prefill / decode = one pool of a disaggregated "
+        "deployment.",
+    ),
+]
+RedundantOpt = Annotated[
+    int,
+    typer.Option(
+        "--redundant-experts", help="Spare expert slots (slots = experts + R over the EP ranks)."
+    ),
+]
+SkewOpt = Annotated[
+    float,
+    typer.Option(
+        "--expert-skew",
+        help="Systematic expert-load skew (hottest / mean, >= 1) on top of random routing.",
+    ),
+]
+OverlapOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--overlap/--no-overlap",
+        help="Micro-batch overlap of communication with compute (default: on for expert-"
+        "parallel layouts).",
+    ),
+]
+KvOpt = Annotated[
+    str, typer.Option("--kv-precision", help="KV-cache precision: bf16 (default), fp8, int8.")
+]
+DispatchOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dispatch-precision",
+        help="MoE dispatch precision: fp8 or bf16 (default fp8 with 8-bit weights; combine bf16).",
+    ),
+]
+DieOpt = Annotated[
+    bool,
+    typer.Option("--rank-per-die", help="One rank per compute die of a multi-die package."),
+]
+PrefillTokOpt = Annotated[
+    int,
+    typer.Option(
+        "--prefill-tokens-per-chip", help="Tokens per chip in one prefill pass (prefill pool)."
     ),
 ]
 
@@ -98,6 +156,14 @@ def _workload(options: dict[str, Any]) -> dict[str, Any]:
         "max_tpot_ms": options["max_tpot_ms"],
         "max_ttft_ms": options["max_ttft_ms"],
         "calibration": not options["no_calibration"],
+        "phase": options["phase"],
+        "redundant_experts": options["redundant_experts"],
+        "expert_skew": options["expert_skew"],
+        "overlap": options["overlap"],
+        "kv_precision": options["kv_precision"],
+        "dispatch_precision": options["dispatch_precision"],
+        "rank_per_die": options["rank_per_die"],
+        "prefill_tokens_per_chip": options["prefill_tokens_per_chip"],
     }
 
 
@@ -121,6 +187,14 @@ def infer_cmd(
     spec_tokens: SpecOpt = 0,
     acceptance: AccOpt = None,
     disaggregated: DisOpt = False,
+    phase: PhaseOpt = "both",
+    redundant_experts: RedundantOpt = 0,
+    expert_skew: SkewOpt = 1.0,
+    overlap: OverlapOpt = None,
+    kv_precision: KvOpt = "bf16",
+    dispatch_precision: DispatchOpt = None,
+    rank_per_die: DieOpt = False,
+    prefill_tokens_per_chip: PrefillTokOpt = 8192,
     as_json: JsonOpt = False,
 ) -> None:
     """TTFT, TPOT, tokens/s, memory per chip and the binding resource for one configuration."""
@@ -210,6 +284,14 @@ def compare_cmd(
     spec_tokens: SpecOpt = 0,
     acceptance: AccOpt = None,
     disaggregated: DisOpt = False,
+    phase: PhaseOpt = "both",
+    redundant_experts: RedundantOpt = 0,
+    expert_skew: SkewOpt = 1.0,
+    overlap: OverlapOpt = None,
+    kv_precision: KvOpt = "bf16",
+    dispatch_precision: DispatchOpt = None,
+    rank_per_die: DieOpt = False,
+    prefill_tokens_per_chip: PrefillTokOpt = 8192,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:

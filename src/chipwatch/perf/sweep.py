@@ -15,12 +15,18 @@ import numpy as np
 from chipwatch.catalog.schema import Accelerator
 from chipwatch.perf import workload as wl
 from chipwatch.perf.factors import factors_for
-from chipwatch.perf.hardware import ROOFLINE, PerfInputError, chip_perf
+from chipwatch.perf.hardware import (
+    DEFAULT_KV_PRECISION,
+    FP8_DISPATCH_BYTES,
+    ROOFLINE,
+    PerfInputError,
+    chip_perf,
+    kv_bytes_of,
+)
 from chipwatch.perf.inference import RESOURCES, Hw, ServingAssumptions, evaluate
 from chipwatch.perf.models import ModelSpec, default_models
-from chipwatch.perf.parallelism import divisors
+from chipwatch.perf.parallelism import ModelLimits, divisors, valid_mask
 
-_HW_COLUMNS = len(fields(Hw))  # the first columns of a hardware table row build an Hw
 DEFAULT_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 
@@ -49,6 +55,10 @@ def _grid(*sizes: int) -> list[np.ndarray]:
     return list(idx)
 
 
+def _col(x: np.ndarray) -> np.ndarray:
+    return x[:, None]
+
+
 def sweep(
     chips: Sequence[Accelerator],
     models: Sequence[str | ModelSpec],
@@ -62,16 +72,26 @@ def sweep(
     calibration: bool = True,
     serving: ServingAssumptions | None = None,
     valid_only: bool = True,
-    chunk: int = 65536,
+    chunk: int = 1 << 20,
     replicas: bool = True,
+    redundant_experts: Sequence[int] = (0,),
+    overlap: Sequence[bool] = (False,),
+    disaggregated: Sequence[bool] = (False,),
+    spec_tokens: Sequence[int] = (0,),
+    kv_precisions: Sequence[str] = (DEFAULT_KV_PRECISION,),
 ) -> Any:
     """Evaluate every combination; a pandas DataFrame, one row per configuration.
 
     ``batch`` is the total number of sequences in flight; combinations whose parallel layout is
-    invalid for the model (TP not dividing heads, EP not dividing experts, ...) are dropped when
-    ``valid_only``; ``fits`` and ``meets_limits`` flag memory fit and the latency limits.
-    ``replicas``: also split the chips into independent model copies (column ``replicas``;
-    MoE models only, since for a dense model dp ranks already share nothing).
+    invalid for the model (``parallelism.RULES``, the same rules ``infer`` checks) are dropped
+    when ``valid_only``; ``fits`` and ``meets_limits`` flag memory fit and the latency limits.
+    ``replicas``: also split the chips into independent model copies (MoE models only).
+    New deployment options sweep as lists: ``redundant_experts`` (MoE only), ``overlap``
+    (micro-batch overlap), ``disaggregated`` (decode pool of disaggregated serving),
+    ``spec_tokens`` (MTP, models with an MTP head: accepted tokens from its published rate),
+    ``kv_precisions``. The model is evaluated on a static x dynamic grid: per-configuration
+    constants (chip, model, layout, options) broadcast against (batch, input, output), so the
+    same ``evaluate`` as ``infer`` runs with most terms computed once per static row.
     """
     import pandas as pd
 
@@ -83,114 +103,160 @@ def sweep(
     lays = layouts(num_chips, replicas=True)
     if not replicas:
         lays = lays[lays[:, 5] == 1]
-    n_c, n_m, n_p, n_l = len(chips), len(specs), len(precisions), len(lays)
-    n_b, n_i, n_o = len(batches), len(input_lens), len(output_lens)
+    kvb = np.array([kv_bytes_of(k) for k in kv_precisions])
+    opts = np.array(
+        [
+            (float(r), float(o), float(d), float(k), float(kv))
+            for r in redundant_experts
+            for o in overlap
+            for d in disaggregated
+            for k in spec_tokens
+            for kv in range(len(kv_precisions))
+        ]
+    )
+    n_c, n_m, n_p, n_l, n_x = len(chips), len(specs), len(precisions), len(lays), len(opts)
 
-    # per (chip, precision): hardware numbers after precision fallback, and efficiencies
-    hw_tab = np.zeros((n_c, n_p, 11))
+    # per (chip, precision): hardware after precision fallback, efficiencies, storage widths
+    hw_tab = np.zeros((n_c, n_p, len(fields(Hw))))
+    prec_tab = np.zeros((n_c, n_p, 3))
+    domain_tab = np.zeros((n_c, n_p))
     used = np.empty((n_c, n_p), dtype=object)
     for c_i, c in enumerate(chips):
         eff = factors_for(c) if calibration else ROOFLINE
         for p_i, p in enumerate(precisions):
             cp = chip_perf(c, p)
             used[c_i, p_i] = cp.mode.name
-            # the Hw fields in order, then the chips in one scale-up domain (column 10)
-            hw_tab[c_i, p_i] = (*astuple(Hw.of(cp, eff)), cp.domain_chips or 1e9)
-    prec_tab = np.zeros((n_c, n_p, 3))
-    for c_i, c in enumerate(chips):
-        for p_i, p in enumerate(precisions):
-            m = chip_perf(c, p).mode
-            prec_tab[c_i, p_i] = (m.weight_bytes, m.kv_bytes, m.act_bytes)
+            hw_tab[c_i, p_i] = astuple(Hw.of(cp, eff))
+            m = cp.mode
+            prec_tab[c_i, p_i] = (
+                m.weight_bytes,
+                m.act_bytes,
+                FP8_DISPATCH_BYTES if m.weight_bytes <= 1 else 2.0,
+            )
+            domain_tab[c_i, p_i] = cp.domain_chips or 1e9
     shapes = wl.ModelShape.stack([wl.ModelShape.of(m) for m in specs])
-    heads = np.array([m.heads for m in specs], dtype=float)
-    experts = np.array([m.moe.experts if m.moe else 1 for m in specs], dtype=float)
-    is_moe = np.array([m.moe is not None for m in specs])
-    n_layers = np.array([m.layers for m in specs], dtype=float)
-    ctx_max = np.array([m.max_context for m in specs], dtype=float)
-
-    ci, mi, pi, li, bi, ii, oi = _grid(n_c, n_m, n_p, n_l, n_b, n_i, n_o)
-    lay_rows = lays[li]
-    n, tp, pp, dp, ep, rep = (lay_rows[:, k] for k in range(6))
-    hwr = hw_tab[ci, pi]
-    valid = (
-        (np.mod(heads[mi], tp) == 0)
-        & (pp <= n_layers[mi])
-        & np.where(is_moe[mi], np.mod(experts[mi], ep) == 0, (ep == 1) & (rep == 1))
-        & (tp <= hwr[:, 10])
+    lim = ModelLimits(
+        np.array([m.heads for m in specs], dtype=float),
+        np.array([m.layers for m in specs], dtype=float),
+        np.array([m.moe.experts if m.moe else 0 for m in specs], dtype=float),
     )
+    ctx_max = np.array([m.max_context for m in specs], dtype=float)
+    mtp_acc = np.array([m.mtp.acceptance if m.mtp else np.nan for m in specs], dtype=float)
+
+    # static rows: chip x model x precision x layout x options, filtered by the shared rules
+    ci, mi, pi, li, xi = _grid(n_c, n_m, n_p, n_l, n_x)
+    n, tp, pp, dp, ep, rep = (lays[li, k] for k in range(6))
+    red, ovl, dis, spk, kvi = (opts[xi, k] for k in range(5))
+    dom = domain_tab[ci, pi]
+    ok = valid_mask(lim.take(mi), tp, pp, dp, ep, rep, red, dom)
+    ok &= (lim.experts[mi] > 0) | (rep == 1)  # dense: dp ranks are replicas already
+    ok &= (spk == 0) | np.isfinite(mtp_acc[mi])  # MTP only where the model ships a head
+    keep = np.flatnonzero(ok)
+    ci, mi, pi, li = ci[keep], mi[keep], pi[keep], li[keep]
+    n, tp, pp, dp, ep, rep = n[keep], tp[keep], pp[keep], dp[keep], ep[keep], rep[keep]
+    red, ovl, dis, spk, kvi = red[keep], ovl[keep], dis[keep], spk[keep], kvi[keep]
+    dom = dom[keep]
+    acc = np.where(spk > 0, _accepted(np.nan_to_num(mtp_acc[mi]), spk), 1.0)
+
+    # dynamic grid: batch x input x output
+    bi, ii, oi = _grid(len(batches), len(input_lens), len(output_lens))
     batch = np.asarray(batches, dtype=float)[bi]
     isl = np.asarray(input_lens, dtype=float)[ii]
     osl = np.asarray(output_lens, dtype=float)[oi]
-    valid &= (batch >= dp * rep) & (isl + osl <= ctx_max[mi])
-    if valid_only:
-        keep = np.flatnonzero(valid)
-        ci, mi, pi, li, bi, ii, oi = (a[keep] for a in (ci, mi, pi, li, bi, ii, oi))
-        n, tp, pp, dp, ep, rep = (a[keep] for a in (n, tp, pp, dp, ep, rep))
-        hwr, batch, isl, osl, valid = hwr[keep], batch[keep], isl[keep], osl[keep], valid[keep]
-    out = {k: np.empty(len(batch)) for k in ("ttft_s", "tpot_s", "tps", "pf_tps", "mem")}
-    fits = np.empty(len(batch), dtype=bool)
-    pf_bound = np.empty(len(batch), dtype=np.int8)
-    dec_bound = np.empty(len(batch), dtype=np.int8)
-    for lo in range(0, len(batch), chunk):
-        sl = slice(lo, lo + chunk)
-        pr = prec_tab[ci[sl], pi[sl]]
-        h = hwr[sl]
+    n_s, n_d = len(ci), len(batch)
+    res = {k: np.empty((n_s, n_d)) for k in ("ttft", "tpot", "tps", "pf_tps", "mem")}
+    fits = np.empty((n_s, n_d), dtype=bool)
+    pf_bound = np.empty((n_s, n_d), dtype=np.int8)
+    dec_bound = np.empty((n_s, n_d), dtype=np.int8)
+    step = max(chunk // max(n_d, 1), 1)
+    for lo in range(0, n_s, step):
+        sl = slice(lo, lo + step)
+        pr, h = prec_tab[ci[sl], pi[sl]], hw_tab[ci[sl], pi[sl]]
         r = evaluate(
-            shapes.take(mi[sl]),
-            wl.Precisions(pr[:, 0], pr[:, 1], pr[:, 2]),
-            wl.Layout(
-                tp[sl],
-                pp[sl],
-                dp[sl],
-                ep[sl],
-                (tp[sl] * dp[sl] > h[:, 10]).astype(float),
-                rep[sl],
+            shapes.take(_col(mi[sl])),
+            wl.Precisions(
+                _col(pr[:, 0]), _col(kvb[kvi[sl].astype(int)]), _col(pr[:, 1]), _col(pr[:, 2]), 2.0
             ),
-            Hw(*h[:, :_HW_COLUMNS].T),
-            batch[sl],
-            isl[sl],
-            osl[sl],
+            wl.Layout(
+                _col(tp[sl]),
+                _col(pp[sl]),
+                _col(dp[sl]),
+                _col(ep[sl]),
+                _col(rep[sl]),
+                _col(red[sl]),
+                _col(dom[sl]),
+                _col(ovl[sl]),
+                1.0,
+            ),
+            Hw(*(_col(h[:, j]) for j in range(h.shape[1]))),
+            batch[None, :],
+            isl[None, :],
+            osl[None, :],
             s,
+            spec_tokens=_col(spk[sl]),
+            accepted_per_step=_col(acc[sl]),
+            disaggregated=_col(dis[sl] > 0),
         )
-        out["ttft_s"][sl], out["tpot_s"][sl] = r["ttft_s"], r["tpot_s"]
-        out["tps"][sl], out["pf_tps"][sl] = r["output_tokens_per_s"], r["prefill_tokens_per_s"]
-        out["mem"][sl], fits[sl] = r["mem_total_b"], r["fits"]
-        pf_bound[sl], dec_bound[sl] = r["prefill"]["bound_code"], r["decode"]["bound_code"]
-    ok = fits & valid
+        res["ttft"][sl], res["tpot"][sl] = r.ttft_s, r.tpot_s
+        res["tps"][sl] = r.output_tokens_per_s
+        res["pf_tps"][sl] = np.where(
+            _col(dis[sl] > 0),
+            r.prefill_pool_tokens_per_s_per_chip * _col(n[sl]),
+            r.prefill_tokens_per_s,
+        )
+        res["mem"][sl], fits[sl] = r.mem_total_b, r.fits
+        pf_bound[sl] = np.where(_col(dis[sl] > 0), r.prefill_pool.bound_code, r.prefill.bound_code)
+        dec_bound[sl] = r.decode.bound_code
+    dyn_ok = (batch[None, :] >= _col(dp * rep)) & (isl[None, :] + osl[None, :] <= _col(ctx_max[mi]))
+    flat = np.flatnonzero(dyn_ok.ravel()) if valid_only else np.arange(n_s * n_d)
+    srow, drow = np.divmod(flat, n_d)
+    take = {k: v.ravel()[flat] for k, v in res.items()}
+    fit_f = fits.ravel()[flat]
+    meets = fit_f & dyn_ok.ravel()[flat]
     if max_tpot_ms is not None:
-        ok &= out["tpot_s"] * 1e3 <= max_tpot_ms
+        meets &= take["tpot"] * 1e3 <= max_tpot_ms
     if max_ttft_ms is not None:
-        ok &= out["ttft_s"] * 1e3 <= max_ttft_ms
+        meets &= take["ttft"] * 1e3 <= max_ttft_ms
     chip_ids = np.array([c.id for c in chips])
     model_ids = np.array([m.id for m in specs])
     prec_req = np.array(list(precisions))
     return pd.DataFrame(
         {
-            "chip": _cat(ci, chip_ids),
-            "model": _cat(mi, model_ids),
-            "precision": _cat(pi, prec_req),
-            "precision_used": used[ci, pi],
-            "num_chips": n.astype(np.int32),
-            "tp": tp.astype(np.int32),
-            "pp": pp.astype(np.int32),
-            "dp": dp.astype(np.int32),
-            "ep": ep.astype(np.int32),
-            "replicas": rep.astype(np.int32),
-            "batch": batch.astype(np.int32),
-            "input_len": isl.astype(np.int32),
-            "output_len": osl.astype(np.int32),
-            "ttft_s": out["ttft_s"],
-            "tpot_s": out["tpot_s"],
-            "output_tokens_per_s": out["tps"],
-            "output_tokens_per_s_per_chip": out["tps"] / n,
-            "prefill_tokens_per_s": out["pf_tps"],
-            "mem_per_chip_gb": out["mem"] / 1e9,
-            "fits": fits,
-            "meets_limits": ok,
-            "prefill_bound": _cat(pf_bound, RESOURCES),
-            "decode_bound": _cat(dec_bound, RESOURCES),
+            "chip": _cat(ci[srow], chip_ids),
+            "model": _cat(mi[srow], model_ids),
+            "precision": _cat(pi[srow], prec_req),
+            "precision_used": used[ci[srow], pi[srow]],
+            "num_chips": n[srow].astype(np.int32),
+            "tp": tp[srow].astype(np.int32),
+            "pp": pp[srow].astype(np.int32),
+            "dp": dp[srow].astype(np.int32),
+            "ep": ep[srow].astype(np.int32),
+            "replicas": rep[srow].astype(np.int32),
+            "redundant_experts": red[srow].astype(np.int32),
+            "overlap": ovl[srow] > 0,
+            "disaggregated": dis[srow] > 0,
+            "spec_tokens": spk[srow].astype(np.int32),
+            "kv_precision": _cat(kvi[srow].astype(int), np.array(list(kv_precisions))),
+            "batch": batch[drow].astype(np.int32),
+            "input_len": isl[drow].astype(np.int32),
+            "output_len": osl[drow].astype(np.int32),
+            "ttft_s": take["ttft"],
+            "tpot_s": take["tpot"],
+            "output_tokens_per_s": take["tps"],
+            "output_tokens_per_s_per_chip": take["tps"] / n[srow],
+            "prefill_tokens_per_s": take["pf_tps"],
+            "mem_per_chip_gb": take["mem"] / 1e9,
+            "fits": fit_f,
+            "meets_limits": meets,
+            "prefill_bound": _cat(pf_bound.ravel()[flat], RESOURCES),
+            "decode_bound": _cat(dec_bound.ravel()[flat], RESOURCES),
         }
     )
+
+
+def _accepted(a: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """1 + a + ... + a^k (see ``inference.accepted_tokens``)."""
+    return np.where(a < 1, (1 - np.power(a, k + 1)) / np.maximum(1 - a, 1e-12), k + 1)
 
 
 def _cat(codes: Any, categories: Any) -> Any:

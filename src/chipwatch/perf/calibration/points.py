@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ def silicon_points(csv_path: Path | None = None) -> Any:
     our dp (attention TP = tp_size / dp); ``moe_ep_size`` our ep; ``batch_size`` is per
     attention-DP rank (the row ids' ``c<N>`` concurrency = batch_size x attention_dp_size).
     Measured TPOT includes interleaved prefill, TTFT includes queueing (see ``predict``).
+    Disaggregated rows: see ``silicon_disagg_points``.
     """
     import pandas as pd
 
@@ -49,6 +51,7 @@ def silicon_points(csv_path: Path | None = None) -> Any:
 
     models = default_models()
     d = pd.read_csv(csv_path or measurements_dir() / SILICON_FILE)
+    dis = d[d["mode"] == "disagg"]
     d = d[d["mode"] == "agg"]
     rows = []
     r: Any
@@ -95,6 +98,83 @@ def silicon_points(csv_path: Path | None = None) -> Any:
                         "measured": float(v) / 1e3,
                     }
                 )
+    return pd.concat([pd.DataFrame(rows), silicon_disagg_points(dis)], ignore_index=True)
+
+
+def _pool_layout(world: float, pp: float, attn_dp: float, ep: float, heads: int) -> dict[str, int]:
+    """Our (tp, pp, dp, ep) of one pool's worker: attention TP = world / attention DP; when that
+    TP does not divide the model's heads (e.g. 72 chips of DeepSeek's 128 heads) the engine
+    must run DP attention, so dp = world (assumption, stated in the method)."""
+    w, dp = int(world), int(attn_dp)
+    tp = max(w // max(dp, 1), 1)
+    if heads % tp:
+        tp, dp = 1, w
+    return {"tp": tp, "pp": int(pp), "dp": dp, "ep": max(int(ep), 1)}
+
+
+def silicon_disagg_points(d: Any) -> Any:
+    """Disaggregated rows of the aiconfigurator sample (prefill and decode workers apart).
+
+    TPOT: the decode worker (``decode_*`` columns: tp_size = chips per pipeline stage,
+    attention DP, MoE EP) serving its share of the concurrency (``c<N>`` in the row id divided
+    by ``decode_num_workers`` where given, else one decode worker). TTFT: the prefill worker
+    (``prefill_*`` columns) with its share of the concurrency. Both are flagged
+    ``disaggregated`` so that TPOT excludes prefill.
+    """
+    import pandas as pd
+
+    from chipwatch.perf.models import default_models
+
+    models = default_models()
+    rows = []
+    r: Any
+    for r in d.itertuples(index=False):
+        chip = SYSTEM_TO_CHIP.get(str(r.system))
+        try:
+            spec = models.model(str(r.model_path))
+        except KeyError:
+            continue
+        m = re.search(r"_c(\d+)_", str(r.id))
+        if chip is None or m is None:
+            continue
+        conc = float(m.group(1))
+        q = str(r.gemm_quant_mode)
+        prec = QUANT_TO_PRECISION.get(q) or (str(r.precision) if r.precision == r.precision else "")
+        prec = {"fp4": "fp4", "fp8": "fp8", "bf16": "bf16", "int4": "int4"}.get(prec, "bf16")
+        for metric, col, side in (
+            ("tpot_s", "silicon_tpot_ms", "decode"),
+            ("ttft_s", "silicon_ttft_ms", "prefill"),
+        ):
+            v = getattr(r, col)
+            if not (v == v and v > 0):
+                continue
+            lay = _pool_layout(
+                _num(getattr(r, f"{side}_tp_size"), 1),
+                _num(getattr(r, f"{side}_pp_size"), 1),
+                _num(getattr(r, f"{side}_attention_dp_size"), 1),
+                _num(getattr(r, f"{side}_moe_ep_size"), 1) if spec.moe else 1,
+                spec.heads,
+            )
+            workers = _num(getattr(r, f"{side}_num_workers"), 1)
+            rows.append(
+                {
+                    "dataset": "silicon-disagg",
+                    "chip": chip,
+                    "model": spec.id,
+                    "precision": prec,
+                    "num_chips": lay["tp"] * lay["pp"] * lay["dp"],
+                    **lay,
+                    "batch": max(conc / workers, float(lay["dp"])),
+                    "input_len": int(r.isl),
+                    "output_len": int(r.osl),
+                    "disaggregated": 1,
+                    "backend": f"{r.backend} {r.backend_version}",
+                    "source": f"{SILICON_CITE}, row id {r.id} ({side} worker)",
+                    "point_id": f"{r.id}:{metric}",
+                    "metric": metric,
+                    "measured": float(v) / 1e3,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -365,4 +445,5 @@ def build_points(mlperf_input_len: int | None = None) -> Any:
     )
     pts["spec_tokens"] = pts.get("spec_tokens", 0).fillna(0).astype(int)
     pts["accepted_per_step"] = pts.get("accepted_per_step", 1.0).fillna(1.0).astype(float)
+    pts["disaggregated"] = pts.get("disaggregated", 0).fillna(0).astype(int)
     return pts[pts["chip"].isin(ids)].reset_index(drop=True)
