@@ -53,8 +53,7 @@ def main_options(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
     ] = False,
 ) -> None:
-    STATE.catalog_dirs = list(catalog_dirs or [])
-    STATE.db = db or os.environ.get("CHIPWATCH_DB") or None
+    STATE.configure(list(catalog_dirs or []), db or os.environ.get("CHIPWATCH_DB") or None)
 
 
 LIST_COLUMNS = [
@@ -223,7 +222,7 @@ def validate_cmd(
     from chipwatch.catalog.loader import validate_folder
     from chipwatch.registry import schemas
 
-    errors = validate_folder(folder, schemas())
+    errors = validate_folder(folder, schemas(), context={"ws": STATE.ws})
     if as_json:
         emit_json({"ok": not errors, "errors": [e.__dict__ for e in errors]})
     else:

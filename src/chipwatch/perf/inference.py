@@ -47,8 +47,9 @@ from chipwatch.perf.hardware import (
     chip_perf,
     kv_bytes_of,
 )
-from chipwatch.perf.models import ModelSpec, default_models
+from chipwatch.perf.models import ModelSpec
 from chipwatch.perf.parallelism import Parallelism, candidates, check
+from chipwatch.workspace import Workspace, resolve
 
 Bound = Literal["compute", "memory", "interconnect", "capacity"]
 Phase = Literal["both", "prefill", "decode"]
@@ -793,6 +794,8 @@ def infer(
     dispatch_precision: str | None = None,
     rank_per_die: bool = False,
     prefill_tokens_per_chip: int = PREFILL_TOKENS_PER_CHIP,
+    *,
+    ws: Workspace | None = None,
 ) -> InferenceResult:
     """Serve ``model`` on ``num_chips`` x ``chip``; see the module docstring for the model.
 
@@ -807,7 +810,8 @@ def infer(
     ``rank_per_die``: one rank per compute die (``num_chips`` counts packages).
     Raises :class:`PerfInputError` for requests the model cannot serve.
     """
-    spec = default_models().resolve(model)
+    ws = resolve(ws)
+    spec = ws.models.resolve(model)
     _check_request(spec, num_chips, batch, input_len, output_len, spec_tokens, phase)
     if redundant_experts < 0 or (redundant_experts and spec.moe is None):
         raise PerfInputError(
@@ -839,7 +843,7 @@ def infer(
     )
     a = assumptions or CostAssumptions()
     s = serving or ServingAssumptions()
-    eff = efficiency or (factors_for(chip) if calibration else ROOFLINE)
+    eff = efficiency or (factors_for(chip, ws.factors) if calibration else ROOFLINE)
     shape = wl.ModelShape.of(spec)
     prec = wl.Precisions(
         cp.mode.weight_bytes, dep.kv_bytes, cp.mode.act_bytes, dep.dispatch_bytes, 2.0
@@ -1105,7 +1109,13 @@ def flat_row(r: InferenceResult) -> dict[str, Any]:
     }
 
 
-def compare(chips: list[Accelerator], model: str | ModelSpec, **workload: Any) -> Any:
+def compare(
+    chips: list[Accelerator],
+    model: str | ModelSpec,
+    *,
+    ws: Workspace | None = None,
+    **workload: Any,
+) -> Any:
     """``infer`` on each chip with the same workload: a DataFrame, one row per chip.
 
     A chip that cannot serve the request gets a row with the reason in ``error``.
@@ -1115,7 +1125,7 @@ def compare(chips: list[Accelerator], model: str | ModelSpec, **workload: Any) -
     rows = []
     for c in chips:
         try:
-            rows.append(flat_row(infer(c, model, **workload)))
+            rows.append(flat_row(infer(c, model, ws=ws, **workload)))
         except PerfInputError as e:
             rows.append({"chip": c.id, "model": str(getattr(model, "id", model)), "error": str(e)})
     return pd.DataFrame(rows)

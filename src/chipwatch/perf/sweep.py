@@ -24,8 +24,9 @@ from chipwatch.perf.hardware import (
     kv_bytes_of,
 )
 from chipwatch.perf.inference import RESOURCES, Hw, ServingAssumptions, evaluate
-from chipwatch.perf.models import ModelSpec, default_models
+from chipwatch.perf.models import ModelSpec
 from chipwatch.perf.parallelism import ModelLimits, divisors, valid_mask
+from chipwatch.workspace import Workspace, resolve
 
 DEFAULT_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
@@ -79,6 +80,8 @@ def sweep(
     disaggregated: Sequence[bool] = (False,),
     spec_tokens: Sequence[int] = (0,),
     kv_precisions: Sequence[str] = (DEFAULT_KV_PRECISION,),
+    *,
+    ws: Workspace | None = None,
 ) -> Any:
     """Evaluate every combination; a pandas DataFrame, one row per configuration.
 
@@ -97,7 +100,8 @@ def sweep(
 
     if not chips or not models:
         raise PerfInputError("a sweep needs at least one chip and one model")
-    cat = default_models()
+    ws = resolve(ws)
+    cat = ws.models
     specs = [cat.resolve(m) for m in models]
     s = serving or ServingAssumptions()
     lays = layouts(num_chips, replicas=True)
@@ -122,7 +126,7 @@ def sweep(
     domain_tab = np.zeros((n_c, n_p))
     used = np.empty((n_c, n_p), dtype=object)
     for c_i, c in enumerate(chips):
-        eff = factors_for(c) if calibration else ROOFLINE
+        eff = factors_for(c, ws.factors) if calibration else ROOFLINE
         for p_i, p in enumerate(precisions):
             cp = chip_perf(c, p)
             used[c_i, p_i] = cp.mode.name
@@ -281,7 +285,7 @@ def best_per_chip(
     return idx.sort_values(list(group)).reset_index(drop=True)
 
 
-def save(df: Any, path: str) -> str:
+def save(df: Any, path: str, *, ws: Workspace | None = None) -> str:
     """Write a sweep to Parquet (``.parquet``), a DuckDB store (``.duckdb``/``.db``) or CSV.
 
     In a DuckDB store the rows go to table ``perf_sweep`` beside the catalog tables, so that
@@ -289,9 +293,8 @@ def save(df: Any, path: str) -> str:
     """
     if path.endswith((".duckdb", ".db")):
         from chipwatch.catalog.store import connect
-        from chipwatch.session import catalog
 
-        connect(catalog(), path, extra={"perf_sweep": df}).close()
+        connect(resolve(ws).catalog, path, extra={"perf_sweep": df}).close()
     elif path.endswith(".parquet"):
         df.to_parquet(path, index=False)
     else:
