@@ -36,6 +36,16 @@ def _num(x: Any, default: float) -> float:
     return default if math.isnan(v) or v <= 0 else v
 
 
+def engine_kv_precision(backend: str, gemm_quant: str) -> str:
+    """The KV-cache format an engine runs by default for a checkpoint: vLLM and SGLang keep the
+    model dtype ("auto", BF16 for FP8 checkpoints); TensorRT-LLM takes the checkpoint's KV
+    quantization, FP8 in NVIDIA's ModelOpt FP8 and NVFP4 checkpoints (hf_quant_config
+    kv_cache_quant_algo), BF16 for DeepSeek's own block-FP8 weights (assumption per engine)."""
+    if backend.startswith("trtllm") and gemm_quant in ("fp8", "nvfp4"):
+        return "fp8"
+    return "bf16"
+
+
 def silicon_points(csv_path: Path | None = None) -> Any:
     """Aggregated-serving rows of the aiconfigurator sample with a model in our catalog.
 
@@ -85,6 +95,7 @@ def silicon_points(csv_path: Path | None = None) -> Any:
             "input_len": int(r.isl),
             "output_len": int(r.osl),
             "backend": f"{r.backend} {r.backend_version}",
+            "kv_precision": engine_kv_precision(str(r.backend), q),
             "source": f"{SILICON_CITE}, row id {r.id}",
         }
         for metric, col in (("tpot_s", "silicon_tpot_ms"), ("ttft_s", "silicon_ttft_ms")):
@@ -117,9 +128,10 @@ def silicon_disagg_points(d: Any) -> Any:
 
     TPOT: the decode worker (``decode_*`` columns: tp_size = chips per pipeline stage,
     attention DP, MoE EP) serving its share of the concurrency (``c<N>`` in the row id divided
-    by ``decode_num_workers`` where given, else one decode worker). TTFT: the prefill worker
-    (``prefill_*`` columns) with its share of the concurrency. Both are flagged
-    ``disaggregated`` so that TPOT excludes prefill.
+    by ``decode_num_workers`` where given, else one decode worker: an assumption for the rows
+    that do not state it). TTFT: the prefill worker (``prefill_*`` columns) with its share of
+    the concurrency, plus the decode worker's layout and batch for the closed-loop wait (see
+    ``predict``). Both are flagged ``disaggregated`` so that TPOT excludes prefill.
     """
     import pandas as pd
 
@@ -141,6 +153,18 @@ def silicon_disagg_points(d: Any) -> Any:
         q = str(r.gemm_quant_mode)
         prec = QUANT_TO_PRECISION.get(q) or (str(r.precision) if r.precision == r.precision else "")
         prec = {"fp4": "fp4", "fp8": "fp8", "bf16": "bf16", "int4": "int4"}.get(prec, "bf16")
+        pools = {}
+        for side in ("decode", "prefill"):
+            pools[side] = _pool_layout(
+                _num(getattr(r, f"{side}_tp_size"), 1),
+                _num(getattr(r, f"{side}_pp_size"), 1),
+                _num(getattr(r, f"{side}_attention_dp_size"), 1),
+                _num(getattr(r, f"{side}_moe_ep_size"), 1) if spec.moe else 1,
+                spec.heads,
+            )
+        dec = pools["decode"]
+        d_workers = _num(r.decode_num_workers, 1)
+        p_workers = _num(r.prefill_num_workers, 1)
         for metric, col, side in (
             ("tpot_s", "silicon_tpot_ms", "decode"),
             ("ttft_s", "silicon_ttft_ms", "prefill"),
@@ -148,14 +172,8 @@ def silicon_disagg_points(d: Any) -> Any:
             v = getattr(r, col)
             if not (v == v and v > 0):
                 continue
-            lay = _pool_layout(
-                _num(getattr(r, f"{side}_tp_size"), 1),
-                _num(getattr(r, f"{side}_pp_size"), 1),
-                _num(getattr(r, f"{side}_attention_dp_size"), 1),
-                _num(getattr(r, f"{side}_moe_ep_size"), 1) if spec.moe else 1,
-                spec.heads,
-            )
-            workers = _num(getattr(r, f"{side}_num_workers"), 1)
+            lay = pools[side]
+            workers = d_workers if side == "decode" else p_workers
             rows.append(
                 {
                     "dataset": "silicon-disagg",
@@ -168,7 +186,15 @@ def silicon_disagg_points(d: Any) -> Any:
                     "input_len": int(r.isl),
                     "output_len": int(r.osl),
                     "disaggregated": 1,
+                    "concurrency": conc,
+                    "prefill_workers": p_workers,
+                    "decode_tp": dec["tp"],
+                    "decode_pp": dec["pp"],
+                    "decode_dp": dec["dp"],
+                    "decode_ep": dec["ep"],
+                    "decode_batch": max(conc / d_workers, float(dec["dp"])),
                     "backend": f"{r.backend} {r.backend_version}",
+                    "kv_precision": engine_kv_precision(str(r.backend), q),
                     "source": f"{SILICON_CITE}, row id {r.id} ({side} worker)",
                     "point_id": f"{r.id}:{metric}",
                     "metric": metric,
@@ -446,4 +472,5 @@ def build_points(mlperf_input_len: int | None = None) -> Any:
     pts["spec_tokens"] = pts.get("spec_tokens", 0).fillna(0).astype(int)
     pts["accepted_per_step"] = pts.get("accepted_per_step", 1.0).fillna(1.0).astype(float)
     pts["disaggregated"] = pts.get("disaggregated", 0).fillna(0).astype(int)
+    pts["kv_precision"] = pts.get("kv_precision", "bf16").fillna("bf16")
     return pts[pts["chip"].isin(ids)].reset_index(drop=True)

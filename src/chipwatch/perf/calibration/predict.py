@@ -10,7 +10,7 @@ import numpy as np
 from chipwatch.catalog import load_catalog
 from chipwatch.perf import workload as wl
 from chipwatch.perf.calibration.points import MLPERF_SERVER_TPOT_S, MLPERF_SERVER_TTFT_S
-from chipwatch.perf.hardware import FP8_DISPATCH_BYTES, chip_perf
+from chipwatch.perf.hardware import FP8_DISPATCH_BYTES, chip_perf, kv_bytes_of
 from chipwatch.perf.inference import Hw, evaluate
 from chipwatch.perf.models import default_models
 
@@ -50,10 +50,16 @@ class PointArrays:
     spec_tokens: np.ndarray | None = None
     accepted: np.ndarray | None = None
     disaggregated: np.ndarray | None = None
+    # disaggregated TTFT rows: the decode pool and the load (closed-loop wait)
+    concurrency: np.ndarray | None = None
+    prefill_workers: np.ndarray | None = None
+    decode_lay: Any = None
+    decode_batch: np.ndarray | None = None
 
 
 def point_arrays(points: Any, catalog: Any = None) -> PointArrays:
-    """Per-point arrays. Deployment choices follow ``infer``'s defaults: BF16 KV cache, FP8
+    """Per-point arrays. Deployment choices follow ``infer``'s defaults: the engine's KV format
+    (``kv_precision`` column, else BF16), FP8
     dispatch with 8-bit weights, micro-batch overlap on for expert-parallel layouts (dp > 1)."""
     cat = catalog or load_catalog()
     models = default_models()
@@ -80,9 +86,10 @@ def point_arrays(points: Any, catalog: Any = None) -> PointArrays:
         skew=np.ones(len(tp)),
     )
     wb = np.array([cp.mode.weight_bytes for cp in cps])
+    kv = points["kv_precision"] if "kv_precision" in points.columns else ["bf16"] * len(tp)
     prec = wl.Precisions(
         wb,
-        np.full(len(tp), 2.0),
+        np.array([kv_bytes_of(k) for k in kv]),
         np.array([cp.mode.act_bytes for cp in cps]),
         np.where(wb <= 1, FP8_DISPATCH_BYTES, 2.0),
         np.full(len(tp), 2.0),
@@ -105,6 +112,20 @@ def point_arrays(points: Any, catalog: Any = None) -> PointArrays:
         spec_tokens=_col(points, "spec_tokens", 0.0),
         accepted=_col(points, "accepted_per_step", 1.0),
         disaggregated=_col(points, "disaggregated", 0.0) > 0,
+        concurrency=_col(points, "concurrency", 0.0),
+        prefill_workers=_col(points, "prefill_workers", 1.0),
+        decode_lay=wl.Layout(
+            tp=_col(points, "decode_tp", 1.0),
+            pp=_col(points, "decode_pp", 1.0),
+            dp=_col(points, "decode_dp", 1.0),
+            ep=_col(points, "decode_ep", 1.0),
+            replicas=lay.replicas,
+            redundant=lay.redundant,
+            domain=lay.domain,
+            overlap=(is_moe & (_col(points, "decode_dp", 1.0) > 1)).astype(float),
+            skew=lay.skew,
+        ),
+        decode_batch=_col(points, "decode_batch", 1.0),
     )
 
 
@@ -178,6 +199,9 @@ def _predict_serving(pa: PointArrays, th: np.ndarray, sel: np.ndarray) -> np.nda
     slot_wait = np.where(dis, 0.0, np.maximum(batch / served - 1.0, 0.0) * osl * r.tpot_s)
     queue, fixed = th[:, 8], th[:, 9]
     ttft = fixed + r.prefill_one.time_s + queue * r.prefill_batch_s + slot_wait
+    is_dis_ttft = dis & (metric == "ttft_s")
+    if is_dis_ttft.any():
+        ttft = np.where(is_dis_ttft, _disagg_ttft(pa, th, sel, r, fixed, queue), ttft)
     one = evaluate(shape, prec, lay, hw, np.ones_like(batch), isl, osl, **sp)
     single = (isl + osl) / (one.prefill_one.time_s + osl * one.decode_step_s)
     chips = lay.tp * lay.pp * lay.dp
@@ -194,6 +218,30 @@ def _predict_serving(pa: PointArrays, th: np.ndarray, sel: np.ndarray) -> np.nda
         default=np.nan,
     )
     return np.asarray(out, dtype=float)
+
+
+def _disagg_ttft(
+    pa: PointArrays, th: np.ndarray, sel: np.ndarray, r: Any, fixed: Any, queue: Any
+) -> np.ndarray:
+    """TTFT of a disaggregated deployment under a closed-loop load of ``c`` requests.
+
+    Each request cycles through prefill (TTFT) and decode (``osl`` x TPOT), so the prefill
+    workers serve ``c / (TTFT + osl TPOT)`` prompts per second at most ``mu`` (their pool rate
+    / input length): TTFT >= c / mu - osl TPOT (Little's law). Otherwise a prompt waits for its
+    own prefill, a share of the prompts ahead and the KV transfer. TPOT comes from the decode
+    worker's layout and batch (predicted, not the row's measured TPOT)."""
+    shape, prec, lay, hw, sp = _arrays(pa, th, sel)
+    dlay = _take(pa.decode_lay, sel)
+    isl, osl = pa.isl[sel], pa.osl[sel]
+    assert pa.decode_batch is not None and pa.prefill_workers is not None
+    assert pa.concurrency is not None
+    dec = evaluate(shape, prec, dlay, hw, pa.decode_batch[sel], isl, osl, **sp)
+    mu = pa.prefill_workers[sel] * (
+        r.prefill_pool_tokens_per_s_per_chip * lay.tp * lay.pp * lay.dp / isl
+    )
+    little = pa.concurrency[sel] / mu - osl * dec.tpot_s
+    own = fixed + r.prefill_one.time_s + queue * r.prefill_batch_s + r.kv_transfer_s
+    return np.asarray(np.maximum(own, little + fixed), dtype=float)
 
 
 GRID_STEPS = 24  # batches tried per MLPerf point: geometric from dp to the largest that fits
