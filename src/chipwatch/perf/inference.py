@@ -173,12 +173,15 @@ def pass_time(
     t_up = work.up_bytes / (hw.link_bw_bs * hw.eta_l)
     t_out = work.out_bytes / (hw.scaleout_bw_bs * _or(hw.eta_out, hw.eta_l))
     t_link = t_up + t_out + work.collectives * hw.link_latency_s
+    local = np.maximum(lin_c, lin_m) + np.maximum(att_c, att_m)
     t_compute = np.where(lin_c >= lin_m, lin_c, 0.0) + np.where(att_c >= att_m, att_c, 0.0)
-    t_memory = np.where(lin_c >= lin_m, 0.0, lin_m) + np.where(att_c >= att_m, 0.0, att_m)
-    local = t_compute + t_memory
+    t_memory = local - t_compute
     on = np.asarray(overlap) > 0
     stage = np.where(on, np.maximum(local, t_link), local + t_link)
-    code = np.argmax(np.stack(np.broadcast_arrays(t_compute, t_memory, t_link)), axis=0)
+    # the largest of (compute, memory, link); ties go to the first, as argmax would
+    code = np.where(
+        t_link > np.maximum(t_compute, t_memory), 2, np.where(t_memory > t_compute, 1, 0)
+    )
     hidden = np.where(on & (t_link > 0), np.where(t_link <= local, 1, 2), 0)
     return PassTime(
         time_s=pp * stage + hw.overhead_s,

@@ -57,7 +57,8 @@ def _grid(*sizes: int) -> list[np.ndarray]:
 
 
 def _col(x: np.ndarray) -> np.ndarray:
-    return x[:, None]
+    """A static column against the (batch, input, output) axes."""
+    return np.asarray(x).reshape(-1, 1, 1, 1)
 
 
 def sweep(
@@ -162,19 +163,24 @@ def sweep(
     dom = dom[keep]
     acc = np.where(spk > 0, _accepted(np.nan_to_num(mtp_acc[mi]), spk), 1.0)
 
-    # dynamic grid: batch x input x output
-    bi, ii, oi = _grid(len(batches), len(input_lens), len(output_lens))
-    batch = np.asarray(batches, dtype=float)[bi]
-    isl = np.asarray(input_lens, dtype=float)[ii]
-    osl = np.asarray(output_lens, dtype=float)[oi]
-    n_s, n_d = len(ci), len(batch)
+    # dynamic axes: batch x input x output, each its own axis, so that a term depending on the
+    # input length only (one prompt's prefill, a prefill-pool pass) is computed once per input
+    B, I, O = len(batches), len(input_lens), len(output_lens)  # noqa: N806, E741
+    bat = np.asarray(batches, dtype=float).reshape(1, B, 1, 1)
+    inp = np.asarray(input_lens, dtype=float).reshape(1, 1, I, 1)
+    out_ = np.asarray(output_lens, dtype=float).reshape(1, 1, 1, O)
+    n_s, n_d = len(ci), B * I * O
     res = {k: np.empty((n_s, n_d)) for k in ("ttft", "tpot", "tps", "pf_tps", "mem")}
     fits = np.empty((n_s, n_d), dtype=bool)
     pf_bound = np.empty((n_s, n_d), dtype=np.int8)
     dec_bound = np.empty((n_s, n_d), dtype=np.int8)
+
+    def put(key: str, sl: slice, x: Any) -> None:
+        res[key][sl] = np.broadcast_to(x, (sl.stop - sl.start, B, I, O)).reshape(-1, n_d)
+
     step = max(chunk // max(n_d, 1), 1)
     for lo in range(0, n_s, step):
-        sl = slice(lo, lo + step)
+        sl = slice(lo, min(lo + step, n_s))
         pr, h = prec_tab[ci[sl], pi[sl]], hw_tab[ci[sl], pi[sl]]
         r = evaluate(
             shapes.take(_col(mi[sl])),
@@ -193,30 +199,51 @@ def sweep(
                 1.0,
             ),
             Hw(*(_col(h[:, j]) for j in range(h.shape[1]))),
-            batch[None, :],
-            isl[None, :],
-            osl[None, :],
+            bat,
+            inp,
+            out_,
             s,
             spec_tokens=_col(spk[sl]),
             accepted_per_step=_col(acc[sl]),
             disaggregated=_col(dis[sl] > 0),
         )
-        res["ttft"][sl], res["tpot"][sl] = r.ttft_s, r.tpot_s
-        res["tps"][sl] = r.output_tokens_per_s
-        res["pf_tps"][sl] = np.where(
-            _col(dis[sl] > 0),
-            r.prefill_pool_tokens_per_s_per_chip * _col(n[sl]),
-            r.prefill_tokens_per_s,
+        d_ = _col(dis[sl] > 0)
+        put("ttft", sl, r.ttft_s)
+        put("tpot", sl, r.tpot_s)
+        put("tps", sl, r.output_tokens_per_s)
+        put(
+            "pf_tps",
+            sl,
+            np.where(
+                d_, r.prefill_pool_tokens_per_s_per_chip * _col(n[sl]), r.prefill_tokens_per_s
+            ),
         )
-        res["mem"][sl], fits[sl] = r.mem_total_b, r.fits
-        pf_bound[sl] = np.where(_col(dis[sl] > 0), r.prefill_pool.bound_code, r.prefill.bound_code)
-        dec_bound[sl] = r.decode.bound_code
-    dyn_ok = (batch[None, :] >= _col(dp * rep)) & (isl[None, :] + osl[None, :] <= _col(ctx_max[mi]))
-    flat = np.flatnonzero(dyn_ok.ravel()) if valid_only else np.arange(n_s * n_d)
-    srow, drow = np.divmod(flat, n_d)
-    take = {k: v.ravel()[flat] for k, v in res.items()}
-    fit_f = fits.ravel()[flat]
-    meets = fit_f & dyn_ok.ravel()[flat]
+        put("mem", sl, r.mem_total_b)
+        m_ = sl.stop - sl.start
+        fits[sl] = np.broadcast_to(r.fits, (m_, B, I, O)).reshape(-1, n_d)
+        pf_bound[sl] = np.broadcast_to(
+            np.where(d_, r.prefill_pool.bound_code, r.prefill.bound_code), (m_, B, I, O)
+        ).reshape(-1, n_d)
+        dec_bound[sl] = np.broadcast_to(r.decode.bound_code, (m_, B, I, O)).reshape(-1, n_d)
+    batch = np.broadcast_to(bat, (1, B, I, O)).ravel()
+    isl = np.broadcast_to(inp, (1, B, I, O)).ravel()
+    osl = np.broadcast_to(out_, (1, B, I, O)).ravel()
+    dyn_ok = (batch[None, :] >= (dp * rep)[:, None]) & (
+        isl[None, :] + osl[None, :] <= ctx_max[mi][:, None]
+    )
+    keep2 = dyn_ok if valid_only else np.ones((n_s, n_d), dtype=bool)
+    counts = keep2.sum(axis=1)
+    sel = keep2.ravel()  # boolean selection: sequential reads, cheaper than gathers
+
+    def srow(x: np.ndarray) -> np.ndarray:
+        return np.repeat(x, counts)  # a static column, once per kept configuration
+
+    def drow(x: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(x, (n_s, n_d))[keep2]
+
+    take = {k: v.ravel()[sel] for k, v in res.items()}
+    fit_f = fits.ravel()[sel]
+    meets = fit_f & dyn_ok.ravel()[sel]
     if max_tpot_ms is not None:
         meets &= take["tpot"] * 1e3 <= max_tpot_ms
     if max_ttft_ms is not None:
@@ -224,38 +251,41 @@ def sweep(
     chip_ids = np.array([c.id for c in chips])
     model_ids = np.array([m.id for m in specs])
     prec_req = np.array(list(precisions))
-    return pd.DataFrame(
-        {
-            "chip": _cat(ci[srow], chip_ids),
-            "model": _cat(mi[srow], model_ids),
-            "precision": _cat(pi[srow], prec_req),
-            "precision_used": used[ci[srow], pi[srow]],
-            "num_chips": n[srow].astype(np.int32),
-            "tp": tp[srow].astype(np.int32),
-            "pp": pp[srow].astype(np.int32),
-            "dp": dp[srow].astype(np.int32),
-            "ep": ep[srow].astype(np.int32),
-            "replicas": rep[srow].astype(np.int32),
-            "redundant_experts": red[srow].astype(np.int32),
-            "overlap": ovl[srow] > 0,
-            "disaggregated": dis[srow] > 0,
-            "spec_tokens": spk[srow].astype(np.int32),
-            "kv_precision": _cat(kvi[srow].astype(int), np.array(list(kv_precisions))),
-            "batch": batch[drow].astype(np.int32),
-            "input_len": isl[drow].astype(np.int32),
-            "output_len": osl[drow].astype(np.int32),
-            "ttft_s": take["ttft"],
-            "tpot_s": take["tpot"],
-            "output_tokens_per_s": take["tps"],
-            "output_tokens_per_s_per_chip": take["tps"] / n[srow],
-            "prefill_tokens_per_s": take["pf_tps"],
-            "mem_per_chip_gb": take["mem"] / 1e9,
-            "fits": fit_f,
-            "meets_limits": meets,
-            "prefill_bound": _cat(pf_bound.ravel()[flat], RESOURCES),
-            "decode_bound": _cat(dec_bound.ravel()[flat], RESOURCES),
-        }
-    )
+    used_names = sorted({str(u) for u in used.ravel()})
+    used_code = np.array([[used_names.index(str(u)) for u in row] for row in used])
+
+    i32 = np.int32
+    cols = {
+        "chip": _cat(srow(ci), chip_ids),
+        "model": _cat(srow(mi), model_ids),
+        "precision": _cat(srow(pi), prec_req),
+        "precision_used": _cat(srow(used_code[ci, pi]), np.array(used_names)),
+        "num_chips": srow(n.astype(i32)),
+        "tp": srow(tp.astype(i32)),
+        "pp": srow(pp.astype(i32)),
+        "dp": srow(dp.astype(i32)),
+        "ep": srow(ep.astype(i32)),
+        "replicas": srow(rep.astype(i32)),
+        "redundant_experts": srow(red.astype(i32)),
+        "overlap": srow(ovl > 0),
+        "disaggregated": srow(dis > 0),
+        "spec_tokens": srow(spk.astype(i32)),
+        "kv_precision": _cat(srow(kvi.astype(np.int8)), np.array(list(kv_precisions))),
+        "batch": drow(batch.astype(i32)),
+        "input_len": drow(isl.astype(i32)),
+        "output_len": drow(osl.astype(i32)),
+        "ttft_s": take["ttft"],
+        "tpot_s": take["tpot"],
+        "output_tokens_per_s": take["tps"],
+        "output_tokens_per_s_per_chip": take["tps"] / srow(n),
+        "prefill_tokens_per_s": take["pf_tps"],
+        "mem_per_chip_gb": take["mem"] / 1e9,
+        "fits": fit_f,
+        "meets_limits": meets,
+        "prefill_bound": _cat(pf_bound.ravel()[sel], RESOURCES),
+        "decode_bound": _cat(dec_bound.ravel()[sel], RESOURCES),
+    }
+    return pd.DataFrame(cols, copy=False)  # columns as built, no block consolidation copy
 
 
 def _accepted(a: np.ndarray, k: np.ndarray) -> np.ndarray:
