@@ -4,8 +4,8 @@
 
 Grid: 8 chips x 6 models x 3 precisions x chip counts {1, 2, 4, 8, 16} with every valid
 TP/PP/DP/EP layout x aggregated / disaggregated decode pool (micro-batch overlap on) x 12
-batches x 4 input x 3 output lengths. Prints the count, the time, the best configuration per chip for Llama-3.1-70B, and
-`configs_per_s: N` last.
+batches x 4 input x 3 output lengths. Prints the count, the time, the best configuration per
+chip for Llama-3.1-70B, and `configs_per_s: N` last.
 """
 
 from __future__ import annotations

@@ -11,8 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chipwatch
-from chipwatch.perf import PerfInputError, infer, load_models
-from chipwatch.perf import moe
+from chipwatch.perf import PerfInputError, infer, load_models, moe
 from chipwatch.perf import workload as wl
 from chipwatch.perf.inference import Hw, evaluate, pass_time
 from chipwatch.perf.parallelism import Parallelism, candidates, check
