@@ -365,3 +365,64 @@ def at_bound_notes(f: Factors, tol: float = 1e-3) -> list[dict[str, Any]]:
                     }
                 )
     return out
+
+
+def regimes(points: Any) -> Any:
+    """Each point's regime: dense / MoE, aggregated / disaggregated, one node / multi-node
+    (its layout spans more chips than one scale-up domain), phase (prefill = TTFT, decode =
+    TPOT and decode rates, both = end-to-end throughput, kernel = link bandwidth) and vendor."""
+    from chipwatch.catalog import load_catalog
+    from chipwatch.perf.hardware import chip_perf
+    from chipwatch.perf.models import default_models
+
+    cat, models = load_catalog(), default_models()
+    moe = points["model"].map(lambda m: "MoE" if models.model(m).moe else "dense")
+    dis = points.get("disaggregated", 0)
+    dom = {c: (chip_perf(cat.chip(c), "bf16").domain_chips or 10**9) for c in set(points["chip"])}
+    chips = points["tp"] * points["pp"] * points["dp"]
+    multi = chips > points["chip"].map(dom)
+    metric = points["metric"]
+    phase = np.select(
+        [
+            metric == "ttft_s",
+            metric.isin(["tpot_s", "decode_tokens_per_s_per_chip"]),
+            metric.isin(["scaleup_gbs", "scaleout_gbs"]),
+        ],
+        ["prefill", "decode", "kernel"],
+        default="both",
+    )
+    out = points[[]].copy()
+    out["architecture"] = moe
+    out["deployment"] = np.where(np.asarray(dis) > 0, "disaggregated", "aggregated")
+    out["scale"] = np.where(multi, "multi-node", "one node")
+    out["phase"] = phase
+    out["vendor"] = points["chip"].map(lambda c: cat.chip(c).vendor)
+    return out
+
+
+def regime_report(result: FitResult) -> Any:
+    """Median absolute fit and 5-fold error per regime (one block per dimension), plus the
+    combined MoE x multi-node and disaggregated regimes the issue's acceptance names."""
+    import pandas as pd
+
+    pts = result.points
+    reg = regimes(pts)
+
+    def block(name: str, key: Any) -> Any:
+        g = pts.groupby(key)
+        return pd.DataFrame(
+            {
+                "dimension": name,
+                "n": g.size(),
+                "fit_median_abs_err_pct": g["fit_err_pct"].apply(lambda s: np.nanmedian(np.abs(s))),
+                "cv_median_abs_err_pct": g["cv_err_pct"].apply(lambda s: np.nanmedian(np.abs(s))),
+            }
+        )
+
+    parts = [block(c, reg[c]) for c in reg.columns]
+    moe_multi = (reg["architecture"] == "MoE") & (reg["scale"] == "multi-node")
+    parts.append(block("MoE x scale", np.where(moe_multi, "MoE multi-node", "other")))
+    parts.append(block("all", np.full(len(pts), "all points")))
+    out = pd.concat(parts)
+    out.index.name = "regime"
+    return out.reset_index()

@@ -453,6 +453,138 @@ def decode_points(csv_path: Path | None = None) -> Any:
     return pd.DataFrame(rows)
 
 
+SERVING_CITE = "published-measurements.csv rows M301+ (sources in SERVING-SOURCES.md)"
+
+
+def _weights_precision(w: str) -> str | None:
+    w = w.lower()
+    if "fp4" in w:
+        return "fp4"
+    if "fp8" in w or "w8a8" in w:
+        return "fp8" if "fp8" in w else "int8"
+    if "bf16" in w:
+        return "bf16"
+    return None
+
+
+def serving_points(csv_path: Path | None = None) -> Any:
+    """Published serving rows (M301+) whose ``cond{...}`` block states chip, model, layout and
+    lengths (``data/measurements/SERVING-SOURCES.md``). Mapping by kind:
+
+    - aggregated, no concurrency stated, "output tokens/s per GPU": an engine's offline maximum
+      throughput (TensorRT-LLM perf overview): the best output tokens/s of any batch that fits;
+    - aggregated at a stated concurrency: output tokens/s of continuous batching at that batch;
+    - decode pool with a stated batch per rank: decode output tokens/s per chip;
+    - DeepEP normal-kernel bandwidth (kernel rows): the link's achieved bandwidth, which pins
+      the scale-up (NVLink) and scale-out (RDMA) efficiencies directly.
+    Rows with draft tokens but no acceptance length, prefill rows without tokens per pass and
+    rows on models outside the catalog are left out (counted in the report as not fit-ready).
+    """
+    import pandas as pd
+
+    from chipwatch.perf.calibration.conditions import with_conditions
+    from chipwatch.perf.models import default_models
+
+    models = default_models()
+    d = with_conditions(pd.read_csv(csv_path or measurements_dir() / PUBLISHED_FILE))
+    d = d[d["id"].str[1:].astype(int) >= 301]
+    rows = []
+    r: Any
+    for r in d.itertuples(index=False):
+        try:
+            spec = models.model(str(r.cond_model))
+        except KeyError:
+            continue
+        chip, phase = str(r.cond_chip), str(r.cond_phase)
+        n = int(_num(r.cond_n_chips, _num(r.n_accel, 1)))
+        tp, dp = int(_num(r.cond_attn_tp, 1)), int(_num(r.cond_attn_dp, 1))
+        ep = int(_num(r.cond_moe_ep, 1)) if spec.moe else 1
+        metric_txt = str(r.metric).lower()
+        base = {
+            "dataset": "published-serving",
+            "chip": chip,
+            "model": spec.id,
+            "num_chips": n,
+            "tp": tp,
+            "pp": 1,
+            "dp": dp,
+            "ep": ep,
+            "backend": str(r.software),
+            "source": f"{SERVING_CITE}, row {r.id} ({r.source_key})",
+            "point_id": str(r.id),
+        }
+        if phase == "kernel" and "bandwidth gb/s" in metric_txt and str(r.cond_link):
+            link = str(r.cond_link)
+            rows.append(
+                {
+                    **base,
+                    "precision": "fp8",
+                    "tp": 1,
+                    "dp": 1,
+                    "ep": 1,
+                    "num_chips": 1,
+                    "batch": 1.0,
+                    "input_len": 1,
+                    "output_len": 1,
+                    "metric": "scaleout_gbs" if link in ("rdma", "roce", "ib") else "scaleup_gbs",
+                    "measured": float(r.value),
+                }
+            )
+            continue
+        prec = _weights_precision(str(r.cond_weights))
+        isl, osl = _num(r.cond_isl, 0), _num(r.cond_osl, 0)
+        spec_k = int(_num(r.cond_spec_tokens, 0)) if str(r.cond_spec_tokens) else 0
+        acc = _num(r.cond_accept_len, 0)
+        if prec is None or not isl or not osl or tp * dp != n or (spec_k and not acc):
+            continue
+        kv = "fp8" if str(r.cond_kv).lower().startswith("fp8") else "bf16"
+        common = {
+            **base,
+            "precision": prec,
+            "input_len": int(isl),
+            "output_len": int(osl),
+            "kv_precision": kv,
+            "spec_tokens": spec_k,
+            "accepted_per_step": acc if spec_k else 1.0,
+        }
+        per_gpu = float(r.value_per_accel) if r.value_per_accel == r.value_per_accel else None
+        if "tokens/s" not in metric_txt or "output" not in metric_txt:
+            continue  # latencies and prefill rates: not mapped
+        conc = _num(r.cond_concurrency, 0)
+        bpr = _num(r.cond_batch_per_rank, 0)
+        if phase == "both" and str(r.cond_deploy) == "agg" and per_gpu and not conc:
+            rows.append(
+                {
+                    **common,
+                    "batch": 0.0,
+                    "metric": "offline_tokens_per_s",
+                    "measured": per_gpu * n,
+                }
+            )
+        elif phase == "both" and str(r.cond_deploy) == "agg" and conc:
+            rows.append(
+                {
+                    **common,
+                    "batch": conc,
+                    "metric": "serving_output_tokens_per_s",
+                    "measured": float(r.value),
+                }
+            )
+        elif phase == "decode" and bpr and per_gpu:
+            rows.append(
+                {
+                    **common,
+                    "batch": bpr * dp,
+                    "input_len": int(isl),
+                    "output_len": 2,  # context = input + output / 2 ~ the stated context
+                    "disaggregated": 1,
+                    "metric": "decode_tokens_per_s_per_chip",
+                    "measured": per_gpu,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def build_points(mlperf_input_len: int | None = None) -> Any:
     """All calibration points (silicon sample, published, MLPerf, decode) on catalog chips."""
     import pandas as pd
@@ -466,6 +598,7 @@ def build_points(mlperf_input_len: int | None = None) -> Any:
             published_points(),
             mlperf_points(input_len=mlperf_input_len),
             decode_points(),
+            serving_points(),
         ],
         ignore_index=True,
     )

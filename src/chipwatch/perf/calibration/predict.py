@@ -152,10 +152,14 @@ def predict(pa: PointArrays, theta: np.ndarray, idx: np.ndarray | None = None) -
     th = th if th.shape[0] == len(sel) else th[sel]
     metric = pa.metric[sel]
     out = np.full(len(sel), np.nan)
-    grid = np.char.startswith(metric.astype(str), "mlperf_")
+    grid = np.isin(metric, list(GRID_METRICS))
+    link = np.isin(metric, ["scaleup_gbs", "scaleout_gbs"])
+    if link.any():
+        out[link] = _predict_link(pa, th[link], sel[link], metric[link])
+    grid &= ~link
     if grid.any():
         out[grid] = _predict_max_throughput(pa, th[grid], sel[grid], metric[grid])
-    rest = ~grid
+    rest = ~grid & ~link
     if rest.any():
         out[rest] = _predict_serving(pa, th[rest], sel[rest])
     return out
@@ -213,8 +217,9 @@ def _predict_serving(pa: PointArrays, th: np.ndarray, sel: np.ndarray) -> np.nda
             metric == "static_output_tokens_per_s",
             metric == "single_tokens_per_s",
             metric == "decode_tokens_per_s_per_chip",
+            metric == "serving_output_tokens_per_s",
         ],
-        [r.tpot_s, ttft, r.output_tokens_per_s, single, decode_per_chip],
+        [r.tpot_s, ttft, r.output_tokens_per_s, single, decode_per_chip, r.output_tokens_per_s],
         default=np.nan,
     )
     return np.asarray(out, dtype=float)
@@ -244,6 +249,17 @@ def _disagg_ttft(
     return np.asarray(np.maximum(own, little + fixed), dtype=float)
 
 
+def _predict_link(
+    pa: PointArrays, th: np.ndarray, sel: np.ndarray, metric: np.ndarray
+) -> np.ndarray:
+    """A kernel's achieved all-to-all bandwidth (GB/s): the link's bandwidth x its efficiency."""
+    up = pa.link_bw[sel] * th[:, 4]
+    out = pa.scaleout_bw[sel] * th[:, 5]
+    return np.asarray(np.where(metric == "scaleup_gbs", up, out) / 1e9, dtype=float)
+
+
+# metrics predicted as the best throughput over a grid of batches that fit
+GRID_METRICS = ("mlperf_offline_tokens_per_s", "mlperf_server_tokens_per_s", "offline_tokens_per_s")
 GRID_STEPS = 24  # batches tried per MLPerf point: geometric from dp to the largest that fits
 
 
