@@ -286,7 +286,9 @@ def evaluate(
     weights = wl.weights_per_chip_bytes(shape, prec, lay)
     kv_seq = wl.kv_per_seq_per_chip_bytes(shape, prec, lay, input_len + output_len)
     chunk = np.where(dis, 0.0, np.minimum(b * input_len, s.prefill_chunk_tokens))
-    act = wl.activation_peak_bytes(shape, prec, lay, chunk + b * (1.0 + k))
+    act = wl.activation_peak_bytes(shape, prec, lay, chunk) + wl.activation_peak_bytes(
+        shape, prec, lay, b * (1.0 + k)
+    )
     reserved = s.reserved_fraction * hw.capacity_b
     kv = b * kv_seq
     total = weights + kv + act + reserved
@@ -294,7 +296,9 @@ def evaluate(
         shape, prec, lay, np.where(dis, 0.0, s.prefill_chunk_tokens)
     )
     free_for_kv = hw.capacity_b - reserved - weights - work_act
-    max_batch = np.floor(np.maximum(free_for_kv, 0) / kv_seq) * ranks
+    # each sequence holds its KV cache and the activations of its 1 + k tokens of a step
+    per_seq = kv_seq + wl.activation_peak_bytes(shape, prec, lay, 1.0 + k)
+    max_batch = np.floor(np.maximum(free_for_kv, 0) / per_seq) * ranks
     return ServingEval(
         decode_step_s=t_dec,
         spec_step_s=t_step,

@@ -237,7 +237,12 @@ def _pass(
     dense = 2 * (tokens * shape.p_dense_linear + bm * logits * shape.p_lm_head) / (lay.tp * lay.pp)
     dense_w = prec.weight_bytes * (shape.p_dense_linear + shape.p_lm_head) / (lay.tp * lay.pp)
     act = tokens * shape.hidden * prec.act_bytes
-    tp_ar = 2 * layers * 2 * (lay.tp - 1) / lay.tp * act
+    # TP all-reduce, 2 per layer, hierarchical when TP spans d chips in each of n domains:
+    # within a domain 2 (d-1)/d of the activations, across domains 2 (n-1)/n of a 1/d shard
+    d = np.minimum(lay.tp, lay.domain)
+    n_dom = lay.tp / d
+    tp_ar = 2 * layers * 2 * (d - 1) / d * act
+    tp_ar_out = 2 * layers * 2 * (n_dom - 1) / n_dom * act / d
     pp_p2p = np.where(lay.pp > 1, act, 0.0)
     return PhaseWork(
         dense_flops=dense,
@@ -248,7 +253,7 @@ def _pass(
         kv_bytes=bm * kv_tokens * prec.kv_bytes * shape.kv_elems / lay.pp / kv_shard(shape, lay),
         act_bytes=prec.act_bytes * tokens * shape.act_elems * layers / lay.tp,
         up_bytes=tp_ar + m["a2a_up"] + pp_p2p,
-        out_bytes=m["a2a_out"],
+        out_bytes=m["a2a_out"] + tp_ar_out,
         collectives=collective_calls(shape, lay),
         tokens_per_rank=tokens,
     )

@@ -333,6 +333,16 @@ def write_factors(result: FitResult, folder: Path | None = None) -> Path:
 
 # Why a factor may sit at a bound: reviewed, not a structural error (keyed by parameter).
 BOUND_NOTES = {
+    "compute": "1 = some decode steps are measured at or beyond what the dense peak allows; "
+    "likely causes the model cannot see: speculative decoding (MTP) that engine benchmark "
+    "configs enable without saying so in the sample, and attention kernels faster than their "
+    "counted FLOPs; the factor is capped at the physical limit rather than allowed above it",
+    "compute_prefill": "1 = TTFT points need prefill at the dense peak: prefix-cache hits and "
+    "partial prefills in the benchmarks' random prompts are not modelled, and MLA prefill "
+    "FLOPs are counted in the naive per-head form; capped at the physical limit",
+    "memory": "1 = weight and activation traffic at the datasheet bandwidth in the measured "
+    "steps (upper bound of a fraction)",
+    "attn_memory": "1 = KV-cache reads at the datasheet bandwidth (upper bound of a fraction)",
     "link_latency_s": "0 = no fixed latency per collective beyond what the bandwidth terms "
     "and the per-pass overhead already charge (a physical lower bound, not a clipped fit)",
     "overhead_s": "0 = the other terms explain the small-batch steps; a physical lower bound",
