@@ -237,12 +237,13 @@ def _pass(
     dense = 2 * (tokens * shape.p_dense_linear + bm * logits * shape.p_lm_head) / (lay.tp * lay.pp)
     dense_w = prec.weight_bytes * (shape.p_dense_linear + shape.p_lm_head) / (lay.tp * lay.pp)
     act = tokens * shape.hidden * prec.act_bytes
-    # TP all-reduce, 2 per layer, hierarchical when TP spans d chips in each of n domains:
-    # within a domain 2 (d-1)/d of the activations, across domains 2 (n-1)/n of a 1/d shard
-    d = np.minimum(lay.tp, lay.domain)
-    n_dom = lay.tp / d
-    tp_ar = 2 * layers * 2 * (d - 1) / d * act
-    tp_ar_out = 2 * layers * 2 * (n_dom - 1) / n_dom * act / d
+    # TP all-reduce, 2 per layer, ring: 2 (tp-1)/tp of the activations per chip. When TP spans
+    # scale-up domains the ring crosses the network and runs at the network's bandwidth per
+    # chip (NCCL's measured bus bandwidth across nodes is about the NIC bandwidth per GPU)
+    tp_ring = 2 * layers * 2 * (lay.tp - 1) / lay.tp * act
+    spans = lay.tp > lay.domain
+    tp_ar = np.where(spans, 0.0, tp_ring)
+    tp_ar_out = np.where(spans, tp_ring, 0.0)
     pp_p2p = np.where(lay.pp > 1, act, 0.0)
     return PhaseWork(
         dense_flops=dense,
