@@ -16,7 +16,7 @@ from chipwatch import __version__, market
 from chipwatch.perf.requests import CompareRequest, CrossoverRequest
 from chipwatch.services.catalog import SEGMENTS, chip_detail, chip_rows
 from chipwatch.services.errors import ChoiceError
-from chipwatch.services.perf import compare_rows, crossover_result
+from chipwatch.services.perf import compare, crossover
 from chipwatch.web.columns import HEADLINE_COLUMNS
 from chipwatch.workspace import Workspace
 
@@ -224,9 +224,7 @@ def compare_page(request: Request) -> HTMLResponse:
         form = CompareRequest.model_construct(**{**CompareRequest().model_dump(), **raw})
     if error is None:
         try:
-            rows = compare_rows(
-                form.chips, form.model, ws=ws, **form.model_dump(exclude={"chips", "model"})
-            )
+            rows = compare(form, ws=ws)
             chart_list = views.compare_charts(rows)
         except (ValueError, KeyError) as e:
             error = str(e)
@@ -242,7 +240,7 @@ def compare_page(request: Request) -> HTMLResponse:
                 output_len=form.output_len,
                 calibration=form.calibration,
             )
-            chart_list.append(views.crossover_chart(crossover_result(cross, ws=ws)))
+            chart_list.append(views.crossover_chart(crossover(cross, ws=ws)))
         except (ValueError, KeyError) as e:
             error = f"batch sweep: {e}"
     from urllib.parse import urlencode

@@ -164,7 +164,8 @@ def report_sections(ws: Workspace, chip_ids: list[str], scenario: str | None) ->
     """The briefing's sections: the overview's questions, then the chosen chips and scenario."""
     import datetime as dt
 
-    from chipwatch.services.perf import compare_rows
+    from chipwatch.perf.requests import CompareRequest
+    from chipwatch.services.perf import compare
 
     cat = ws.catalog
     chosen = [cat.chip(c) for c in chip_ids]
@@ -204,7 +205,7 @@ def report_sections(ws: Workspace, chip_ids: list[str], scenario: str | None) ->
             },
         }
     )
-    rows_perf = compare_rows(ids, ws=ws, **STORY_WORKLOAD)
+    rows_perf = compare(CompareRequest(chips=ids, **STORY_WORKLOAD), ws=ws)
     sections.append(
         {
             "title": f"LLM serving: {STORY_WORKLOAD_TEXT}",
@@ -327,17 +328,22 @@ def classify_context(ws: Workspace, raw: dict[str, Any]) -> dict[str, Any]:
     import datetime as dt
     from urllib.parse import urlencode
 
+    from chipwatch.controls.requests import ClassifyRequest
+
+    defaults = ClassifyRequest.model_fields  # the form's defaults are the request model's
     form: dict[str, Any] = {
-        "name": raw.get("name", "my accelerator"),
+        "name": raw.get("name", defaults["name"].default),
         "tpp": raw.get("tpp"),
         "dense_value": raw.get("dense_value"),
         "dense_precision": raw.get("dense_precision", "fp8"),
         "die_area_mm2": raw.get("die_area_mm2"),
         "io_bidir_gbs": raw.get("io_bidir_gbs"),
         "dram_bw_gbs": raw.get("dram_bw_gbs"),
-        "datacenter": raw.get("datacenter") == "true" if "submitted" in raw else True,
+        "datacenter": raw.get("datacenter") == "true"
+        if "submitted" in raw
+        else defaults["datacenter"].default,
         "date": raw.get("date", dt.date.today().isoformat()),
-        "destination": str(raw.get("destination", "CN")).upper()[:3],
+        "destination": str(raw.get("destination", defaults["destination"].default)).upper()[:3],
     }
     ctx: dict[str, Any] = {"form": form, "result": None, "error": None, "charts": []}
     if "submitted" not in raw:
@@ -433,7 +439,7 @@ def _story_market(ws: Workspace, scenario: str | None) -> Any:
 
 
 def market_context(ws: Workspace, scenario: str, compare: str | None) -> dict[str, Any]:
-    r = market_run(scenario, ws=ws)
+    r = market_run(known_scenario(scenario, ws=ws), ws=ws)
     bn = 1e-9
     out = [
         chart(

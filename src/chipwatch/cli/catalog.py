@@ -1,59 +1,18 @@
-"""The ``chipwatch`` command line: a thin view over the library.
-
-Core catalog commands live here; each domain registers its own commands from a small
-``cli_<domain>.py`` module so that start-up imports nothing heavy.
-"""
+"""CLI for the catalog: ``chipwatch chips list|show|compare``, ``sql`` and ``validate``."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from chipwatch import __version__
-from chipwatch.clikit import STATE, catalog, chip_or_fail, console, emit, emit_json, fail
+from chipwatch.cli.kit import STATE, catalog, chip_or_fail, console, emit, emit_json, fail
 
-app = typer.Typer(
-    name="chipwatch",
-    help="AI accelerators and US export controls, with numbers and sources.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
 chips_app = typer.Typer(help="List, inspect and compare accelerators.", no_args_is_help=True)
-app.add_typer(chips_app, name="chips")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV.")]
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"chipwatch {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main_options(
-    catalog_dirs: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--catalog",
-            help="Folder of user YAML (chips, models) to add or override. "
-            "Repeatable; CHIPWATCH_PATH works too.",
-        ),
-    ] = None,
-    db: Annotated[
-        str | None,
-        typer.Option("--db", help="Persist the DuckDB store to this file (or CHIPWATCH_DB)."),
-    ] = None,
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
-    ] = False,
-) -> None:
-    STATE.configure(list(catalog_dirs or []), db or os.environ.get("CHIPWATCH_DB") or None)
 
 
 LIST_COLUMNS = [
@@ -142,24 +101,6 @@ def chips_show(
         con.print(f"Notes: {d['notes']}")
 
 
-COMPARE_FIELDS = [
-    "tflops_fp64_dense",
-    "tflops_tf32_dense",
-    "tflops_fp16_dense",
-    "tflops_bf16_dense",
-    "tflops_fp8_dense",
-    "tops_int8_dense",
-    "tflops_fp4_dense",
-    "mem_gb",
-    "mem_bw_tbs",
-    "scaleup_bidir_gbs",
-    "host_bidir_gbs",
-    "die_area_mm2",
-    "tdp_w",
-    "price_usd",
-]
-
-
 @chips_app.command("compare")
 def chips_compare(
     chip_ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Two or more chip ids.")],
@@ -169,27 +110,13 @@ def chips_compare(
     if len(chip_ids) < 2:
         fail("give at least two chip ids to compare")
     chips = [chip_or_fail(i) for i in chip_ids]
-    flats = [c.flat() for c in chips]
-    base = flats[0]
-    rows = []
-    for f in COMPARE_FIELDS:
-        row: dict[str, Any] = {"field": f}
-        for c, fl in zip(chips, flats, strict=True):
-            row[c.id] = fl[f]
-        for c, fl in zip(chips[1:], flats[1:], strict=True):
-            a, b = base[f], fl[f]
-            ratio = (
-                (b / a) if isinstance(a, int | float) and isinstance(b, int | float) and a else None
-            )
-            row[f"{c.id}/{chips[0].id}"] = round(ratio, 3) if ratio is not None else None
-        rows.append(row)
+    rows = catalog().compare([c.id for c in chips])
     if as_json:
         emit_json({"chips": [c.id for c in chips], "base": chips[0].id, "rows": rows})
     else:
         emit(rows, title=f"compared with {chips[0].id}")
 
 
-@app.command("sql")
 def sql_cmd(
     statement: Annotated[str, typer.Argument(help="One read-only SQL statement.")],
     as_json: JsonOpt = False,
@@ -213,7 +140,6 @@ def sql_cmd(
     emit(rows, as_json, as_csv)
 
 
-@app.command("validate")
 def validate_cmd(
     folder: Annotated[Path, typer.Argument(help="Folder of user YAML to check.")],
     as_json: JsonOpt = False,
@@ -234,15 +160,8 @@ def validate_cmd(
         raise typer.Exit(1)
 
 
-def _register_domains() -> None:
-    from chipwatch import cli_controls, cli_market, cli_perf, cli_web
-
-    for mod in (cli_controls, cli_perf, cli_market, cli_web):
-        mod.register(app)
-
-
-_register_domains()
-
-
-def main() -> None:
-    app()
+# the commands this module adds to ``chipwatch`` (see chipwatch.cli.LazyGroup)
+commands = typer.Typer()
+commands.add_typer(chips_app, name="chips")
+commands.command("sql")(sql_cmd)
+commands.command("validate")(validate_cmd)

@@ -7,13 +7,7 @@ from typing import Annotated
 
 import typer
 
-from chipwatch.clikit import STATE, emit_json, fail
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``serve`` and ``report`` to the main app. Module-level imports stay light."""
-    app.command("serve")(serve)
-    app.command("report")(report)
+from chipwatch.cli.kit import STATE, emit_json, fail
 
 
 def serve(
@@ -88,3 +82,9 @@ def report(
         emit_json(summary)
     else:
         typer.echo(f"wrote {out} ({size / 1e6:.1f} MB, {n_charts} charts)")
+
+
+# the commands this module adds to ``chipwatch`` (see chipwatch.cli.LazyGroup)
+commands = typer.Typer()
+commands.command("serve")(serve)
+commands.command("report")(report)
