@@ -191,6 +191,86 @@ def _evaluate(
     }
 
 
+def _check_training_request(
+    spec: ModelSpec,
+    num_chips: int,
+    tokens: float,
+    seq_len: int,
+    zero_stage: int,
+    recompute: Recompute | None,
+) -> None:
+    if num_chips < 1 or tokens <= 0:
+        raise PerfInputError("num_chips must be >= 1 and tokens > 0")
+    if seq_len > spec.max_context:
+        raise PerfInputError(
+            f"seq_len {seq_len} exceeds the {spec.max_context}-token context of {spec.id}"
+        )
+    if zero_stage not in (0, 1, 2, 3):
+        raise PerfInputError(f"zero_stage must be 0, 1, 2 or 3, got {zero_stage}")
+    if recompute is not None and recompute not in RECOMPUTE_OPTIONS:
+        raise PerfInputError(f"recompute must be one of {', '.join(RECOMPUTE_OPTIONS)}")
+
+
+def _training_layouts(
+    spec: ModelSpec,
+    num_chips: int,
+    domain: int,
+    tp: int | None,
+    pp: int | None,
+    ep: int | None,
+    recompute: Recompute | None,
+) -> list[tuple[int, int, int, Recompute]]:
+    """Every (tp, pp, ep, recompute) that agrees with the degrees given (Megatron-style 3D
+    parallelism: tp divides the heads within one scale-up domain, pp <= layers, ep | dp)."""
+    tps = [t for t in divisors(num_chips) if spec.heads % t == 0 and t <= domain]
+    if tp is not None:
+        if num_chips % tp or spec.heads % tp:
+            raise PerfInputError(
+                f"tensor parallel {tp} must divide num_chips ({num_chips}) and "
+                f"the {spec.heads} attention heads of {spec.id}"
+            )
+        tps = [tp]
+    out: list[tuple[int, int, int, Recompute]] = []
+    for t in tps:
+        pps = [p for p in divisors(num_chips // t) if p <= spec.layers]
+        if pp is not None:
+            if (num_chips // t) % pp:
+                raise PerfInputError(f"tp x pp = {t} x {pp} does not divide {num_chips} chips")
+            pps = [pp]
+        for p in pps:
+            dp_ = num_chips // (t * p)
+            eps = [1]
+            if spec.moe:
+                eps = [e for e in divisors(dp_) if spec.moe.experts % e == 0]
+            if ep is not None:
+                if spec.moe is None and ep != 1:
+                    raise PerfInputError(f"{spec.id} is dense: expert parallel must be 1")
+                eps = [ep] if ep in eps or ep == 1 else []
+                if not eps:
+                    raise PerfInputError(
+                        f"expert parallel {ep} must divide dp ({dp_}) and the experts of {spec.id}"
+                    )
+            for e in eps:
+                for rc in [recompute] if recompute else list(RECOMPUTE_OPTIONS):
+                    out.append((t, p, e, rc))
+    return out
+
+
+def _training_cost(
+    chip: Accelerator, a: CostAssumptions, num_chips: int, days: float
+) -> tuple[float | None, float | None]:
+    """(energy MWh at the chips' share of TDP x PUE, total USD = amortised capex + energy)."""
+    power = chip.tdp_w.value * a.power_fraction_of_tdp if chip.tdp_w else None
+    energy = power * a.pue * num_chips * days * 86400 / 3.6e9 if power else None
+    price = chip.price_usd.value if chip.price_usd else None
+    if price is None or energy is None:
+        return energy, None
+    capex = (
+        price * a.capex_multiplier * num_chips * days * 86400 / (a.life_years * SECONDS_PER_YEAR)
+    )
+    return energy, capex + energy * 1000 * a.usd_per_kwh
+
+
 def train(
     chip: Accelerator,
     model: str | ModelSpec,
@@ -217,71 +297,34 @@ def train(
     """
     ws = resolve(ws)
     spec = ws.models.resolve(model)
-    if num_chips < 1 or tokens <= 0:
-        raise PerfInputError("num_chips must be >= 1 and tokens > 0")
-    if seq_len > spec.max_context:
-        raise PerfInputError(
-            f"seq_len {seq_len} exceeds the {spec.max_context}-token context of {spec.id}"
-        )
-    if zero_stage not in (0, 1, 2, 3):
-        raise PerfInputError(f"zero_stage must be 0, 1, 2 or 3, got {zero_stage}")
-    if recompute is not None and recompute not in RECOMPUTE_OPTIONS:
-        raise PerfInputError(f"recompute must be one of {', '.join(RECOMPUTE_OPTIONS)}")
+    _check_training_request(spec, num_chips, tokens, seq_len, zero_stage, recompute)
     a = assumptions or CostAssumptions()
     cp = chip_perf(chip, precision)
     eff = efficiency or (factors_for(chip, ws.factors) if calibration else ROOFLINE)
-    domain = cp.domain_chips or num_chips
-    tps = [t for t in divisors(num_chips) if spec.heads % t == 0 and t <= domain]
-    if tp is not None:
-        if num_chips % tp or spec.heads % tp:
-            raise PerfInputError(
-                f"tensor parallel {tp} must divide num_chips ({num_chips}) and "
-                f"the {spec.heads} attention heads of {spec.id}"
-            )
-        tps = [tp]
+    layouts = _training_layouts(
+        spec, num_chips, cp.domain_chips or num_chips, tp, pp, ep, recompute
+    )
     best: tuple[float, dict[str, Any], tuple[int, int, int, Recompute]] | None = None
-    n_tried = 0
-    for t in tps:
-        pps = [p for p in divisors(num_chips // t) if p <= spec.layers]
-        if pp is not None:
-            if (num_chips // t) % pp:
-                raise PerfInputError(f"tp x pp = {t} x {pp} does not divide {num_chips} chips")
-            pps = [pp]
-        for p in pps:
-            dp_ = num_chips // (t * p)
-            eps = [1]
-            if spec.moe:
-                eps = [e for e in divisors(dp_) if spec.moe.experts % e == 0]
-            if ep is not None:
-                if spec.moe is None and ep != 1:
-                    raise PerfInputError(f"{spec.id} is dense: expert parallel must be 1")
-                eps = [ep] if ep in eps or ep == 1 else []
-                if not eps:
-                    raise PerfInputError(
-                        f"expert parallel {ep} must divide dp ({dp_}) and the experts of {spec.id}"
-                    )
-            for e in eps:
-                for rc in [recompute] if recompute else list(RECOMPUTE_OPTIONS):
-                    n_tried += 1
-                    r = _evaluate(
-                        spec,
-                        cp,
-                        eff,
-                        num_chips,
-                        t,
-                        p,
-                        e,
-                        zero_stage,
-                        rc,
-                        seq_len,
-                        global_batch_tokens,
-                        micro_batch,
-                    )
-                    if not r["fits"]:
-                        continue
-                    speed = r["tokens_step"] / r["step"]
-                    if best is None or speed > best[0] * (1 + 1e-9):
-                        best = (speed, r, (t, p, e, rc))
+    for t, p, e, rc in layouts:
+        r = _evaluate(
+            spec,
+            cp,
+            eff,
+            num_chips,
+            t,
+            p,
+            e,
+            zero_stage,
+            rc,
+            seq_len,
+            global_batch_tokens,
+            micro_batch,
+        )
+        if not r["fits"]:
+            continue
+        speed = r["tokens_step"] / r["step"]
+        if best is None or speed > best[0] * (1 + 1e-9):
+            best = (speed, r, (t, p, e, rc))
     if best is None:
         raise PerfInputError(
             f"{spec.id} training does not fit on {num_chips} x {chip.id} "
@@ -291,22 +334,9 @@ def train(
     speed, r, (t, p, e, rc) = best
     w, g, opt, acts, total = r["mem"]
     days = tokens / speed / 86400
-    power = chip.tdp_w.value * a.power_fraction_of_tdp if chip.tdp_w else None
-    energy = power * a.pue * num_chips * days * 86400 / 3.6e9 if power else None
-    price = chip.price_usd.value if chip.price_usd else None
-    usd = None
-    if price is not None and energy is not None:
-        capex = (
-            price
-            * a.capex_multiplier
-            * num_chips
-            * days
-            * 86400
-            / (a.life_years * SECONDS_PER_YEAR)
-        )
-        usd = capex + energy * 1000 * a.usd_per_kwh
+    energy, usd = _training_cost(chip, a, num_chips, days)
     notes = list(cp.notes)
-    if eff.source.startswith("default"):
+    if eff.is_default:
         notes.append(f"no measurements for {chip.id} or its family: {eff.source}")
     notes.append(
         "compute efficiency is the one fitted on inference measurements; no training "
@@ -317,9 +347,9 @@ def train(
         model=spec.id,
         num_chips=num_chips,
         precision_used=cp.mode.name,
-        precision_note=cp.notes[0] if cp.notes and "instead of" in cp.notes[0] else None,
+        precision_note=cp.precision_note,
         parallelism={"tp": t, "pp": p, "dp": int(r["dp"]), "ep": e},
-        parallelism_chosen=n_tried > 1,
+        parallelism_chosen=len(layouts) > 1,
         zero_stage=zero_stage,
         recompute=rc,
         seq_len=seq_len,
