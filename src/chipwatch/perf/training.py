@@ -20,6 +20,7 @@ bytes without recomputation, 34 s b h / t with selective recomputation, 2 s b h 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -88,6 +89,21 @@ def _flops_per_token(spec: ModelSpec, seq_len: int) -> tuple[float, float, float
     return 2.0 * active_matmul, float(attn_fwd), float(active_matmul)
 
 
+@dataclass(frozen=True)
+class StepEval:
+    """One training step of one layout: time, its parts, memory per chip, fit and MFU."""
+
+    dp: Any
+    m: Any  # micro-batches per step
+    tokens_step: Any
+    step: Any
+    parts: dict[str, Any]
+    bound: Any
+    mem: tuple[Any, Any, Any, Any, Any]  # weights, gradients, optimizer, activations, total
+    fits: bool
+    mfu: Any
+
+
 def _evaluate(
     spec: ModelSpec,
     cp: Any,
@@ -101,7 +117,7 @@ def _evaluate(
     seq_len: int,
     gbt: int,
     mb: int,
-) -> dict[str, Any]:
+) -> StepEval:
     dp = n // (tp * pp)
     seqs = max(gbt // seq_len, 1)
     m = max(seqs // (dp * mb), 1)  # micro-batches per pipeline per step
@@ -178,17 +194,17 @@ def _evaluate(
     acts += float(np.asarray(shape.vocab)) * mb_tokens * 4.0 / tp  # fp32 logits
     total = w + g + opt + acts
     mfu_flops = 3 * (mm_fwd + attn_fwd)
-    return {
-        "dp": dp,
-        "m": m,
-        "tokens_step": tokens_step,
-        "step": step,
-        "parts": parts,
-        "bound": bound,
-        "mem": (w, g, opt, acts, total),
-        "fits": total <= cp.capacity_b * (1 - RESERVED_FRACTION),
-        "mfu": mfu_flops * tokens_step / step / (n * peak),
-    }
+    return StepEval(
+        dp=dp,
+        m=m,
+        tokens_step=tokens_step,
+        step=step,
+        parts=parts,
+        bound=bound,
+        mem=(w, g, opt, acts, total),
+        fits=bool(total <= cp.capacity_b * (1 - RESERVED_FRACTION)),
+        mfu=mfu_flops * tokens_step / step / (n * peak),
+    )
 
 
 def _check_training_request(
@@ -304,7 +320,7 @@ def train(
     layouts = _training_layouts(
         spec, num_chips, cp.domain_chips or num_chips, tp, pp, ep, recompute
     )
-    best: tuple[float, dict[str, Any], tuple[int, int, int, Recompute]] | None = None
+    best: tuple[float, StepEval, tuple[int, int, int, Recompute]] | None = None
     for t, p, e, rc in layouts:
         r = _evaluate(
             spec,
@@ -320,9 +336,9 @@ def train(
             global_batch_tokens,
             micro_batch,
         )
-        if not r["fits"]:
+        if not r.fits:
             continue
-        speed = r["tokens_step"] / r["step"]
+        speed = r.tokens_step / r.step
         if best is None or speed > best[0] * (1 + 1e-9):
             best = (speed, r, (t, p, e, rc))
     if best is None:
@@ -332,7 +348,7 @@ def train(
             "chips, a higher ZeRO stage or recomputation"
         )
     speed, r, (t, p, e, rc) = best
-    w, g, opt, acts, total = r["mem"]
+    w, g, opt, acts, total = r.mem
     days = tokens / speed / 86400
     energy, usd = _training_cost(chip, a, num_chips, days)
     notes = list(cp.notes)
@@ -348,20 +364,20 @@ def train(
         num_chips=num_chips,
         precision_used=cp.mode.name,
         precision_note=cp.precision_note,
-        parallelism={"tp": t, "pp": p, "dp": int(r["dp"]), "ep": e},
+        parallelism={"tp": t, "pp": p, "dp": int(r.dp), "ep": e},
         parallelism_chosen=len(layouts) > 1,
         zero_stage=zero_stage,
         recompute=rc,
         seq_len=seq_len,
-        global_batch_tokens=int(r["tokens_step"]),
+        global_batch_tokens=int(r.tokens_step),
         micro_batch=micro_batch,
-        micro_batches_per_step=int(r["m"]),
-        step_time_s=float(r["step"]),
-        time_breakdown_s={k: float(v) for k, v in r["parts"].items()},
-        bound=r["bound"],
+        micro_batches_per_step=int(r.m),
+        step_time_s=float(r.step),
+        time_breakdown_s={k: float(v) for k, v in r.parts.items()},
+        bound=r.bound,
         tokens_per_s=float(speed),
         tokens_per_s_per_chip=float(speed / num_chips),
-        mfu=float(r["mfu"]),
+        mfu=float(r.mfu),
         tokens=float(tokens),
         days=float(days),
         memory_per_chip_gb=TrainMemory(
