@@ -7,7 +7,7 @@ instead of scalars), so a sweep and a single call agree exactly for the same inp
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import astuple, fields
+from dataclasses import astuple, dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -97,18 +97,13 @@ def sweep(
     constants (chip, model, layout, options) broadcast against (batch, input, output), so the
     same ``evaluate`` as ``infer`` runs with most terms computed once per static row.
     """
-    import pandas as pd
-
     if not chips or not models:
         raise PerfInputError("a sweep needs at least one chip and one model")
     ws = resolve(ws)
-    cat = ws.models
-    specs = [cat.resolve(m) for m in models]
-    s = serving or ServingAssumptions()
+    specs = [ws.models.resolve(m) for m in models]
     lays = layouts(num_chips, replicas=True)
     if not replicas:
         lays = lays[lays[:, 5] == 1]
-    kvb = np.array([kv_bytes_of(k) for k in kv_precisions])
     opts = np.array(
         [
             (float(r), float(o), float(d), float(k), float(kv))
@@ -119,9 +114,41 @@ def sweep(
             for kv in range(len(kv_precisions))
         ]
     )
-    n_c, n_m, n_p, n_l, n_x = len(chips), len(specs), len(precisions), len(lays), len(opts)
+    tabs = _hardware_tables(chips, precisions, ws, calibration)
+    st = _static_rows(specs, lays, opts, tabs)
+    dyn = _Dynamic.of(batches, input_lens, output_lens)
+    kvb = np.array([kv_bytes_of(k) for k in kv_precisions])
+    res = _evaluate_grid(st, tabs, specs, kvb, dyn, serving or ServingAssumptions(), chunk)
+    return _frame(
+        st,
+        dyn,
+        res,
+        tabs,
+        specs,
+        chips,
+        precisions,
+        kv_precisions,
+        valid_only,
+        max_tpot_ms,
+        max_ttft_ms,
+    )
 
-    # per (chip, precision): hardware after precision fallback, efficiencies, storage widths
+
+@dataclass(frozen=True)
+class _Tables:
+    """Per (chip, precision): hardware after precision fallback with its efficiencies, storage
+    widths (weights, activations, dispatch) and the scale-up domain, and the mode used."""
+
+    hw: np.ndarray
+    prec: np.ndarray
+    domain: np.ndarray
+    used: np.ndarray
+
+
+def _hardware_tables(
+    chips: Sequence[Accelerator], precisions: Sequence[str], ws: Workspace, calibration: bool
+) -> _Tables:
+    n_c, n_p = len(chips), len(precisions)
     hw_tab = np.zeros((n_c, n_p, len(fields(Hw))))
     prec_tab = np.zeros((n_c, n_p, 3))
     domain_tab = np.zeros((n_c, n_p))
@@ -133,103 +160,184 @@ def sweep(
             used[c_i, p_i] = cp.mode.name
             hw_tab[c_i, p_i] = astuple(Hw.of(cp, eff))
             m = cp.mode
-            prec_tab[c_i, p_i] = (
-                m.weight_bytes,
-                m.act_bytes,
-                FP8_DISPATCH_BYTES if m.weight_bytes <= 1 else 2.0,
-            )
+            dispatch = FP8_DISPATCH_BYTES if m.weight_bytes <= 1 else 2.0
+            prec_tab[c_i, p_i] = (m.weight_bytes, m.act_bytes, dispatch)
             domain_tab[c_i, p_i] = cp.domain_chips or 1e9
-    shapes = wl.ModelShape.stack([wl.ModelShape.of(m) for m in specs])
+    return _Tables(hw_tab, prec_tab, domain_tab, used)
+
+
+@dataclass(frozen=True)
+class _Static:
+    """The static rows (chip x model x precision x layout x options) that pass the rules."""
+
+    ci: np.ndarray
+    mi: np.ndarray
+    pi: np.ndarray
+    n: np.ndarray
+    tp: np.ndarray
+    pp: np.ndarray
+    dp: np.ndarray
+    ep: np.ndarray
+    rep: np.ndarray
+    red: np.ndarray
+    ovl: np.ndarray
+    dis: np.ndarray
+    spk: np.ndarray
+    kvi: np.ndarray
+    dom: np.ndarray
+    acc: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ci)
+
+
+def _static_rows(
+    specs: list[ModelSpec], lays: np.ndarray, opts: np.ndarray, tabs: _Tables
+) -> _Static:
+    """Cross product of chips, models, precisions, layouts and options, filtered by the same
+    validity rules ``infer`` checks (``parallelism.RULES``)."""
     lim = ModelLimits(
         np.array([m.heads for m in specs], dtype=float),
         np.array([m.layers for m in specs], dtype=float),
         np.array([m.moe.experts if m.moe else 0 for m in specs], dtype=float),
     )
-    ctx_max = np.array([m.max_context for m in specs], dtype=float)
     mtp_acc = np.array([m.mtp.acceptance if m.mtp else np.nan for m in specs], dtype=float)
-
-    # static rows: chip x model x precision x layout x options, filtered by the shared rules
-    ci, mi, pi, li, xi = _grid(n_c, n_m, n_p, n_l, n_x)
+    n_c, n_p = tabs.domain.shape
+    ci, mi, pi, li, xi = _grid(n_c, len(specs), n_p, len(lays), len(opts))
     n, tp, pp, dp, ep, rep = (lays[li, k] for k in range(6))
     red, ovl, dis, spk, kvi = (opts[xi, k] for k in range(5))
-    dom = domain_tab[ci, pi]
+    dom = tabs.domain[ci, pi]
     ok = valid_mask(lim.take(mi), tp, pp, dp, ep, rep, red, dom)
     ok &= (lim.experts[mi] > 0) | (rep == 1)  # dense: dp ranks are replicas already
     ok &= (spk == 0) | np.isfinite(mtp_acc[mi])  # MTP only where the model ships a head
-    keep = np.flatnonzero(ok)
-    ci, mi, pi, li = ci[keep], mi[keep], pi[keep], li[keep]
-    n, tp, pp, dp, ep, rep = n[keep], tp[keep], pp[keep], dp[keep], ep[keep], rep[keep]
-    red, ovl, dis, spk, kvi = red[keep], ovl[keep], dis[keep], spk[keep], kvi[keep]
-    dom = dom[keep]
-    acc = np.where(spk > 0, _accepted(np.nan_to_num(mtp_acc[mi]), spk), 1.0)
+    k = np.flatnonzero(ok)
+    acc = np.where(spk[k] > 0, _accepted(np.nan_to_num(mtp_acc[mi[k]]), spk[k]), 1.0)
+    names = ("ci", "mi", "pi", "n", "tp", "pp", "dp", "ep", "rep", "red", "ovl", "dis", "spk")
+    cols = (ci, mi, pi, n, tp, pp, dp, ep, rep, red, ovl, dis, spk)
+    kw = {name: c[k] for name, c in zip(names, cols, strict=True)}
+    return _Static(**kw, kvi=kvi[k], dom=dom[k], acc=acc)
 
-    # dynamic axes: batch x input x output, each its own axis, so that a term depending on the
-    # input length only (one prompt's prefill, a prefill-pool pass) is computed once per input
-    B, I, O = len(batches), len(input_lens), len(output_lens)  # noqa: N806, E741
-    bat = np.asarray(batches, dtype=float).reshape(1, B, 1, 1)
-    inp = np.asarray(input_lens, dtype=float).reshape(1, 1, I, 1)
-    out_ = np.asarray(output_lens, dtype=float).reshape(1, 1, 1, O)
-    n_s, n_d = len(ci), B * I * O
+
+@dataclass(frozen=True)
+class _Dynamic:
+    """Batch, input and output on their own axes, so that a term depending on the input length
+    only (one prompt's prefill, a prefill-pool pass) is computed once per input length."""
+
+    bat: np.ndarray
+    inp: np.ndarray
+    out: np.ndarray
+
+    @classmethod
+    def of(cls, b: Sequence[int], i: Sequence[int], o: Sequence[int]) -> _Dynamic:
+        return cls(
+            np.asarray(b, dtype=float).reshape(1, -1, 1, 1),
+            np.asarray(i, dtype=float).reshape(1, 1, -1, 1),
+            np.asarray(o, dtype=float).reshape(1, 1, 1, -1),
+        )
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return self.bat.shape[1], self.inp.shape[2], self.out.shape[3]
+
+    @property
+    def size(self) -> int:
+        b, i, o = self.shape
+        return b * i * o
+
+    def flat(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        full = (1, *self.shape)
+        return tuple(np.broadcast_to(x, full).ravel() for x in (self.bat, self.inp, self.out))  # type: ignore[return-value]
+
+
+def _evaluate_grid(
+    st: _Static,
+    tabs: _Tables,
+    specs: list[ModelSpec],
+    kvb: np.ndarray,
+    dyn: _Dynamic,
+    s: ServingAssumptions,
+    chunk: int,
+) -> dict[str, np.ndarray]:
+    """``evaluate`` over static rows x (batch, input, output), in chunks of static rows."""
+    shapes = wl.ModelShape.stack([wl.ModelShape.of(m) for m in specs])
+    n_s, n_d = len(st), dyn.size
     res = {k: np.empty((n_s, n_d)) for k in ("ttft", "tpot", "tps", "pf_tps", "mem")}
-    fits = np.empty((n_s, n_d), dtype=bool)
-    pf_bound = np.empty((n_s, n_d), dtype=np.int8)
-    dec_bound = np.empty((n_s, n_d), dtype=np.int8)
-
-    def put(key: str, sl: slice, x: Any) -> None:
-        res[key][sl] = np.broadcast_to(x, (sl.stop - sl.start, B, I, O)).reshape(-1, n_d)
+    res["fits"] = np.empty((n_s, n_d), dtype=bool)
+    res["pf_bound"] = np.empty((n_s, n_d), dtype=np.int8)
+    res["dec_bound"] = np.empty((n_s, n_d), dtype=np.int8)
 
     step = max(chunk // max(n_d, 1), 1)
     for lo in range(0, n_s, step):
         sl = slice(lo, min(lo + step, n_s))
-        pr, h = prec_tab[ci[sl], pi[sl]], hw_tab[ci[sl], pi[sl]]
+        full = (sl.stop - sl.start, *dyn.shape)
+
+        def put(key: str, x: Any, sl: slice = sl, full: tuple[int, ...] = full) -> None:
+            res[key][sl] = np.broadcast_to(x, full).reshape(-1, n_d)
+
+        pr, h = tabs.prec[st.ci[sl], st.pi[sl]], tabs.hw[st.ci[sl], st.pi[sl]]
         r = evaluate(
-            shapes.take(_col(mi[sl])),
+            shapes.take(_col(st.mi[sl])),
             wl.Precisions(
-                _col(pr[:, 0]), _col(kvb[kvi[sl].astype(int)]), _col(pr[:, 1]), _col(pr[:, 2]), 2.0
+                _col(pr[:, 0]),
+                _col(kvb[st.kvi[sl].astype(int)]),
+                _col(pr[:, 1]),
+                _col(pr[:, 2]),
+                2.0,
             ),
             wl.Layout(
-                _col(tp[sl]),
-                _col(pp[sl]),
-                _col(dp[sl]),
-                _col(ep[sl]),
-                _col(rep[sl]),
-                _col(red[sl]),
-                _col(dom[sl]),
-                _col(ovl[sl]),
+                _col(st.tp[sl]),
+                _col(st.pp[sl]),
+                _col(st.dp[sl]),
+                _col(st.ep[sl]),
+                _col(st.rep[sl]),
+                _col(st.red[sl]),
+                _col(st.dom[sl]),
+                _col(st.ovl[sl]),
                 1.0,
             ),
             Hw(*(_col(h[:, j]) for j in range(h.shape[1]))),
-            bat,
-            inp,
-            out_,
+            dyn.bat,
+            dyn.inp,
+            dyn.out,
             s,
-            spec_tokens=_col(spk[sl]),
-            accepted_per_step=_col(acc[sl]),
-            disaggregated=_col(dis[sl] > 0),
+            spec_tokens=_col(st.spk[sl]),
+            accepted_per_step=_col(st.acc[sl]),
+            disaggregated=_col(st.dis[sl] > 0),
         )
-        d_ = _col(dis[sl] > 0)
-        put("ttft", sl, r.ttft_s)
-        put("tpot", sl, r.tpot_s)
-        put("tps", sl, r.output_tokens_per_s)
-        put(
-            "pf_tps",
-            sl,
-            np.where(
-                d_, r.prefill_pool_tokens_per_s_per_chip * _col(n[sl]), r.prefill_tokens_per_s
-            ),
-        )
-        put("mem", sl, r.mem_total_b)
-        m_ = sl.stop - sl.start
-        fits[sl] = np.broadcast_to(r.fits, (m_, B, I, O)).reshape(-1, n_d)
-        pf_bound[sl] = np.broadcast_to(
-            np.where(d_, r.prefill_pool.bound_code, r.prefill.bound_code), (m_, B, I, O)
-        ).reshape(-1, n_d)
-        dec_bound[sl] = np.broadcast_to(r.decode.bound_code, (m_, B, I, O)).reshape(-1, n_d)
-    batch = np.broadcast_to(bat, (1, B, I, O)).ravel()
-    isl = np.broadcast_to(inp, (1, B, I, O)).ravel()
-    osl = np.broadcast_to(out_, (1, B, I, O)).ravel()
-    dyn_ok = (batch[None, :] >= (dp * rep)[:, None]) & (
-        isl[None, :] + osl[None, :] <= ctx_max[mi][:, None]
+        d_ = _col(st.dis[sl] > 0)
+        put("ttft", r.ttft_s)
+        put("tpot", r.tpot_s)
+        put("tps", r.output_tokens_per_s)
+        pool = r.prefill_pool_tokens_per_s_per_chip * _col(st.n[sl])
+        put("pf_tps", np.where(d_, pool, r.prefill_tokens_per_s))
+        put("mem", r.mem_total_b)
+        put("fits", r.fits)
+        put("pf_bound", np.where(d_, r.prefill_pool.bound_code, r.prefill.bound_code))
+        put("dec_bound", r.decode.bound_code)
+    return res
+
+
+def _frame(
+    st: _Static,
+    dyn: _Dynamic,
+    res: dict[str, np.ndarray],
+    tabs: _Tables,
+    specs: list[ModelSpec],
+    chips: Sequence[Accelerator],
+    precisions: Sequence[str],
+    kv_precisions: Sequence[str],
+    valid_only: bool,
+    max_tpot_ms: float | None,
+    max_ttft_ms: float | None,
+) -> Any:
+    """One row per kept configuration: static columns repeated, dynamic ones selected."""
+    import pandas as pd
+
+    batch, isl, osl = dyn.flat()
+    n_s, n_d = len(st), dyn.size
+    ctx_max = np.array([m.max_context for m in specs], dtype=float)
+    dyn_ok = (batch[None, :] >= (st.dp * st.rep)[:, None]) & (
+        isl[None, :] + osl[None, :] <= ctx_max[st.mi][:, None]
     )
     keep2 = dyn_ok if valid_only else np.ones((n_s, n_d), dtype=bool)
     counts = keep2.sum(axis=1)
@@ -242,48 +350,43 @@ def sweep(
         return np.broadcast_to(x, (n_s, n_d))[keep2]
 
     take = {k: v.ravel()[sel] for k, v in res.items()}
-    fit_f = fits.ravel()[sel]
-    meets = fit_f & dyn_ok.ravel()[sel]
+    meets = take["fits"] & dyn_ok.ravel()[sel]
     if max_tpot_ms is not None:
         meets &= take["tpot"] * 1e3 <= max_tpot_ms
     if max_ttft_ms is not None:
         meets &= take["ttft"] * 1e3 <= max_ttft_ms
-    chip_ids = np.array([c.id for c in chips])
-    model_ids = np.array([m.id for m in specs])
-    prec_req = np.array(list(precisions))
-    used_names = sorted({str(u) for u in used.ravel()})
-    used_code = np.array([[used_names.index(str(u)) for u in row] for row in used])
-
+    used_names = sorted({str(u) for u in tabs.used.ravel()})
+    used_code = np.array([[used_names.index(str(u)) for u in row] for row in tabs.used])
     i32 = np.int32
     cols = {
-        "chip": _cat(srow(ci), chip_ids),
-        "model": _cat(srow(mi), model_ids),
-        "precision": _cat(srow(pi), prec_req),
-        "precision_used": _cat(srow(used_code[ci, pi]), np.array(used_names)),
-        "num_chips": srow(n.astype(i32)),
-        "tp": srow(tp.astype(i32)),
-        "pp": srow(pp.astype(i32)),
-        "dp": srow(dp.astype(i32)),
-        "ep": srow(ep.astype(i32)),
-        "replicas": srow(rep.astype(i32)),
-        "redundant_experts": srow(red.astype(i32)),
-        "overlap": srow(ovl > 0),
-        "disaggregated": srow(dis > 0),
-        "spec_tokens": srow(spk.astype(i32)),
-        "kv_precision": _cat(srow(kvi.astype(np.int8)), np.array(list(kv_precisions))),
+        "chip": _cat(srow(st.ci), np.array([c.id for c in chips])),
+        "model": _cat(srow(st.mi), np.array([m.id for m in specs])),
+        "precision": _cat(srow(st.pi), np.array(list(precisions))),
+        "precision_used": _cat(srow(used_code[st.ci, st.pi]), np.array(used_names)),
+        "num_chips": srow(st.n.astype(i32)),
+        "tp": srow(st.tp.astype(i32)),
+        "pp": srow(st.pp.astype(i32)),
+        "dp": srow(st.dp.astype(i32)),
+        "ep": srow(st.ep.astype(i32)),
+        "replicas": srow(st.rep.astype(i32)),
+        "redundant_experts": srow(st.red.astype(i32)),
+        "overlap": srow(st.ovl > 0),
+        "disaggregated": srow(st.dis > 0),
+        "spec_tokens": srow(st.spk.astype(i32)),
+        "kv_precision": _cat(srow(st.kvi.astype(np.int8)), np.array(list(kv_precisions))),
         "batch": drow(batch.astype(i32)),
         "input_len": drow(isl.astype(i32)),
         "output_len": drow(osl.astype(i32)),
         "ttft_s": take["ttft"],
         "tpot_s": take["tpot"],
         "output_tokens_per_s": take["tps"],
-        "output_tokens_per_s_per_chip": take["tps"] / srow(n),
+        "output_tokens_per_s_per_chip": take["tps"] / srow(st.n),
         "prefill_tokens_per_s": take["pf_tps"],
         "mem_per_chip_gb": take["mem"] / 1e9,
-        "fits": fit_f,
+        "fits": take["fits"],
         "meets_limits": meets,
-        "prefill_bound": _cat(pf_bound.ravel()[sel], RESOURCES),
-        "decode_bound": _cat(dec_bound.ravel()[sel], RESOURCES),
+        "prefill_bound": _cat(take["pf_bound"], RESOURCES),
+        "decode_bound": _cat(take["dec_bound"], RESOURCES),
     }
     return pd.DataFrame(cols, copy=False)  # columns as built, no block consolidation copy
 
