@@ -459,6 +459,7 @@ def calibration_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
                 "method": data["method"],
                 "error_summary": data["error_summary"],
                 "assumptions": data.get("assumptions"),
+                "at_bound": data.get("at_bound", []),
                 "training_by_vendor": train_vendor,
                 "training_rows": train_rows.to_dict(orient="records"),
             }
@@ -493,6 +494,11 @@ def calibration_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
         "Vendors marked 'not measured' use the pooled factors: their software efficiency is not "
         "measured here, so a comparison with them shows hardware, not the ecosystem."
     )
+    for b in data.get("at_bound", []):
+        who = b.get("family") or b.get("chip") or b.get("default")
+        typer.echo(
+            f"At a bound: {who} {b['parameter']} = {b['value']:.3g} ({b['bound']}): {b['note']}"
+        )
 
 
 def _rounded(row: dict[str, Any]) -> dict[str, Any]:

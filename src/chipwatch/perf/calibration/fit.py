@@ -348,7 +348,9 @@ BOUND_NOTES = {
     "overhead_s": "0 = the other terms explain the small-batch steps; a physical lower bound",
     "ttft_queue_share": "0 = no measurable wait behind other prompts at these concurrencies",
     "ttft_fixed_s": "0 = request handling outside the model is negligible for these rows",
-    "link_out": "no measured point crosses the scale-out network enough to inform it",
+    "link_out": "the family has no point whose traffic crosses the scale-out network, so it "
+    "keeps the pooled value; the pooled value itself is set by the DeepEP RDMA kernel rows and "
+    "the multi-node Blackwell rows, which run at about the NIC's datasheet rate",
     "link": "1 = the measured points' all-reduce / all-to-all traffic runs at the datasheet "
     "bandwidth or is hidden by overlap (upper bound of a fraction)",
 }
