@@ -39,7 +39,7 @@ def test_fit_recovers_known_factors_from_synthetic_measurements(points):
     sub = points[(points["chip"] == "h100-sxm") & (points["metric"] == "tpot_s")].head(120)
     sub = sub.reset_index(drop=True)
     pa = cal_predict.point_arrays(sub)
-    truth = np.array([0.55, 0.6, 0.8, 0.7, 0.6, 0.5, 0.004, 2e-5, 0.1, 0.05])
+    truth = np.array([0.55, 0.6, 0.8, 0.7, 0.6, 0.5, 0.004, 2e-5, 0.1, 0.05, 0.1, 0.05])
     pa.measured = cal_predict.predict(pa, truth)
     res = cal_fit.fit_group(pa, np.arange(len(sub)))
     pred = cal_predict.predict(pa, res.x)

@@ -28,14 +28,15 @@ from chipwatch.perf.factors import FACTORS_FILE, load_factors, measurements_dir
 # Fitted parameters (``predict.THETA``): six efficiencies in [0.02, 1] (decode compute, prefill
 # compute, weight memory, KV-cache memory, scale-up link, scale-out network), overhead per pass
 # 0..100 ms, latency per collective call 0..200 us, and the serving stack's TTFT terms (share
-# of the in-flight prefill waited 0..2, fixed request time 0..2 s).
+# of the in-flight prefill waited 0..2, fixed request time 0..2 s), aggregated and
+# disaggregated apart.
 PARAMS = list(THETA)
 N_EFF = 6  # the first six are efficiencies (log-space prior)
-LOWER = np.array([0.02] * N_EFF + [0.0, 0.0, 0.0, 0.0])
-UPPER = np.array([1.0] * N_EFF + [0.1, 2e-4, 2.0, 2.0])
-START = np.array([0.6, 0.6, 0.7, 0.7, 0.6, 0.6, 0.005, 1e-5, 0.2, 0.05])
-X_SCALE = np.array([0.3] * N_EFF + [0.01, 2e-5, 0.1, 0.05])
-ROOFLINE_THETA = np.array([1.0] * N_EFF + [0.0, 0.0, 0.0, 0.0])
+LOWER = np.array([0.02] * N_EFF + [0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+UPPER = np.array([1.0] * N_EFF + [0.1, 2e-4, 2.0, 2.0, 2.0, 2.0])
+START = np.array([0.6, 0.6, 0.7, 0.7, 0.6, 0.6, 0.005, 1e-5, 0.2, 0.05, 0.2, 0.05])
+X_SCALE = np.array([0.3] * N_EFF + [0.01, 2e-5, 0.1, 0.05, 0.1, 0.05])
+ROOFLINE_THETA = np.array([1.0] * N_EFF + [0.0] * 6)
 F_SCALE = 0.1  # soft-L1 transition: residuals beyond ~10% in log space count linearly
 
 
@@ -147,7 +148,7 @@ def fit_all(
                 if len(cidx) >= CHIP_MIN_POINTS:
                     chips[c] = fit_group(pa, cidx, prior=res.x, start=res.x).x
     for fam, th in fams.items():
-        queue[fam] = (float(th[-2]), float(th[-1]))
+        queue[fam] = (float(th[8]), float(th[9]))
     return Factors(fams, chips, queue, jac, members, prior)
 
 
@@ -347,6 +348,10 @@ BOUND_NOTES = {
     "and the per-pass overhead already charge (a physical lower bound, not a clipped fit)",
     "overhead_s": "0 = the other terms explain the small-batch steps; a physical lower bound",
     "ttft_queue_share": "0 = no measurable wait behind other prompts at these concurrencies",
+    "ttft_queue_share_disagg": "0 or 2 = the prefill workers' wait is carried by the closed-loop "
+    "bound (Little's law) alone, or the family has no disaggregated TTFT point",
+    "ttft_fixed_disagg_s": "0 = no request handling beyond the prefill pool's passes and the KV "
+    "transfer, or the family has no disaggregated TTFT point",
     "ttft_fixed_s": "0 = request handling outside the model is negligible for these rows",
     "link_out": "the family has no point whose traffic crosses the scale-out network, so it "
     "keeps the pooled value; the pooled value itself is set by the DeepEP RDMA kernel rows and "

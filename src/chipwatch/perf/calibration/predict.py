@@ -26,6 +26,8 @@ THETA = (
     "link_latency_s",
     "ttft_queue_share",
     "ttft_fixed_s",
+    "ttft_queue_share_disagg",
+    "ttft_fixed_disagg_s",
 )
 
 
@@ -205,7 +207,9 @@ def _predict_serving(pa: PointArrays, th: np.ndarray, sel: np.ndarray) -> np.nda
     ttft = fixed + r.prefill_one.time_s + queue * r.prefill_batch_s + slot_wait
     is_dis_ttft = dis & (metric == "ttft_s")
     if is_dis_ttft.any():
-        ttft = np.where(is_dis_ttft, _disagg_ttft(pa, th, sel, r, fixed, queue), ttft)
+        # a prefill worker's queue is not an interleaved decode loop: its own two terms
+        dis_ttft = _disagg_ttft(pa, th, sel, r, th[:, 11], th[:, 10])
+        ttft = np.where(is_dis_ttft, dis_ttft, ttft)
     one = evaluate(shape, prec, lay, hw, np.ones_like(batch), isl, osl, **sp)
     single = (isl + osl) / (one.prefill_one.time_s + osl * one.decode_step_s)
     chips = lay.tp * lay.pp * lay.dp
