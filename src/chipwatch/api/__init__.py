@@ -28,7 +28,7 @@ DESCRIPTION = (
 def create_app(catalog_dirs: Iterable[str | Path] = (), ws: Workspace | None = None) -> FastAPI:
     """The API under ``/api``, the dashboard pages, and offline docs at ``/docs``, over ``ws``
     (default: a new workspace of the packaged data, ``CHIPWATCH_PATH`` and ``catalog_dirs``)."""
-    from chipwatch.api import chips, controls, errors, limits, market, perf
+    from chipwatch.api import chips, controls, errors, limits, market, perf, rules
     from chipwatch.web import docs as web_docs
     from chipwatch.web import pages
 
@@ -47,7 +47,7 @@ def create_app(catalog_dirs: Iterable[str | Path] = (), ws: Workspace | None = N
     app.state.ws = ws
     errors.install_error_handlers(app)
     app.add_middleware(limits.BodySizeLimit, max_bytes=limits.MAX_BODY_BYTES)
-    for module in (chips, controls, perf, market):
+    for module in (chips, controls, rules, perf, market):
         app.include_router(module.router)
     app.include_router(web_docs.router)
     app.include_router(pages.router)
