@@ -403,7 +403,7 @@ def regimes(points: Any) -> Any:
         [
             metric == "ttft_s",
             metric.isin(["tpot_s", "decode_tokens_per_s_per_chip"]),
-            metric.isin(["scaleup_gbs", "scaleout_gbs"]),
+            metric.isin(["scaleup_gbs", "scaleout_gbs", "a2a_up_us", "a2a_out_us"]),
         ],
         ["prefill", "decode", "kernel"],
         default="both",

@@ -476,7 +476,9 @@ def serving_points(csv_path: Path | None = None) -> Any:
     - aggregated at a stated concurrency: output tokens/s of continuous batching at that batch;
     - decode pool with a stated batch per rank: decode output tokens/s per chip;
     - DeepEP normal-kernel bandwidth (kernel rows): the link's achieved bandwidth, which pins
-      the scale-up (NVLink) and scale-out (RDMA) efficiencies directly.
+      the scale-up (NVLink) and scale-out (RDMA) efficiencies directly;
+    - DeepEP low-latency kernel times (one dispatch or combine of 128 tokens per rank at EP 8 to
+      256): latency per collective + the copies' bytes over the stated link.
     Rows with draft tokens but no acceptance length, prefill rows without tokens per pass and
     rows on models outside the catalog are left out (counted in the report as not fit-ready).
     """
@@ -513,6 +515,28 @@ def serving_points(csv_path: Path | None = None) -> Any:
             "source": f"{SERVING_CITE}, row {r.id} ({r.source_key})",
             "point_id": str(r.id),
         }
+        if phase == "kernel" and "latency (us)" in metric_txt and str(r.cond_link):
+            # DeepEP low-latency kernels: one dispatch or combine of `tokens_per_rank` tokens
+            link = str(r.cond_link)
+            combine = metric_txt.startswith("combine")
+            kep = int(_num(r.cond_moe_ep, 1))
+            rows.append(
+                {
+                    **base,
+                    "precision": "fp8",
+                    "tp": 1,
+                    "dp": 1,
+                    "ep": kep,
+                    "num_chips": 1,
+                    "batch": _num(r.cond_tokens_per_rank, 128),
+                    "input_len": 1,
+                    "output_len": 1,
+                    "metric": "a2a_out_us" if link in ("rdma", "roce", "ib") else "a2a_up_us",
+                    "a2a_bytes": 2.0 if combine else 1.0 + 4.0 / 128,
+                    "measured": float(r.value),
+                }
+            )
+            continue
         if phase == "kernel" and "bandwidth gb/s" in metric_txt and str(r.cond_link):
             link = str(r.cond_link)
             rows.append(

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from chipwatch.catalog import load_catalog
+from chipwatch.perf import moe
 from chipwatch.perf import workload as wl
 from chipwatch.perf.calibration.points import MLPERF_SERVER_TPOT_S, MLPERF_SERVER_TTFT_S
 from chipwatch.perf.hardware import FP8_DISPATCH_BYTES, chip_perf, kv_bytes_of
@@ -57,6 +58,7 @@ class PointArrays:
     prefill_workers: np.ndarray | None = None
     decode_lay: Any = None
     decode_batch: np.ndarray | None = None
+    a2a_bytes: np.ndarray | None = None  # kernel rows: dispatch or combine bytes per element
 
 
 def point_arrays(points: Any, catalog: Any = None) -> PointArrays:
@@ -128,6 +130,7 @@ def point_arrays(points: Any, catalog: Any = None) -> PointArrays:
             skew=lay.skew,
         ),
         decode_batch=_col(points, "decode_batch", 1.0),
+        a2a_bytes=_col(points, "a2a_bytes", 2.0),
     )
 
 
@@ -155,7 +158,7 @@ def predict(pa: PointArrays, theta: np.ndarray, idx: np.ndarray | None = None) -
     metric = pa.metric[sel]
     out = np.full(len(sel), np.nan)
     grid = np.isin(metric, list(GRID_METRICS))
-    link = np.isin(metric, ["scaleup_gbs", "scaleout_gbs"])
+    link = np.isin(metric, ["scaleup_gbs", "scaleout_gbs", "a2a_up_us", "a2a_out_us"])
     if link.any():
         out[link] = _predict_link(pa, th[link], sel[link], metric[link])
     grid &= ~link
@@ -256,10 +259,19 @@ def _disagg_ttft(
 def _predict_link(
     pa: PointArrays, th: np.ndarray, sel: np.ndarray, metric: np.ndarray
 ) -> np.ndarray:
-    """A kernel's achieved all-to-all bandwidth (GB/s): the link's bandwidth x its efficiency."""
+    """Kernel rows: an all-to-all's achieved bandwidth (GB/s) = the link's bandwidth x its
+    efficiency; a low-latency dispatch/combine (us) = latency per collective + the bytes one rank
+    sends (its tokens to their experts' ranks, ``moe.destination_ranks``) over the link."""
     up = pa.link_bw[sel] * th[:, 4]
     out = pa.scaleout_bw[sel] * th[:, 5]
-    return np.asarray(np.where(metric == "scaleup_gbs", up, out) / 1e9, dtype=float)
+    gbs = np.where(metric == "scaleup_gbs", up, out) / 1e9
+    ep = pa.lay.ep[sel]
+    k = pa.shape.active[sel]
+    per_elem = pa.a2a_bytes[sel] if pa.a2a_bytes is not None else np.full(len(sel), 2.0)
+    byts = pa.batch[sel] * pa.shape.hidden[sel] * per_elem * moe.destination_ranks(ep, k)
+    byts = byts * (ep - 1) / np.maximum(ep, 1)
+    us = (th[:, 7] + byts / np.where(metric == "a2a_up_us", up, out)) * 1e6
+    return np.asarray(np.where(np.char.endswith(metric.astype(str), "_us"), us, gbs), dtype=float)
 
 
 # metrics predicted as the best throughput over a grid of batches that fit
