@@ -158,3 +158,22 @@ def test_an_efficiency_at_its_lower_bound_needs_its_own_note():
     assert cal_fit.bound_note("memory", "lower").startswith("UNEXPLAINED")
     assert not cal_fit.bound_note("memory", "upper").startswith("UNEXPLAINED")
     assert not cal_fit.bound_note("overhead_s", "lower").startswith("UNEXPLAINED")
+
+
+def test_silicon_layouts_match_the_chips_the_row_id_names(points):
+    """Two files of the sample give an EP run's layout columns multiplied by its chip count (a
+    tp8_ep8 run as TP 64 or 64 attention-DP ranks with MoE TP 8 x EP 8, its TTFT and TPOT
+    equal digit for digit to the earlier file's 8-GPU row): they are read back to 8 chips."""
+    f = cal_points.silicon_agg_layout
+    assert f("r_c64_tp8_ep8_937", 1, 64, 8, 8) == (1, 8, 8)  # attention DP 8, EP 8
+    assert f("r_c16_tp8_ep8_921", 64, 1, 8, 8) == (8, 1, 8)  # TP 8, EP 8
+    assert f("dsr1_b200_x_c4_cfg201", 16, 1, 4, 4) == (4, 1, 4)  # no chip count in the id
+    assert f("r_c64_tp8_0_ep8_0_976", 1, 8, 8) == (1, 8, 8)  # already consistent
+    assert f("r_c8_tp2_epnone_3", 2, 0, 0) == (2, 1, 1)
+    assert f("r_c8_tp8_ep8_1", 3, 5, 8) is None  # contradicts the id: dropped
+    sil = points[points["dataset"] == "silicon"]
+    n_id = sil["point_id"].str.extract(r"_tp(\d+)_(?:\d+_)?ep")[0].astype(float)
+    named = n_id.notna()
+    assert ((sil["tp"] * sil["dp"])[named] == n_id[named]).all()
+    row = sil[sil["point_id"].str.contains("_c64_tp8_ep8_937:")]
+    assert set(row["dp"]) == {8} and set(row["ep"]) == {8}

@@ -46,6 +46,41 @@ def engine_kv_precision(backend: str, gemm_quant: str) -> str:
     return "bf16"
 
 
+_ID_LAYOUT = re.compile(r"_tp(\d+)_(?:\d+_)?ep(\d+|none)")
+
+
+def silicon_agg_layout(
+    row_id: str, tp_size: float, attn_dp: float, moe_ep: float, moe_tp: float = 1.0
+) -> tuple[int, int, int] | None:
+    """Our (tp, dp, ep) of an aggregated silicon row, with the chip count checked.
+
+    Most files give the layout columns as aiconfigurator defines them: attention TP x attention
+    DP = MoE TP x MoE EP = the chips per pipeline stage, which the row id names when it has a
+    ``_tp<N>_..._ep<M>`` part. Two files (``2026-04-06.csv`` and the 2026-04-27 db-dump rows
+    ``dsr1_*_cfg*``) give an EP run's columns multiplied by its chip count ``n``: MoE TP = MoE
+    EP = ``n`` and ``tp_size`` or ``attention_dp_size`` = ``n^2``. Their rows repeat the
+    earlier file's measured TTFT and TPOT digit for digit (``..._c64_tp8_ep8_937`` =
+    ``..._c64_tp8_0_ep8_0_976``, 8 GPUs); read at face value they are 16- and 64-rank
+    multi-node layouts that never ran. MoE TP and MoE EP both above 1 occur only in that form,
+    so the column carrying ``n^2`` is divided by ``n`` and EP = ``n``. A layout that then
+    contradicts the chips the id names is dropped (``None``)."""
+    dp = max(int(attn_dp), 1)
+    tp = max(int(tp_size) // dp, 1)
+    ep = max(int(moe_ep), 1)
+    n_moe = max(int(moe_tp), 1)
+    if n_moe > 1 and n_moe == ep and tp * dp == n_moe * n_moe and min(tp, dp) == 1:
+        tp, dp = (tp // n_moe, 1) if dp == 1 else (1, dp // n_moe)
+    m = _ID_LAYOUT.search(row_id)
+    if m is None:
+        return tp, dp, ep
+    n = int(m.group(1))
+    if tp * dp != n:
+        return None
+    if m.group(2) != "none" and ep > n:
+        return None
+    return tp, dp, ep
+
+
 def silicon_points(csv_path: Path | None = None) -> Any:
     """Aggregated-serving rows of the aiconfigurator sample with a model in our catalog.
 
@@ -76,10 +111,17 @@ def silicon_points(csv_path: Path | None = None) -> Any:
         q = str(r.gemm_quant_mode)
         prec = QUANT_TO_PRECISION.get(q) or (str(r.precision) if r.precision == r.precision else "")
         prec = {"fp4": "fp4", "fp8": "fp8", "bf16": "bf16", "int4": "int4"}.get(prec, "bf16")
-        world = int(_num(r.tp_size, 1) * _num(r.pp_size, 1))
-        dp = int(_num(r.attention_dp_size, 1))
-        tp = max(int(_num(r.tp_size, 1)) // dp, 1)
-        ep = int(_num(r.moe_ep_size, 1))
+        lay = silicon_agg_layout(
+            str(r.id),
+            _num(r.tp_size, 1),
+            _num(r.attention_dp_size, 1),
+            _num(r.moe_ep_size, 1),
+            _num(r.moe_tp_size, 1),
+        )
+        if lay is None:
+            continue
+        tp, dp, ep = lay
+        world = int(tp * dp * _num(r.pp_size, 1))
         batch = _num(r.batch_size, 1) * dp
         base = {
             "dataset": "silicon",
