@@ -198,10 +198,11 @@ def sql_cmd(
 ) -> None:
     """Run read-only SQL over the catalog tables: accelerators, accelerator_values, dies
     (and perf_sweep when a sweep was saved to the --db store)."""
-    from chipwatch.catalog.store import connect, query
+    from chipwatch.catalog.store import check_readonly, open_readonly, query
 
     try:
-        con = connect(catalog(), STATE.db)
+        check_readonly(statement)  # refused before the store is even opened
+        con = open_readonly(catalog(), STATE.db)
     except ValueError as e:
         fail(str(e))
     try:
@@ -211,6 +212,8 @@ def sql_cmd(
     finally:
         con.close()
     rows: list[dict[str, Any]] = df.to_dict(orient="records")  # type: ignore[assignment]
+    if df.attrs.get("truncated"):
+        typer.echo(f"Warning: only the first {len(rows):,} rows are shown", err=True)
     emit(rows, as_json, as_csv)
 
 

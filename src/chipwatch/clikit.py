@@ -85,8 +85,13 @@ def emit_csv(rows: list[dict[str, Any]]) -> None:
         w = csv.DictWriter(buf, fieldnames=list(rows[0]))
         w.writeheader()
         for r in rows:
-            w.writerow({k: to_jsonable(v) for k, v in r.items()})
+            w.writerow({k: _csv_cell(to_jsonable(v)) for k, v in r.items()})
     sys.stdout.write(buf.getvalue())
+
+
+def _csv_cell(v: Any) -> Any:
+    """Lists and mappings (SQL list/struct columns) go into one CSV cell as JSON."""
+    return json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v
 
 
 def fmt(v: Any) -> str:
