@@ -117,9 +117,41 @@ def test_results_are_capped_and_say_so(runner) -> None:
 
 
 SQL_WORDS = st.sampled_from(
-    "SELECT EXPLAIN ANALYZE COPY TO FROM WITH AS INSERT INTO DELETE DROP CREATE TABLE ATTACH "
-    "INSTALL LOAD SET PRAGMA CALL read_text read_csv glob ( ) ; , * 'x.csv' accelerators 1 -- /*"
-    .split()
+    [
+        "SELECT",
+        "EXPLAIN",
+        "ANALYZE",
+        "COPY",
+        "TO",
+        "FROM",
+        "WITH",
+        "AS",
+        "INSERT",
+        "INTO",
+        "DELETE",
+        "DROP",
+        "CREATE",
+        "TABLE",
+        "ATTACH",
+        "INSTALL",
+        "LOAD",
+        "SET",
+        "PRAGMA",
+        "CALL",
+        "read_text",
+        "read_csv",
+        "glob",
+        "(",
+        ")",
+        ";",
+        ",",
+        "*",
+        "'x.csv'",
+        "accelerators",
+        "1",
+        "--",
+        "/*",
+    ]
 )
 
 
