@@ -102,8 +102,7 @@ def chips_list(
 
 
 def _note_load_errors() -> None:
-    for err in catalog().errors:
-        typer.echo(f"Warning: skipped: {err}", err=True)
+    catalog()  # warns once per skipped file
 
 
 def chip_detail(chip_id: str) -> dict[str, Any]:

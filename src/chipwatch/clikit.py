@@ -48,8 +48,22 @@ class State:
 STATE = State()
 
 
+_warned: set[str] = set()
+
+
 def catalog() -> Catalog:
-    return STATE.catalog()
+    cat = STATE.catalog()
+    warn_load_errors(cat)
+    return cat
+
+
+def warn_load_errors(cat: Catalog) -> None:
+    """One line on stderr per file the catalog skipped, once per process."""
+    for err in cat.errors:
+        line = str(err)
+        if line not in _warned:
+            _warned.add(line)
+            typer.echo(f"Warning: skipped: {line}", err=True)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -65,14 +79,7 @@ def chip_or_fail(chip_id: str):  # type: ignore[no-untyped-def]
     try:
         return cat.chip(chip_id)
     except UnknownIdError as e:
-        _warn_load_errors_for(chip_id)
-        fail(str(e))
-
-
-def _warn_load_errors_for(chip_id: str) -> None:
-    for err in catalog().errors:
-        if chip_id in err.file:
-            typer.echo(f"Note: {err}", err=True)
+        fail(str(e))  # catalog() has already warned of any file it skipped
 
 
 def emit_json(obj: Any) -> None:
