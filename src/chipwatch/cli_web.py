@@ -21,16 +21,54 @@ def serve(
         str, typer.Option(help="Interface to listen on (loopback by default).")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=256,
+            help="Processes for CPU-heavy requests (perf, compare, market), so lookups keep "
+            "answering while they run. Default: one per core; 0: threads of the server.",
+        ),
+    ] = None,
+    time_limit: Annotated[
+        float,
+        typer.Option(
+            "--time-limit", min=1, max=3600, help="Seconds one heavy request may run (then 503)."
+        ),
+    ] = 60.0,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            help="Host header to accept besides the bound address (repeatable), e.g. a name "
+            "the server is reached by behind a proxy.",
+        ),
+    ] = None,
 ) -> None:
     """Run the dashboard and the REST API (docs at /docs) on the embedded catalog."""
     import uvicorn
 
     from chipwatch.api import create_app
+    from chipwatch.api.security import default_hosts
+    from chipwatch.api.work import default_workers
 
     _check_can_listen(host, port)
-    app = create_app(STATE.catalog_dirs)
-    typer.echo(f"chipwatch dashboard on http://{host}:{port}/  (API docs: /docs; Ctrl-C stops)")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    n = default_workers() if workers is None else workers
+    app = create_app(
+        STATE.catalog_dirs,
+        workers=n,
+        time_limit_s=time_limit,
+        allowed_hosts=[*default_hosts(host), *(allow_host or [])],
+    )
+    app.state.pool.start()
+    typer.echo(
+        f"chipwatch dashboard on http://{host}:{port}/  (API docs: /docs; {n} worker "
+        f"process{'es' if n != 1 else ''}; Ctrl-C stops)"
+    )
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        app.state.pool.close()
 
 
 def _check_can_listen(host: str, port: int) -> None:

@@ -18,17 +18,32 @@ from chipwatch import __version__
 
 __all__ = ["create_app"]
 
+RESULT_CACHE_BYTES = 64_000_000  # market summaries and compares kept per app
+
 DESCRIPTION = (
     "AI accelerators and US export controls, with numbers and sources. Every error is a JSON "
     'body `{"error": code, "message": text}` with a 4xx status for bad input; request bodies '
-    "are limited to 64 KiB."
+    "are limited to 64 KiB. CPU-heavy requests (perf, compare, crossover, market) run in worker "
+    "processes under a time limit and are answered 503 with Retry-After when it is exceeded or "
+    "every worker is busy; each request model states the most one request may ask for."
 )
 
 
-def create_app(catalog_dirs: Iterable[str | Path] = ()) -> FastAPI:
-    """The API under ``/api``, the dashboard pages, and offline docs at ``/docs``."""
+def create_app(
+    catalog_dirs: Iterable[str | Path] = (),
+    *,
+    workers: int = 0,
+    time_limit_s: float | None = None,
+    allowed_hosts: Iterable[str] | None = None,
+) -> FastAPI:
+    """The API under ``/api``, the dashboard pages, and offline docs at ``/docs``.
+
+    ``workers``: processes for CPU-heavy requests (0: threads of this process, for tests and
+    embedding; ``chipwatch serve`` uses one per core). ``allowed_hosts``: the ``Host`` values
+    served (default: the loopback names).
+    """
     from chipwatch import load_catalog
-    from chipwatch.api import chips, controls, errors, limits, market, perf
+    from chipwatch.api import chips, controls, errors, limits, market, perf, security, work
     from chipwatch.web import docs as web_docs
     from chipwatch.web import pages
 
@@ -41,12 +56,23 @@ def create_app(catalog_dirs: Iterable[str | Path] = ()) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    app.state.catalog_dirs = list(catalog_dirs)
+    app.state.catalog_dirs = [Path(p) for p in catalog_dirs]
     app.state.catalog = load_catalog(app.state.catalog_dirs)
     cache: dict[str, Any] = {}
     app.state.cache = cache
+    app.state.internal_errors = 0
+    app.state.pool = work.WorkPool(
+        app.state.catalog_dirs,
+        workers=workers,
+        time_limit_s=time_limit_s or work.DEFAULT_TIME_LIMIT_S,
+        state=work.JobState(app.state.catalog_dirs, app.state.catalog, cache),
+    )
+    app.state.results = work.ByteCache(RESULT_CACHE_BYTES)
     errors.install_error_handlers(app)
     app.add_middleware(limits.BodySizeLimit, max_bytes=limits.MAX_BODY_BYTES)
+    hosts = list(allowed_hosts) if allowed_hosts is not None else security.default_hosts()
+    app.add_middleware(security.Guard, allowed_hosts=hosts, state=app.state)
+    app.router.add_event_handler("shutdown", app.state.pool.close)
     for module in (chips, controls, perf, market):
         app.include_router(module.router)
     app.include_router(web_docs.router)

@@ -14,8 +14,11 @@ router = APIRouter(prefix="/api", tags=["chips"])
 SEGMENTS = ("datacenter", "workstation", "consumer", "edge")
 
 
-def get_catalog(request: Request) -> Catalog:
-    cat: Catalog = request.app.state.catalog
+def get_catalog(request: Request | Any) -> Catalog:
+    """The app's catalog (from a request, or a worker's state)."""
+    from chipwatch.api.memo import state_of
+
+    cat: Catalog = state_of(request).catalog
     return cat
 
 

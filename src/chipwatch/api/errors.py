@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic_core import PydanticSerializationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from chipwatch.api.work import Overloaded
 from chipwatch.catalog import UnknownIdError, suggest
 
 log = logging.getLogger("chipwatch.api")
@@ -24,6 +25,7 @@ HTTP_CODES = {
     405: "method_not_allowed",
     413: "payload_too_large",
     422: "invalid_request",
+    500: "internal_error",
     503: "not_available",
 }
 
@@ -149,6 +151,17 @@ def install_error_handlers(app: FastAPI) -> None:
             return _page(exc.status_code, message)
         return error_response(exc.status_code, message)
 
+    @app.exception_handler(Overloaded)
+    async def _overloaded(request: Request, exc: Overloaded) -> Any:
+        headers = {"Retry-After": str(exc.retry_after_s)}
+        if _wants_html(request):
+            page = _page(503, exc.message)
+            page.headers.update(headers)
+            return page
+        response = error_response(503, exc.message, retry_after_s=exc.retry_after_s)
+        response.headers.update(headers)
+        return response
+
     @app.exception_handler(ValueError)
     async def _value(request: Request, exc: ValueError) -> Any:
         # Domain input errors (PerfInputError, rule/date/destination errors) are ValueErrors;
@@ -160,10 +173,14 @@ def install_error_handlers(app: FastAPI) -> None:
             return _page(400, message)
         return error_response(400, message)
 
-    @app.exception_handler(Exception)
-    async def _internal(request: Request, exc: Exception) -> Any:
-        log.exception("internal error on %s %s", request.method, request.url.path)
-        message = "internal error; the server log has the details"
-        if _wants_html(request):
-            return _page(500, message)
-        return error_response(500, message)
+
+async def _internal(request: Request, exc: Exception) -> Any:
+    """A failure of ours (not the client's): logged, counted, answered JSON 500. Anything no
+    handler catches reaches :class:`chipwatch.api.security.Guard` and is answered the same."""
+    log.exception("internal error on %s %s", request.method, request.url.path)
+    state = request.app.state
+    state.internal_errors = getattr(state, "internal_errors", 0) + 1
+    message = "internal error; the server log has the details"
+    if _wants_html(request):
+        return _page(500, message)
+    return error_response(500, message)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from chipwatch.api.domains import domain_module
 from chipwatch.api.errors import unknown_choice
-from chipwatch.api.memo import memo
+from chipwatch.api.work import workspace_key
 from chipwatch.jsonable import to_jsonable
 
 router = APIRouter(prefix="/api/market", tags=["market"])
@@ -30,13 +30,33 @@ def known_scenario(scenario: str) -> str:
     return scenario
 
 
+def summary_of(state: Any, scenario: str, draws: int, seed: int) -> Any:
+    """A job: ``market.run`` without its draw arrays (a 20,000-draw run holds ~370 MB of them;
+    the summary a few hundred kB), so that a cached result costs its summary only."""
+    import dataclasses
+
+    result = domain_module("market").run(scenario, draws=draws, seed=seed)
+    return dataclasses.replace(result, samples={})
+
+
+def compare_of(
+    state: Any, a: str, b: str, metric: str, group: str | None, draws: int, seed: int
+) -> Any:
+    """A job: two scenarios compared draw by draw, as plain rows."""
+    df = domain_module("market").compare(a, b, metric=metric, group=group, draws=draws, seed=seed)
+    return to_jsonable(df)
+
+
+def _key(request: Request, *parts: Any) -> tuple[Any, ...]:
+    return ("market", workspace_key(request.app.state), *parts)
+
+
 def market_run(request: Request, scenario: str, draws: int = DEFAULT_DRAWS, seed: int = 0) -> Any:
-    """``market.run`` memoised per app (results are reproducible for a seed)."""
-    runs: dict[Any, Any] = memo(request.app.state.cache, "market", dict, limit=1000)
-    key = (known_scenario(scenario), draws, seed)
-    return memo(
-        runs, key, lambda: domain_module("market").run(scenario, draws=draws, seed=seed), limit=16
-    )
+    """A scenario's summary, computed in a worker and cached by bytes (for the pages, which run
+    in threads); results are reproducible for a seed."""
+    state = request.app.state
+    key = _key(request, "run", known_scenario(scenario), draws, seed)
+    return state.pool.call_cached(state.results, key, summary_of, scenario, draws, seed)
 
 
 @router.get("/scenarios", summary="Market scenarios with one line each")
@@ -49,7 +69,7 @@ def scenarios() -> dict[str, Any]:
 
 
 @router.get("/run/{scenario}", summary="Yearly units, revenue, shares and stocks, P10/P50/P90")
-def run_scenario(
+async def run_scenario(
     request: Request,
     scenario: str,
     draws: Draws = DEFAULT_DRAWS,
@@ -57,7 +77,9 @@ def run_scenario(
     metric: Annotated[str | None, Query(max_length=64, description="only this metric")] = None,
     group: Annotated[str | None, Query(max_length=64, description="only this group")] = None,
 ) -> dict[str, Any]:
-    result = market_run(request, scenario, draws, seed)
+    state = request.app.state
+    key = _key(request, "run", known_scenario(scenario), draws, seed)
+    result = await state.pool.run_cached(state.results, key, summary_of, scenario, draws, seed)
     body = result.to_json()
     rows = body["summary"]
     if metric is not None:
@@ -72,7 +94,7 @@ def run_scenario(
 
 
 @router.get("/compare", summary="Two scenarios side by side on one metric, per year")
-def compare(
+async def compare(
     request: Request,
     a: Annotated[str, Query(max_length=64, description="first scenario")] = "h20-allowed",
     b: Annotated[str, Query(max_length=64, description="second scenario")] = "h20-banned",
@@ -81,9 +103,10 @@ def compare(
     draws: Draws = DEFAULT_DRAWS,
     seed: Seed = 0,
 ) -> dict[str, Any]:
-    market = domain_module("market")
-    df = market.compare(
-        known_scenario(a), known_scenario(b), metric=metric, group=group, draws=draws, seed=seed
+    state = request.app.state
+    args = (known_scenario(a), known_scenario(b), metric, group, draws, seed)
+    rows = await state.pool.run_cached(
+        state.results, _key(request, "compare", *args), compare_of, *args
     )
     return {
         "a": a,
@@ -92,5 +115,5 @@ def compare(
         "group": group,
         "draws": draws,
         "seed": seed,
-        "rows": to_jsonable(df),
+        "rows": rows,
     }

@@ -27,7 +27,13 @@ def memo(cache: dict[Any, Any], key: Hashable, compute: Callable[[], T], limit: 
     return value
 
 
+def state_of(request: Any) -> Any:
+    """The app's state from a request, or the state itself (a worker's ``JobState``)."""
+    app = getattr(request, "app", None)
+    return app.state if app is not None else request
+
+
 def catalog_data(request: Any, key: Hashable, load: Callable[[Any], T]) -> T:
     """``load(catalog_dirs)`` for the app's catalog folders, computed once per app."""
-    state = request.app.state
+    state = state_of(request)
     return memo(state.cache, key, lambda: load(state.catalog_dirs), limit=1000)

@@ -216,7 +216,7 @@ def classify_page(request: Request) -> HTMLResponse:
 def compare_page(request: Request) -> HTMLResponse:
     from pydantic import ValidationError
 
-    from chipwatch.api.perf import CompareRequest, CrossoverRequest, run_compare, run_crossover
+    from chipwatch.api.perf import CompareRequest, CrossoverRequest, compare_rows, crossover_result
     from chipwatch.web import views
 
     missing = _unavailable(request, "perf", "Compare on LLM work", "/compare")
@@ -235,7 +235,7 @@ def compare_page(request: Request) -> HTMLResponse:
         form = CompareRequest.model_construct(**{**CompareRequest().model_dump(), **raw})
     if error is None:
         try:
-            rows = run_compare(request, form)
+            rows = compare_rows(request, form)
             chart_list = views.compare_charts(rows)
         except (ValueError, KeyError) as e:
             error = str(e)
@@ -251,7 +251,7 @@ def compare_page(request: Request) -> HTMLResponse:
                 output_len=form.output_len,
                 calibration=form.calibration,
             )
-            chart_list.append(views.crossover_chart(run_crossover(request, cross)))
+            chart_list.append(views.crossover_chart(crossover_result(request, cross)))
         except (ValueError, KeyError) as e:
             error = f"batch sweep: {e}"
     from urllib.parse import urlencode

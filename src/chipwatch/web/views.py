@@ -229,9 +229,9 @@ def report_sections(cat: Catalog, chip_ids: list[str], scenario: str | None) -> 
             }
         )
     if available("perf"):
-        from chipwatch.api.perf import CompareRequest, run_compare
+        from chipwatch.api.perf import CompareRequest, compare_rows
 
-        rows_perf = run_compare(request, CompareRequest(chips=ids, **STORY_WORKLOAD))
+        rows_perf = compare_rows(request, CompareRequest(chips=ids, **STORY_WORKLOAD))
         sections.append(
             {
                 "title": f"LLM serving: {STORY_WORKLOAD_TEXT}",

@@ -1,0 +1,376 @@
+"""Bounded heavy work: CPU-heavy requests (perf, crossover, compare, market) run in a pool of
+worker processes, never on the event loop, each under a time limit.
+
+A job is a module-level function ``fn(state, *args)``; ``state`` carries what the app's state
+does (``catalog``, ``catalog_dirs``, ``cache``), loaded once per worker. When every worker is
+busy a request waits at most ``wait_s`` for one (and at most ``max_waiting`` requests wait);
+past that, or past ``time_limit_s`` of work (the worker is then killed and replaced), the pool
+raises :class:`Overloaded`, which the API answers 503 with ``Retry-After``.
+
+``workers=0`` runs jobs in the calling thread (tests and embedding): still off the event loop
+and still admission-limited, but a job cannot be stopped once started, so the time limit only
+applies with worker processes (``chipwatch serve`` uses one per core).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_TIME_LIMIT_S = 60.0
+DEFAULT_WAIT_S = 15.0
+RETRY_AFTER_S = 5
+
+
+class Overloaded(Exception):
+    """No worker could take or finish the job in time: answered 503 with Retry-After."""
+
+    def __init__(self, message: str, retry_after_s: int = RETRY_AFTER_S):
+        super().__init__(message)
+        self.message, self.retry_after_s = message, retry_after_s
+
+
+def default_workers() -> int:
+    """One worker per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class JobState:
+    """What a job reads: the catalog folders, the catalog, and a memo of pure results."""
+
+    catalog_dirs: list[Path]
+    catalog: Any = None
+    cache: dict[Any, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, catalog_dirs: list[Path]) -> JobState:
+        from chipwatch import load_catalog, session
+
+        session.configure(catalog_dirs)
+        return cls(list(catalog_dirs), load_catalog(catalog_dirs))
+
+
+# --- errors across the process boundary ------------------------------------------------------
+def _portable(e: BaseException) -> tuple[Any, ...]:
+    """An exception as plain data (domain exceptions carry arguments pickle cannot rebuild)."""
+    from chipwatch.api.errors import ApiError
+    from chipwatch.catalog import UnknownIdError
+
+    if isinstance(e, ApiError):
+        return ("api", e.status, e.message, e.extra)
+    if isinstance(e, UnknownIdError):
+        return ("unknown", e.kind, e.wanted, e.suggestions)
+    if isinstance(e, ValueError):
+        return ("value", str(e))
+    return ("internal", f"{type(e).__name__}: {e}")
+
+
+def _rebuild(data: tuple[Any, ...]) -> BaseException:
+    from chipwatch.api.errors import ApiError
+    from chipwatch.catalog import UnknownIdError
+
+    kind = data[0]
+    if kind == "api":
+        return ApiError(data[1], data[2], **data[3])
+    if kind == "unknown":
+        return UnknownIdError(data[1], data[2], data[3])
+    if kind == "value":
+        return ValueError(data[1])
+    return RuntimeError(data[1])
+
+
+def _worker_main(conn: Any, catalog_dirs: list[Path], niceness: int) -> None:
+    """A worker process: load the catalog once, then answer jobs until the pipe closes."""
+    import contextlib
+
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(niceness)  # lookups in the server process come first
+    state = JobState.load(catalog_dirs)
+    while True:
+        try:
+            fn, args = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply: tuple[str, Any] = ("ok", fn(state, *args))
+        except BaseException as e:  # noqa: BLE001 - every failure goes back as data
+            reply = ("err", _portable(e))
+        try:
+            conn.send(reply)
+        except Exception as e:  # noqa: BLE001 - a result that cannot be pickled
+            conn.send(("err", ("internal", f"cannot return the result: {e}")))
+
+
+class _Worker:
+    def __init__(self, ctx: Any, catalog_dirs: list[Path], niceness: int):
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(
+            target=_worker_main, args=(child, catalog_dirs, niceness), daemon=True
+        )
+        self.proc.start()
+        child.close()
+
+    def stop(self) -> None:
+        try:
+            self.conn.close()
+        finally:
+            if self.proc.is_alive():
+                self.proc.kill()
+            self.proc.join(timeout=5)
+
+
+class WorkPool:
+    """``workers`` processes (0: the calling thread) running jobs under a time limit."""
+
+    def __init__(
+        self,
+        catalog_dirs: list[Path] | None = None,
+        workers: int = 0,
+        time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+        wait_s: float = DEFAULT_WAIT_S,
+        max_waiting: int | None = None,
+        state: JobState | None = None,
+        niceness: int = 5,
+    ):
+        self.catalog_dirs = list(catalog_dirs or [])
+        self.workers, self.time_limit_s, self.wait_s = workers, time_limit_s, wait_s
+        slots = max(1, workers)
+        self.max_waiting = 2 * slots if max_waiting is None else max_waiting
+        self.niceness = niceness
+        self._state = state
+        self._admit = threading.BoundedSemaphore(slots + self.max_waiting)
+        self._slots = threading.BoundedSemaphore(slots)
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._all: list[_Worker] = []
+        self._lock = threading.Lock()
+        self._started = False
+        self._closed = False
+        # waiting for workers happens in these threads, not in the server's shared thread pool
+        self._waiters = ThreadPoolExecutor(slots + self.max_waiting, thread_name_prefix="work")
+        self.stats = {"done": 0, "timed_out": 0, "refused": 0}
+
+    # --- the inline state (workers=0) and process start ---------------------------------------
+    def state(self) -> JobState:
+        with self._lock:
+            if self._state is None:
+                self._state = JobState.load(self.catalog_dirs)
+            return self._state
+
+    def _ctx(self) -> Any:
+        import multiprocessing
+
+        return multiprocessing.get_context("spawn")  # no fork of a threaded server
+
+    def start(self) -> None:
+        """Start the worker processes now (otherwise: on the first job)."""
+        with self._lock:
+            if self._started or self.workers == 0:
+                return
+            self._started = True
+            for _ in range(self.workers):
+                w = _Worker(self._ctx(), self.catalog_dirs, self.niceness)
+                self._all.append(w)
+                self._idle.put(w)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            workers, self._all = self._all, []
+        for w in workers:
+            w.stop()
+        self._waiters.shutdown(wait=False, cancel_futures=True)
+
+    # --- running jobs ----------------------------------------------------------------------------
+    def _admitted(self) -> Any:
+        """Hold one of the ``workers + max_waiting`` places, or raise :class:`Overloaded`."""
+        import contextlib
+
+        if not self._admit.acquire(blocking=False):
+            self.stats["refused"] += 1
+            raise Overloaded(
+                f"the server is busy: {max(1, self.workers)} heavy request(s) running and "
+                f"{self.max_waiting} waiting; try again shortly"
+            )
+
+        @contextlib.contextmanager
+        def held() -> Any:
+            try:
+                yield
+            finally:
+                self._admit.release()
+
+        return held()
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn(state, *args)`` and return its result; blocks the calling thread."""
+        with self._admitted():
+            return self._call(fn, args)
+
+    def call_cached(
+        self, cache: ByteCache, key: Hashable, fn: Callable[..., Any], *args: Any
+    ) -> Any:
+        """``call`` through ``cache``: a hit costs nothing, a miss is computed once."""
+        hit = cache.peek(key)
+        if hit is not None:
+            return hit
+        with self._admitted():
+            return cache.get_or_compute(key, lambda: self._call(fn, args))
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``call`` from the event loop; the waiting happens in the pool's own threads."""
+        import asyncio
+
+        with self._admitted():
+            return await asyncio.wrap_future(self._waiters.submit(self._call, fn, args))
+
+    async def run_cached(
+        self, cache: ByteCache, key: Hashable, fn: Callable[..., Any], *args: Any
+    ) -> Any:
+        """``call_cached`` from the event loop."""
+        import asyncio
+
+        hit = cache.peek(key)
+        if hit is not None:
+            return hit
+        with self._admitted():
+            fut = self._waiters.submit(cache.get_or_compute, key, lambda: self._call(fn, args))
+            return await asyncio.wrap_future(fut)
+
+    def _call(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        if not self._slots.acquire(timeout=self.wait_s):
+            self.stats["refused"] += 1
+            raise Overloaded(f"no worker free within {self.wait_s:g} s; try again shortly")
+        try:
+            result = fn(self.state(), *args) if self.workers == 0 else self._in_worker(fn, args)
+            self.stats["done"] += 1
+            return result
+        finally:
+            self._slots.release()
+
+    def _in_worker(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        self.start()
+        w = self._idle.get()
+        healthy = False
+        try:
+            w.conn.send((fn, args))
+            if not w.conn.poll(self.time_limit_s):
+                self.stats["timed_out"] += 1
+                raise Overloaded(
+                    f"stopped after the {self.time_limit_s:g} s limit for one request; "
+                    "ask for less work (fewer chips, batches or draws)"
+                )
+            status, payload = w.conn.recv()
+            healthy = True
+        except (EOFError, OSError) as e:
+            raise Overloaded("a worker stopped while answering (out of memory?); try again") from e
+        finally:
+            self._return(w, healthy)
+        if status == "err":
+            raise _rebuild(payload)
+        return payload
+
+    def _return(self, w: _Worker, healthy: bool) -> None:
+        if healthy:
+            self._idle.put(w)
+            return
+        w.stop()  # killed: past its time, or dead
+        with self._lock:
+            if self._closed:
+                return
+            self._all = [x for x in self._all if x is not w]
+            fresh = _Worker(self._ctx(), self.catalog_dirs, self.niceness)
+            self._all.append(fresh)
+        self._idle.put(fresh)
+
+
+def workspace_key(state: Any) -> tuple[Any, ...]:
+    """What results depend on besides the request: the catalog folders and CHIPWATCH_PATH."""
+    return tuple(str(p) for p in state.catalog_dirs), os.environ.get("CHIPWATCH_PATH", "")
+
+
+# --- results cached by bytes -----------------------------------------------------------------
+def approx_bytes(obj: Any) -> int:
+    """Rough memory held by a cached result (frames counted deep, the rest by its JSON)."""
+    import json
+
+    if hasattr(obj, "memory_usage") and hasattr(obj, "columns"):
+        return int(obj.memory_usage(deep=True).sum())
+    if hasattr(obj, "__dataclass_fields__"):
+        return sum(approx_bytes(getattr(obj, k)) for k in obj.__dataclass_fields__)
+    if hasattr(obj, "nbytes"):
+        return int(obj.nbytes)
+    try:
+        return len(json.dumps(obj, default=str))
+    except (TypeError, ValueError):
+        return 1024
+
+
+class ByteCache:
+    """Least-recently-used results whose total size stays under ``max_bytes``; concurrent
+    requests for the same key compute it once."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._pending: dict[Hashable, Future[Any]] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def peek(self, key: Hashable) -> Any:
+        """The cached value (marked recently used), or None."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key][0]
+        return None
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key][0]
+            fut = self._pending.get(key)
+            owner = fut is None
+            if fut is None:
+                fut = self._pending[key] = Future()
+        if not owner:
+            return fut.result()
+        try:
+            value = compute()
+        except BaseException as e:
+            with self._lock:
+                self._pending.pop(key, None)
+            fut.set_exception(e)
+            raise
+        self.put(key, value)
+        with self._lock:
+            self._pending.pop(key, None)
+        fut.set_result(value)
+        return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        size = approx_bytes(value)
+        with self._lock:
+            if key in self._items:
+                self.bytes -= self._items.pop(key)[1]
+            if size > self.max_bytes:
+                return
+            self._items[key] = (value, size)
+            self.bytes += size
+            while self.bytes > self.max_bytes and self._items:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self.bytes -= dropped
