@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from chipwatch.api.errors import ApiError, unknown_choice
 from chipwatch.catalog import Catalog
+from chipwatch.catalog.loader import display_path
 
 router = APIRouter(prefix="/api", tags=["chips"])
 
@@ -59,8 +61,19 @@ def chip_detail(cat: Catalog, chip_id: str) -> dict[str, Any]:
     return cat.detail(chip_id)
 
 
+def _cached_json(request: Request, key: Any, build: Any) -> Response:
+    """A lookup's JSON, built once per app (the catalog is immutable) and kept in a bounded
+    memo, so that lookups stay cheap on the event loop while heavy work runs elsewhere."""
+    from chipwatch.api.errors import SafeJSONResponse
+    from chipwatch.api.memo import memo
+
+    lookups: dict[Any, Any] = memo(request.app.state.cache, "lookups", dict, limit=1000)
+    body = memo(lookups, key, lambda: SafeJSONResponse(build()).body, limit=512)
+    return Response(body, media_type="application/json")
+
+
 @router.get("/chips", summary="List accelerators with their headline numbers")
-def list_chips(
+async def list_chips(
     request: Request,
     vendor: Annotated[str | None, Query(description="Only this vendor, e.g. NVIDIA")] = None,
     segment: Annotated[
@@ -72,12 +85,21 @@ def list_chips(
     ] = None,
     sort: Annotated[str, Query(max_length=64, description="Column to sort by")] = "id",
     order: Annotated[Literal["asc", "desc"], Query()] = "asc",
-) -> dict[str, Any]:
+) -> Response:
     cat = get_catalog(request)
-    rows = chip_rows(cat, vendor, segment, country, q, sort, order)
-    return {"count": len(rows), "chips": rows, "load_errors": [str(e) for e in cat.errors]}
+
+    def build() -> dict[str, Any]:
+        rows = chip_rows(cat, vendor, segment, country, q, sort, order)
+        errors = [f"{display_path(e.file)}: {e.field}: {e.reason}" for e in cat.errors]
+        return {"count": len(rows), "chips": rows, "load_errors": errors}
+
+    return _cached_json(request, ("chips", vendor, segment, country, q, sort, order), build)
 
 
 @router.get("/chips/{chip_id}", summary="One accelerator: every value with its source")
-def get_chip(request: Request, chip_id: str) -> dict[str, Any]:
-    return chip_detail(get_catalog(request), chip_id)
+async def get_chip(request: Request, chip_id: str) -> Response:
+    cat = get_catalog(request)
+    key = cat.resolve(chip_id[:64])
+    if key is None:
+        cat.chip(chip_id)  # raises UnknownIdError with suggestions: 404
+    return _cached_json(request, ("chip", key), lambda: chip_detail(cat, str(key)))

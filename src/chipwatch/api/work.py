@@ -93,15 +93,21 @@ def _rebuild(data: tuple[Any, ...]) -> BaseException:
 def _worker_main(conn: Any, catalog_dirs: list[Path], niceness: int) -> None:
     """A worker process: load the catalog once, then answer jobs until the pipe closes."""
     import contextlib
+    import gc
+    import time
 
     with contextlib.suppress(OSError, AttributeError):
         os.nice(niceness)  # lookups in the server process come first
+    libc = _libc()
+    if libc is not None:  # a fixed mmap threshold: big arrays go back to the OS when freed
+        libc.mallopt(M_MMAP_THRESHOLD, 128 * 1024)
     state = JobState.load(catalog_dirs)
     while True:
         try:
             fn, args = conn.recv()
         except (EOFError, OSError):
             return
+        t0 = time.perf_counter()
         try:
             reply: tuple[str, Any] = ("ok", fn(state, *args))
         except BaseException as e:  # noqa: BLE001 - every failure goes back as data
@@ -110,6 +116,27 @@ def _worker_main(conn: Any, catalog_dirs: list[Path], niceness: int) -> None:
             conn.send(reply)
         except Exception as e:  # noqa: BLE001 - a result that cannot be pickled
             conn.send(("err", ("internal", f"cannot return the result: {e}")))
+        del reply
+        if time.perf_counter() - t0 > 0.2:  # a big job: hand its memory back to the OS
+            gc.collect()
+            if libc is not None:
+                libc.malloc_trim(0)
+
+
+M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
+
+
+def _libc() -> Any:
+    """glibc, for ``mallopt``/``malloc_trim`` (None elsewhere)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        lib.malloc_trim, lib.mallopt  # noqa: B018 - both present (glibc)
+    except (OSError, AttributeError):
+        return None
+    return lib
 
 
 class _Worker:
@@ -141,7 +168,7 @@ class WorkPool:
         wait_s: float = DEFAULT_WAIT_S,
         max_waiting: int | None = None,
         state: JobState | None = None,
-        niceness: int = 5,
+        niceness: int = 10,
     ):
         self.catalog_dirs = list(catalog_dirs or [])
         self.workers, self.time_limit_s, self.wait_s = workers, time_limit_s, wait_s

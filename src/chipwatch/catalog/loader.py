@@ -38,6 +38,17 @@ def packaged_dir(kind: str) -> Path:
     return Path(str(resources.files("chipwatch") / "data" / kind))
 
 
+def display_path(file: str) -> str:
+    """A file as shown to others: ``packaged:<path in the package data>`` or ``user:<name>``,
+    never an absolute path on the server."""
+    p = Path(file)
+    data = Path(str(resources.files("chipwatch") / "data"))
+    try:
+        return f"packaged:{p.resolve().relative_to(data.resolve()).as_posix()}"
+    except (ValueError, OSError):
+        return f"user:{p.name}"
+
+
 def user_dirs(extra: Iterable[str | Path] = ()) -> list[Path]:
     """User catalog folders: ``CHIPWATCH_PATH`` (os.pathsep-separated) then explicit ones."""
     env = os.environ.get("CHIPWATCH_PATH", "")
