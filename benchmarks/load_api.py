@@ -116,6 +116,44 @@ def tree_rss_mb(pid: int) -> float:
     return total / 1024
 
 
+class Conn:
+    """A minimal HTTP/1.1 keep-alive GET client: the load generator shares the CPUs with the
+    server, so it should cost far less per request than a general-purpose client."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, target: str) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(
+            f"GET {target} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode()
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {k.lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:])}
+        if "content-length" in headers:
+            await self.reader.readexactly(int(headers["content-length"]))
+        elif headers.get("transfer-encoding") == "chunked":
+            while True:
+                size = int((await self.reader.readline()).strip(), 16)
+                await self.reader.readexactly(size + 2)
+                if size == 0:
+                    break
+        if headers.get("connection", "").lower() == "close":
+            await self.close()
+        return status
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = self.reader = None
+
+
 class Heavy:
     """The heavy clients' state: market seeds used and counts."""
 
@@ -157,36 +195,42 @@ async def heavy_compare(client: httpx.AsyncClient, heavy: Heavy, stop: asyncio.E
         heavy.results.append(("compare_16_chips", time.perf_counter() - t0, status))
 
 
-async def lookup_client(
-    client: httpx.AsyncClient, jobs: itertools.cycle, deadline: float, out: list
-) -> None:
-    while time.monotonic() < deadline:
-        name, path, params = next(jobs)
-        t0 = time.perf_counter()
-        try:
-            ok = (await client.get(path, params=params)).status_code == 200
-        except httpx.HTTPError:
-            ok = False
-        out.append((name, time.perf_counter() - t0, ok))
+async def lookup_client(url: str, jobs: itertools.cycle, deadline: float, out: list) -> None:
+    u = urlparse(url)
+    conn = Conn(u.hostname or "127.0.0.1", u.port or 80)
+    try:
+        while time.monotonic() < deadline:
+            name, target = next(jobs)
+            t0 = time.perf_counter()
+            try:
+                ok = await conn.get(target) == 200
+            except (OSError, ValueError, asyncio.IncompleteReadError):
+                ok = False
+                await conn.close()
+            out.append((name, time.perf_counter() - t0, ok))
+    finally:
+        await conn.close()
 
 
-async def phase(url: str, clients: int, seconds: float, heavy: Heavy) -> list:
+async def phase(url: str, clients: int, seconds: float, heavy: Heavy | None) -> list:
     limits = httpx.Limits(max_connections=clients + 4, max_keepalive_connections=clients + 4)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as client:
         for _, path, params in LOOKUPS:  # warm-up, not timed
             await client.get(path, params=params)
         stop = asyncio.Event()
-        heavies = [
-            asyncio.create_task(heavy_market(client, heavy, stop)),
-            asyncio.create_task(heavy_compare(client, heavy, stop)),
-        ]
-        await asyncio.sleep(1.0)  # the heavy work is under way before lookups are timed
+        heavies = []
+        if heavy is not None:
+            heavies = [
+                asyncio.create_task(heavy_market(client, heavy, stop)),
+                asyncio.create_task(heavy_compare(client, heavy, stop)),
+            ]
+            await asyncio.sleep(1.0)  # the heavy work is under way before lookups are timed
         results: list = []
-        jobs = itertools.cycle(LOOKUPS)
-        deadline = time.monotonic() + seconds
-        await asyncio.gather(
-            *(lookup_client(client, jobs, deadline, results) for _ in range(clients))
+        jobs = itertools.cycle(
+            [(name, str(httpx.URL(path, params=params))) for name, path, params in LOOKUPS]
         )
+        deadline = time.monotonic() + seconds
+        await asyncio.gather(*(lookup_client(url, jobs, deadline, results) for _ in range(clients)))
         stop.set()
         await asyncio.gather(*heavies)
     return results
@@ -254,6 +298,8 @@ def main() -> None:
     errors = 0
     try:
         for clients in args.clients:
+            print(f"lookups alone at {clients} clients for {args.seconds:g} s (reference):")
+            errors += report(asyncio.run(phase(url, clients, args.seconds, None)), args.seconds)
             print(
                 f"lookups at {clients} clients for {args.seconds:g} s, beside a 16-chip compare "
                 f"and {DRAWS:,}-draw market runs:"

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from chipwatch.api.chips import get_catalog
 from chipwatch.api.domains import domain_module
@@ -20,10 +20,25 @@ Destination = Annotated[str, Query(min_length=2, max_length=3, description="ISO 
 When = Annotated[dt.date | None, Query(description="YYYY-MM-DD (default: today)")]
 
 
+def finite_tree(value: Any, where: str = "spec") -> Any:
+    """``value`` unchanged, or ValueError naming the first NaN or infinity inside it."""
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{where}: not a finite number")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            finite_tree(v, f"{where}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            finite_tree(v, f"{where}[{i}]")
+    return value
+
+
 class SpecFields(BaseModel):
     """A hypothetical chip given by its control-relevant numbers (see ``ChipSpec``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str = Field("hypothetical chip", max_length=100)
     tpp: float | None = Field(None, ge=0, description="total processing performance")
@@ -52,10 +67,10 @@ class MemoQuery(ClassifyQuery):
 class ClassifyBody(BaseModel):
     """POST /api/classify: ``{"chip": "h20"}`` or ``{"spec": {...}}``, plus date and where."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     chip: str | None = Field(None, max_length=64)
-    spec: dict[str, Any] | None = Field(
+    spec: Annotated[dict[str, Any], AfterValidator(finite_tree)] | None = Field(
         None,
         description="ChipSpec fields (name, tpp or "
         "dense_tops, die_area_mm2, datacenter, io_bidir_gbs, ...)",
@@ -124,9 +139,21 @@ def run_classify(
 # latency markedly (benchmarks/load_api.py). Slow endpoints (market runs) stay in the pool.
 @router.get("/classify", summary="Classify a chip under the US rules on a date, for a destination")
 async def classify_get(request: Request, q: Annotated[ClassifyQuery, Query()]) -> Response:
-    return model_response(
-        run_classify(request, q.chip, _spec_from_query(q), q.date, q.destination, q.headquarters)
+    from chipwatch.api.memo import memo
+
+    # a pure function of the query (and of today, when no date is given): answered from a
+    # bounded per-app memo of the JSON
+    key = (q.model_dump_json(), dt.date.today() if q.date is None else None)
+    answers: dict[Any, Any] = memo(request.app.state.cache, "classify", dict, limit=1000)
+    body = memo(
+        answers,
+        key,
+        lambda: run_classify(
+            request, q.chip, _spec_from_query(q), q.date, q.destination, q.headquarters
+        ).model_dump_json(),
+        limit=2048,
     )
+    return Response(body, media_type="application/json")
 
 
 @router.post("/classify", summary="Classify a catalog chip or a posted hypothetical spec")
@@ -176,11 +203,13 @@ def timeline_get(request: Request, chip_id: str, destination: Destination = "CN"
 @router.get("/frontier", summary="Largest TPP outside every controlled paragraph at a die area")
 def frontier_get(
     request: Request,
-    die_area_mm2: Annotated[float, Query(gt=0, le=1e6, description="applicable die area")],
+    die_area_mm2: Annotated[
+        float, Query(gt=0, le=1e6, allow_inf_nan=False, description="applicable die area")
+    ],
     date: When = None,
     datacenter: bool = True,
-    io_bidir_gbs: Annotated[float | None, Query(ge=0)] = None,
-    dram_bw_gbs: Annotated[float | None, Query(ge=0)] = None,
+    io_bidir_gbs: Annotated[float | None, Query(ge=0, le=1e9, allow_inf_nan=False)] = None,
+    dram_bw_gbs: Annotated[float | None, Query(ge=0, le=1e9, allow_inf_nan=False)] = None,
 ) -> Any:
     controls = domain_module("controls")
     return controls.frontier(

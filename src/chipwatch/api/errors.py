@@ -111,7 +111,13 @@ def _problems(exc: RequestValidationError) -> list[dict[str, str]]:
             reason = (e.get("ctx") or {}).get("error", "cannot parse")
             out.append({"where": "body", "problem": f"invalid JSON ({reason})"})
             continue
-        loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body" or len(e["loc"]) == 1)
+        parts = [
+            str(p)
+            for p in e.get("loc", ())
+            if (p != "body" or len(e["loc"]) == 1)
+            and not str(p).startswith(("constrained-", "literal[", "function-"))
+        ]
+        loc = ".".join(parts)
         msg = str(e.get("msg", "invalid value")).removeprefix("Value error, ")
         out.append({"where": loc or "body", "problem": msg})
     return out
