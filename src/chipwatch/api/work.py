@@ -27,6 +27,7 @@ from typing import Any
 DEFAULT_TIME_LIMIT_S = 60.0
 DEFAULT_WAIT_S = 15.0
 RETRY_AFTER_S = 5
+START_TIMEOUT_S = 120.0  # a worker loading the catalog on a busy machine
 
 
 class Overloaded(Exception):
@@ -102,6 +103,10 @@ def _worker_main(conn: Any, catalog_dirs: list[Path], niceness: int) -> None:
     if libc is not None:  # a fixed mmap threshold: big arrays go back to the OS when freed
         libc.mallopt(M_MMAP_THRESHOLD, 128 * 1024)
     state = JobState.load(catalog_dirs)
+    import chipwatch.api.market
+    import chipwatch.api.perf  # noqa: F401 - the jobs' modules, imported before any job
+
+    conn.send(("ready", None))  # start-up is not counted against any job's time limit
     while True:
         try:
             fn, args = conn.recv()
@@ -147,6 +152,16 @@ class _Worker:
         )
         self.proc.start()
         child.close()
+        self.ready = False
+
+    def wait_ready(self, timeout_s: float) -> None:
+        """Wait for the worker to finish loading (its first message)."""
+        if self.ready:
+            return
+        if not self.conn.poll(timeout_s):
+            raise EOFError("worker did not start in time")
+        self.conn.recv()
+        self.ready = True
 
     def stop(self) -> None:
         try:
@@ -290,6 +305,7 @@ class WorkPool:
         w = self._idle.get()
         healthy = False
         try:
+            w.wait_ready(START_TIMEOUT_S)
             w.conn.send((fn, args))
             if not w.conn.poll(self.time_limit_s):
                 self.stats["timed_out"] += 1
