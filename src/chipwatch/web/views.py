@@ -76,7 +76,17 @@ def offline_request(cat: Catalog, catalog_dirs: Sequence[Any] = ()) -> Any:
     """What the views read from a request (catalog, cache), for use outside a server."""
     from types import SimpleNamespace
 
-    state = SimpleNamespace(catalog=cat, cache={}, catalog_dirs=list(catalog_dirs))
+    from chipwatch.api.work import ByteCache, JobState, WorkPool
+
+    dirs = list(catalog_dirs)
+    cache: dict[Any, Any] = {}
+    state = SimpleNamespace(
+        catalog=cat,
+        cache=cache,
+        catalog_dirs=dirs,
+        pool=WorkPool(dirs, workers=0, state=JobState(dirs, cat, cache)),  # this thread
+        results=ByteCache(64_000_000),
+    )
     return SimpleNamespace(app=SimpleNamespace(state=state))
 
 
