@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -463,11 +464,31 @@ def sweep_cmd(
     except PerfInputError as e:
         fail(str(e))
     elapsed = time.perf_counter() - t0
+    saved_to, why = (None, None)
     if out:
-        save(df, out)
+        from chipwatch.outfile import save_or_rescue
+
+        if out.endswith((".duckdb", ".db")):  # a store: DuckDB writes it transactionally
+            try:
+                saved_to = Path(save(df, out))
+            except Exception as e:  # noqa: BLE001 - keep the rows whatever went wrong
+                from chipwatch.outfile import reason, rescue_path
+
+                why, spare = reason(e), rescue_path(out).with_suffix(".parquet")
+                try:
+                    saved_to = Path(save(df, str(spare)))
+                except Exception:  # noqa: BLE001
+                    saved_to = None
+        else:
+            saved_to, why = save_or_rescue(out, lambda p: save(df, str(p)))
+        if why is not None:
+            where = f"the rows are in {saved_to} instead" if saved_to else "nothing was saved"
+            typer.echo(f"Warning: cannot write {out}: {why}; {where}", err=True)
     rows = best.to_dict(orient="records")
     if as_json or as_csv:
         emit(rows, as_json, as_csv)
+        if why is not None:
+            raise typer.Exit(1)
         return
     emit(
         rows,
@@ -493,8 +514,10 @@ def sweep_cmd(
     )
     if not rows:
         typer.echo("No configuration fits and meets the limits.")
-    if out:
+    if out and why is None:
         typer.echo(f"wrote {len(df):,} rows to {out}")
+    if why is not None:
+        raise typer.Exit(1)
 
 
 @perf_app.command("calibration")

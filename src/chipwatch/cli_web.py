@@ -116,10 +116,12 @@ def report(
         fail(e.message + (f"; scenarios: {', '.join(hint)}" if hint else ""))
     except ValueError as e:
         fail(str(e).splitlines()[0] if str(e) else "invalid report options")
-    try:
-        out.write_text(html, encoding="utf-8")
-    except OSError as e:
-        fail(f"cannot write {out}: {e.strerror or e}")
+    from chipwatch.outfile import save_or_rescue
+
+    saved_to, why = save_or_rescue(out, lambda p: p.write_text(html, encoding="utf-8"))
+    if why is not None:
+        where = f"the report is in {saved_to} instead" if saved_to else "nothing was saved"
+        fail(f"cannot write {out}: {why}; {where}", code=1)
     size, n_charts = len(html.encode()), chart_count(html)
     summary = {"out": str(out), "bytes": size, "charts": n_charts}
     if as_json:
