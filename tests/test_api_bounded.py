@@ -110,7 +110,7 @@ def test_a_heavy_request_past_the_limit_is_503_json_with_retry_after() -> None:
             "over the limit of 96",
         ),
         ("/api/perf/crossover", {"num_chips": 5000}, "less than or equal to 1024"),
-        ("/api/market/run/baseline", {"draws": 20001}, "less than or equal to 20000"),
+        ("/api/market/run/baseline", {"draws": 20001}, "between 100 and 20,000"),
         ("/api/perf/crossover", {"precision": "-1"}, "unknown precision '-1'"),
         ("/api/perf/compare", {"batch": -1}, "greater than or equal to 1"),
         ("/api/perf/infer", {"max_tpot_ms": "inf"}, "finite number"),
@@ -149,9 +149,12 @@ def test_market_runs_are_cached_as_summaries_within_a_byte_bound(client: TestCli
     b = client.get("/api/market/run/h20-banned", params={"draws": 200, "seed": 3})
     assert a.status_code == b.status_code == 200 and a.json() == b.json()
     cache = client.app.state.results  # type: ignore[attr-defined]
-    runs = [v for k, (v, _) in cache._items.items() if k[0] == "market" and k[2] == "run"]
-    assert runs and all(r.samples == {} for r in runs)  # no draw arrays kept
+    runs = [v for k, (v, _) in cache._items.items() if k[0] == "run_job"]
+    assert runs and all(isinstance(r["summary"], list) for r in runs)  # JSON, no draw arrays
     assert cache.bytes <= cache.max_bytes
+    ws = client.app.state.ws  # type: ignore[attr-defined]
+    kept = ws.cache("services.market_run").values()
+    assert kept and all(r.samples == {} for r in kept)  # the workspace keeps summaries only
 
 
 def test_market_compares_are_cached(client: TestClient) -> None:

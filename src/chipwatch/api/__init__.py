@@ -1,4 +1,4 @@
-"""The REST API and dashboard app: ``create_app()`` builds a FastAPI app over one catalog.
+"""The REST API and dashboard app: ``create_app()`` builds a FastAPI app over one workspace.
 
 >>> from fastapi.testclient import TestClient
 >>> TestClient(create_app()).get("/api/chips/h20").json()["mem_bw_tbs"]
@@ -9,40 +9,41 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from chipwatch import __version__
+from chipwatch.workspace import Workspace
 
 __all__ = ["create_app"]
 
-RESULT_CACHE_BYTES = 64_000_000  # market summaries and compares kept per app
+RESULT_CACHE_BYTES = 64_000_000  # market summaries, compares and crossovers kept per app
 
 DESCRIPTION = (
     "AI accelerators and US export controls, with numbers and sources. Every error is a JSON "
     'body `{"error": code, "message": text}` with a 4xx status for bad input; request bodies '
-    "are limited to 64 KiB. CPU-heavy requests (perf, compare, crossover, market) run in worker "
-    "processes under a time limit and are answered 503 with Retry-After when it is exceeded or "
-    "every worker is busy; each request model states the most one request may ask for."
+    "are limited to 64 KiB. CPU-heavy requests (perf, compare, crossover, sweep, market) run in "
+    "worker processes under a time limit and are answered 503 with Retry-After when it is "
+    "exceeded or every worker is busy; each request model states the most one request may ask."
 )
 
 
 def create_app(
     catalog_dirs: Iterable[str | Path] = (),
+    ws: Workspace | None = None,
     *,
     workers: int = 0,
     time_limit_s: float | None = None,
     allowed_hosts: Iterable[str] | None = None,
 ) -> FastAPI:
-    """The API under ``/api``, the dashboard pages, and offline docs at ``/docs``.
+    """The API under ``/api``, the dashboard pages, and offline docs at ``/docs``, over ``ws``
+    (default: a new workspace of the packaged data, ``CHIPWATCH_PATH`` and ``catalog_dirs``).
 
     ``workers``: processes for CPU-heavy requests (0: threads of this process, for tests and
     embedding; ``chipwatch serve`` uses one per core). ``allowed_hosts``: the ``Host`` values
     served (default: the loopback names).
     """
-    from chipwatch import load_catalog
     from chipwatch.api import chips, controls, errors, limits, market, perf, security, work
     from chipwatch.web import docs as web_docs
     from chipwatch.web import pages
@@ -56,16 +57,16 @@ def create_app(
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    app.state.catalog_dirs = [Path(p) for p in catalog_dirs]
-    app.state.catalog = load_catalog(app.state.catalog_dirs)
-    cache: dict[str, Any] = {}
-    app.state.cache = cache
+    dirs = list(catalog_dirs)
+    # a fresh workspace per app unless one is given: its caches live as long as the app
+    ws = Workspace.from_dirs(dirs) if ws is None else ws.overlay(*dirs)
+    app.state.ws = ws
     app.state.internal_errors = 0
     app.state.pool = work.WorkPool(
-        app.state.catalog_dirs,
+        ws,
         workers=workers,
         time_limit_s=time_limit_s or work.DEFAULT_TIME_LIMIT_S,
-        state=work.JobState(app.state.catalog_dirs, app.state.catalog, cache),
+        warm=(perf.__name__, market.__name__),
     )
     app.state.results = work.ByteCache(RESULT_CACHE_BYTES)
     errors.install_error_handlers(app)

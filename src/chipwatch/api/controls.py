@@ -7,12 +7,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field
 
-from chipwatch.api.chips import get_catalog
-from chipwatch.api.domains import domain_module
-from chipwatch.api.errors import ApiError, model_response
-from chipwatch.api.memo import catalog_data
+from chipwatch import controls
+from chipwatch.api.deps import get_ws
+from chipwatch.api.errors import model_response
+from chipwatch.controls.requests import ClassifyRequest, FrontierRequest, TimelineRequest
+from chipwatch.services import controls as service
+from chipwatch.services.controls import control_map as control_map_rows
 
 router = APIRouter(prefix="/api", tags=["controls"])
 
@@ -20,147 +22,31 @@ Destination = Annotated[str, Query(min_length=2, max_length=3, description="ISO 
 When = Annotated[dt.date | None, Query(description="YYYY-MM-DD (default: today)")]
 
 
-def finite_tree(value: Any, where: str = "spec") -> Any:
-    """``value`` unchanged, or ValueError naming the first NaN or infinity inside it."""
-    import math
-
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"{where}: not a finite number")
-    if isinstance(value, dict):
-        for k, v in value.items():
-            finite_tree(v, f"{where}.{k}")
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            finite_tree(v, f"{where}[{i}]")
-    return value
-
-
-class SpecFields(BaseModel):
-    """A hypothetical chip given by its control-relevant numbers (see ``ChipSpec``)."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    name: str = Field("hypothetical chip", max_length=100)
-    tpp: float | None = Field(None, ge=0, description="total processing performance")
-    dense_tops: dict[str, float] = Field(
-        default_factory=dict, description="dense TFLOPS/TOPS per precision"
-    )
-    die_area_mm2: float | None = Field(None, gt=0, description="applicable die area")
-    datacenter: bool = True
-    io_bidir_gbs: float | None = Field(None, ge=0)
-    dram_bw_gbs: float | None = Field(None, ge=0)
-
-
-class ClassifyQuery(SpecFields):
-    """GET /api/classify: a catalog ``chip`` id, or the fields of a hypothetical chip."""
-
-    chip: str | None = Field(None, max_length=64, description="catalog chip id")
-    date: dt.date | None = Field(None, description="YYYY-MM-DD (default: today)")
-    destination: str = Field("CN", min_length=2, max_length=3)
-    headquarters: str | None = Field(None, min_length=2, max_length=3)
-
-
-class MemoQuery(ClassifyQuery):
+class MemoQuery(ClassifyRequest):
     format: Literal["md", "html"] = Field("md", description="Markdown or HTML")
 
 
-class ClassifyBody(BaseModel):
-    """POST /api/classify: ``{"chip": "h20"}`` or ``{"spec": {...}}``, plus date and where."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    chip: str | None = Field(None, max_length=64)
-    spec: Annotated[dict[str, Any], AfterValidator(finite_tree)] | None = Field(
-        None,
-        description="ChipSpec fields (name, tpp or "
-        "dense_tops, die_area_mm2, datacenter, io_bidir_gbs, ...)",
-    )
-    date: dt.date | None = None
-    destination: str = Field("CN", min_length=2, max_length=3)
-    headquarters: str | None = Field(None, min_length=2, max_length=3)
-
-    @model_validator(mode="after")
-    def _one_chip(self) -> ClassifyBody:
-        if (self.chip is None) == (self.spec is None):
-            raise ValueError("give exactly one of 'chip' (a catalog id) or 'spec'")
-        return self
-
-
-def _rules(request: Request) -> Any:
-    return catalog_data(
-        request, "rules", lambda dirs: domain_module("controls").load_rulebook(dirs)
-    )
-
-
-def subject(request: Request, chip: str | None, spec: dict[str, Any] | None) -> Any:
-    """The catalog chip, or a ``ChipSpec`` built from the given fields (one-line errors)."""
-    controls = domain_module("controls")
-    if chip:
-        return get_catalog(request).chip(chip)
-    if not spec:
-        raise ApiError(
-            422,
-            "give a catalog 'chip' id, or a hypothetical chip's 'tpp' (or "
-            "'dense_tops') and 'die_area_mm2'",
-        )
-    try:
-        return controls.ChipSpec.build(**spec)
-    except ValueError as e:  # a malformed spec is unprocessable input: 422 naming the field
-        raise ApiError(422, str(e)) from None
-
-
-def _spec_from_query(q: ClassifyQuery) -> dict[str, Any] | None:
-    fields = q.model_dump(include=set(SpecFields.model_fields), exclude_defaults=True)
-    if not fields or set(fields) == {"name"}:
-        return None
-    return q.model_dump(include=set(SpecFields.model_fields))
-
-
-def run_classify(
-    request: Request,
-    chip: str | None,
-    spec: dict[str, Any] | None,
-    on: dt.date | None,
-    destination: str,
-    headquarters: str | None = None,
-) -> Any:
-    controls = domain_module("controls")
-    return controls.classify(
-        subject(request, chip, spec),
-        on,
-        destination.upper(),
-        headquarters=headquarters.upper() if headquarters else None,
-        rules=_rules(request),
-    )
+def run_classify(request: Request, req: ClassifyRequest) -> Any:
+    return service.classify_request(req, ws=get_ws(request))
 
 
 # classify and infer take milliseconds: they run on the event loop (async def) instead of the
 # thread pool and serialize in one pass (model_dump_json); under 32 concurrent clients both cut
 # latency markedly (benchmarks/load_api.py). Slow endpoints (market runs) stay in the pool.
 @router.get("/classify", summary="Classify a chip under the US rules on a date, for a destination")
-async def classify_get(request: Request, q: Annotated[ClassifyQuery, Query()]) -> Response:
-    from chipwatch.api.memo import memo
-
+async def classify_get(request: Request, q: Annotated[ClassifyRequest, Query()]) -> Response:
     # a pure function of the query (and of today, when no date is given): answered from a
-    # bounded per-app memo of the JSON
+    # bounded memo of the JSON on the workspace
     key = (q.model_dump_json(), dt.date.today() if q.date is None else None)
-    answers: dict[Any, Any] = memo(request.app.state.cache, "classify", dict, limit=1000)
-    body = memo(
-        answers,
-        key,
-        lambda: run_classify(
-            request, q.chip, _spec_from_query(q), q.date, q.destination, q.headquarters
-        ).model_dump_json(),
-        limit=2048,
+    body = get_ws(request).memo(
+        "api.classify", key, lambda: run_classify(request, q).model_dump_json(), limit=2048
     )
     return Response(body, media_type="application/json")
 
 
 @router.post("/classify", summary="Classify a catalog chip or a posted hypothetical spec")
-async def classify_post(request: Request, body: ClassifyBody) -> Response:
-    return model_response(
-        run_classify(request, body.chip, body.spec, body.date, body.destination, body.headquarters)
-    )
+async def classify_post(request: Request, body: ClassifyRequest) -> Response:
+    return model_response(run_classify(request, body))
 
 
 def memo_response(request: Request, c: Any, fmt: str) -> Response:
@@ -170,9 +56,9 @@ def memo_response(request: Request, c: Any, fmt: str) -> Response:
 
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", f"determination-{c.chip}-{c.date}-{c.destination}")
     if fmt == "html":
-        text, media = memo_html(c, _rules(request)), "text/html; charset=utf-8"
+        text, media = memo_html(c, ws=get_ws(request)), "text/html; charset=utf-8"
     else:
-        text, media = memo_markdown(c, _rules(request)), "text/markdown; charset=utf-8"
+        text, media = memo_markdown(c, ws=get_ws(request)), "text/markdown; charset=utf-8"
     suffix = "html" if fmt == "html" else "md"
     disposition = f'attachment; filename="{name}.{suffix}"'
     return Response(text, media_type=media, headers={"Content-Disposition": disposition})
@@ -180,104 +66,38 @@ def memo_response(request: Request, c: Any, fmt: str) -> Response:
 
 @router.get("/classify/memo", summary="The determination memo (Markdown or HTML) to download")
 def memo_get(request: Request, q: Annotated[MemoQuery, Query()]) -> Response:
-    c = run_classify(request, q.chip, _spec_from_query(q), q.date, q.destination, q.headquarters)
+    c = run_classify(request, ClassifyRequest(**q.model_dump(exclude={"format"})))
     return memo_response(request, c, q.format)
 
 
 @router.post("/classify/memo", summary="The memo for a posted chip or spec")
 def memo_post(
-    request: Request, body: ClassifyBody, format: Literal["md", "html"] = "md"
+    request: Request, body: ClassifyRequest, format: Literal["md", "html"] = "md"
 ) -> Response:
-    c = run_classify(request, body.chip, body.spec, body.date, body.destination, body.headquarters)
+    c = run_classify(request, body)
     return memo_response(request, c, format)
 
 
-@router.get("/timeline/{chip_id}", summary="A chip's control status from October 2022 to today")
-def timeline_get(request: Request, chip_id: str, destination: Destination = "CN") -> Any:
-    controls = domain_module("controls")
-    chip = get_catalog(request).chip(chip_id)
-    periods = controls.timeline(chip, destination.upper(), rules=_rules(request))
-    return {"chip": chip.id, "destination": destination.upper(), "periods": periods}
+@router.get("/timeline", summary="A chip's control status from October 2022 to today")
+def timeline_query(request: Request, q: Annotated[TimelineRequest, Query()]) -> Any:
+    return service.timeline(q, ws=get_ws(request))
+
+
+@router.get("/timeline/{chip_id}", summary="The same, with the chip id in the path")
+def timeline_get(request: Request, chip_id: str, q: Annotated[TimelineRequest, Query()]) -> Any:
+    req = TimelineRequest(**{**q.model_dump(), "chip": chip_id})
+    return service.timeline(req, ws=get_ws(request))
 
 
 @router.get("/frontier", summary="Largest TPP outside every controlled paragraph at a die area")
-def frontier_get(
-    request: Request,
-    die_area_mm2: Annotated[
-        float, Query(gt=0, le=1e6, allow_inf_nan=False, description="applicable die area")
-    ],
-    date: When = None,
-    datacenter: bool = True,
-    io_bidir_gbs: Annotated[float | None, Query(ge=0, le=1e9, allow_inf_nan=False)] = None,
-    dram_bw_gbs: Annotated[float | None, Query(ge=0, le=1e9, allow_inf_nan=False)] = None,
-) -> Any:
-    controls = domain_module("controls")
-    return controls.frontier(
-        die_area_mm2,
-        date,
-        datacenter=datacenter,
-        io_bidir_gbs=io_bidir_gbs,
-        dram_bw_gbs=dram_bw_gbs,
-        rules=_rules(request),
-    )
+def frontier_get(request: Request, q: Annotated[FrontierRequest, Query()]) -> Any:
+    return service.frontier(q, ws=get_ws(request))
 
 
 @router.get("/controls/thresholds", summary="Threshold regions in force on a date")
 def thresholds_get(request: Request, date: When = None) -> Any:
-    controls = domain_module("controls")
     on = date or dt.date.today()
-    return {"date": on, "regions": controls.thresholds_in_force(on, rules=_rules(request))}
-
-
-def control_map_rows(request: Request, on: dt.date, destination: str) -> list[dict[str, Any]]:
-    """Every catalog chip classified on a date: its TPP, PD and status (for the control map)."""
-    controls = domain_module("controls")
-    rules = _rules(request)
-    # a bad date or destination fails the whole map (raised here); a chip whose own inputs the
-    # engine refuses gets a row saying why instead of a status
-    controls.classify(controls.ChipSpec(tpp=1, die_area_mm2=1), on, destination, rules=rules)
-    rows: list[dict[str, Any]] = []
-    for chip in get_catalog(request):
-        try:
-            c = controls.classify(chip, on, destination, rules=rules)
-        except ValueError as e:
-            rows.append(
-                {
-                    "chip": chip.id,
-                    "name": chip.name,
-                    "vendor": chip.vendor,
-                    "vendor_country": chip.vendor_country,
-                    "error": str(e),
-                    "tpp": None,
-                    "performance_density": None,
-                    "eccn": None,
-                    "license_required": None,
-                    "licensing_policy": "unknown",
-                    "actions": [],
-                    "datacenter": None,
-                    "controlled": None,
-                    "summary": f"{chip.id}: cannot classify: {e}",
-                }
-            )
-            continue
-        rows.append(
-            {
-                "chip": chip.id,
-                "name": chip.name,
-                "vendor": chip.vendor,
-                "vendor_country": chip.vendor_country,
-                "datacenter": c.datacenter,
-                "tpp": c.tpp,
-                "performance_density": c.performance_density,
-                "eccn": c.eccn,
-                "controlled": c.controlled,
-                "license_required": c.license_required,
-                "licensing_policy": c.licensing_policy,
-                "actions": [a.id for a in c.actions],
-                "summary": c.summary(),
-            }
-        )
-    return rows
+    return {"date": on, "regions": controls.thresholds_in_force(on, ws=get_ws(request))}
 
 
 @router.get("/controls/map", summary="Every catalog chip's TPP, density and status on a date")
@@ -286,5 +106,5 @@ def control_map(request: Request, date: When = None, destination: Destination = 
     return {
         "date": on,
         "destination": destination.upper(),
-        "chips": control_map_rows(request, on, destination.upper()),
+        "chips": control_map_rows(on, destination.upper(), ws=get_ws(request)),
     }

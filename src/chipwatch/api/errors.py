@@ -14,8 +14,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic_core import PydanticSerializationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from chipwatch.api.work import Overloaded
 from chipwatch.catalog import UnknownIdError, suggest
+from chipwatch.services.errors import ChoiceError, InvalidRequest
 
 log = logging.getLogger("chipwatch.api")
 
@@ -46,6 +46,14 @@ class SafeJSONResponse(JSONResponse):
 def model_response(model: Any) -> Response:
     """A pydantic result as JSON, serialized in one pass (NaN and infinities become null)."""
     return Response(model.model_dump_json(), media_type="application/json")
+
+
+class Overloaded(Exception):
+    """No worker could take or finish the job in time: answered 503 with Retry-After."""
+
+    def __init__(self, message: str, retry_after_s: int = 5):
+        super().__init__(message)
+        self.message, self.retry_after_s = message, retry_after_s
 
 
 class ApiError(Exception):
@@ -131,6 +139,21 @@ def install_error_handlers(app: FastAPI) -> None:
         if _wants_html(request):
             return _page(exc.status, exc.message)
         return error_response(exc.status, exc.message, **exc.extra)
+
+    @app.exception_handler(ChoiceError)
+    async def _choice(request: Request, exc: ChoiceError) -> Any:
+        status = 404 if exc.missing else 422
+        if _wants_html(request):
+            return _page(status, exc.message)
+        return error_response(
+            status, exc.message, kind=exc.kind, wanted=exc.wanted, suggestions=exc.suggestions
+        )
+
+    @app.exception_handler(InvalidRequest)
+    async def _unprocessable(request: Request, exc: InvalidRequest) -> Any:
+        if _wants_html(request):
+            return _page(422, str(exc))
+        return error_response(422, str(exc))
 
     @app.exception_handler(UnknownIdError)
     async def _unknown_id(request: Request, exc: UnknownIdError) -> Any:

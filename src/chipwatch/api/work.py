@@ -1,8 +1,8 @@
 """Bounded heavy work: CPU-heavy requests (perf, crossover, compare, market) run in a pool of
 worker processes, never on the event loop, each under a time limit.
 
-A job is a module-level function ``fn(state, *args)``; ``state`` carries what the app's state
-does (``catalog``, ``catalog_dirs``, ``cache``), loaded once per worker. When every worker is
+A job is a module-level function ``fn(ws, *args)`` of a :class:`~chipwatch.workspace.Workspace`
+(in a worker, a copy built from the app's folders once). When every worker is
 busy a request waits at most ``wait_s`` for one (and at most ``max_waiting`` requests wait);
 past that, or past ``time_limit_s`` of work (the worker is then killed and replaced), the pool
 raises :class:`Overloaded`, which the API answers 503 with ``Retry-After``.
@@ -20,22 +20,15 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from chipwatch.api.errors import ApiError, Overloaded
 
 DEFAULT_TIME_LIMIT_S = 60.0
 DEFAULT_WAIT_S = 15.0
 RETRY_AFTER_S = 5
 START_TIMEOUT_S = 120.0  # a worker loading the catalog on a busy machine
-
-
-class Overloaded(Exception):
-    """No worker could take or finish the job in time: answered 503 with Retry-After."""
-
-    def __init__(self, message: str, retry_after_s: int = RETRY_AFTER_S):
-        super().__init__(message)
-        self.message, self.retry_after_s = message, retry_after_s
 
 
 def default_workers() -> int:
@@ -46,26 +39,18 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-@dataclass
-class JobState:
-    """What a job reads: the catalog folders, the catalog, and a memo of pure results."""
+def _workspace(dirs: tuple[Path, ...]) -> Any:
+    """A worker's own copy of the app's workspace (the same folders, so the same answers)."""
+    from chipwatch.workspace import Workspace
 
-    catalog_dirs: list[Path]
-    catalog: Any = None
-    cache: dict[Any, Any] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, catalog_dirs: list[Path]) -> JobState:
-        from chipwatch import load_catalog, session
-
-        session.configure(catalog_dirs)
-        return cls(list(catalog_dirs), load_catalog(catalog_dirs))
+    ws = Workspace(dirs)
+    ws.catalog  # noqa: B018 - loaded before any job is timed
+    return ws
 
 
 # --- errors across the process boundary ------------------------------------------------------
 def _portable(e: BaseException) -> tuple[Any, ...]:
     """An exception as plain data (domain exceptions carry arguments pickle cannot rebuild)."""
-    from chipwatch.api.errors import ApiError
     from chipwatch.catalog import UnknownIdError
 
     if isinstance(e, ApiError):
@@ -78,7 +63,6 @@ def _portable(e: BaseException) -> tuple[Any, ...]:
 
 
 def _rebuild(data: tuple[Any, ...]) -> BaseException:
-    from chipwatch.api.errors import ApiError
     from chipwatch.catalog import UnknownIdError
 
     kind = data[0]
@@ -91,7 +75,9 @@ def _rebuild(data: tuple[Any, ...]) -> BaseException:
     return RuntimeError(data[1])
 
 
-def _worker_main(conn: Any, catalog_dirs: list[Path], niceness: int) -> None:
+def _worker_main(
+    conn: Any, dirs: tuple[Path, ...], niceness: int, warm: tuple[str, ...] = ()
+) -> None:
     """A worker process: load the catalog once, then answer jobs until the pipe closes."""
     import contextlib
     import gc
@@ -102,9 +88,11 @@ def _worker_main(conn: Any, catalog_dirs: list[Path], niceness: int) -> None:
     libc = _libc()
     if libc is not None:  # a fixed mmap threshold: big arrays go back to the OS when freed
         libc.mallopt(M_MMAP_THRESHOLD, 128 * 1024)
-    state = JobState.load(catalog_dirs)
-    import chipwatch.api.market
-    import chipwatch.api.perf  # noqa: F401 - the jobs' modules, imported before any job
+    state = _workspace(dirs)
+    import importlib
+
+    for name in warm:  # the jobs' modules, imported before any job is timed
+        importlib.import_module(name)
 
     conn.send(("ready", None))  # start-up is not counted against any job's time limit
     while True:
@@ -145,10 +133,10 @@ def _libc() -> Any:
 
 
 class _Worker:
-    def __init__(self, ctx: Any, catalog_dirs: list[Path], niceness: int):
+    def __init__(self, ctx: Any, dirs: tuple[Path, ...], niceness: int, warm: tuple[str, ...]):
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(
-            target=_worker_main, args=(child, catalog_dirs, niceness), daemon=True
+            target=_worker_main, args=(child, dirs, niceness, warm), daemon=True
         )
         self.proc.start()
         child.close()
@@ -177,20 +165,21 @@ class WorkPool:
 
     def __init__(
         self,
-        catalog_dirs: list[Path] | None = None,
+        ws: Any = None,
         workers: int = 0,
         time_limit_s: float = DEFAULT_TIME_LIMIT_S,
         wait_s: float = DEFAULT_WAIT_S,
         max_waiting: int | None = None,
-        state: JobState | None = None,
         niceness: int = 10,
+        warm: tuple[str, ...] = (),
     ):
-        self.catalog_dirs = list(catalog_dirs or [])
+        from chipwatch.workspace import resolve
+
+        self.ws = resolve(ws)
         self.workers, self.time_limit_s, self.wait_s = workers, time_limit_s, wait_s
         slots = max(1, workers)
         self.max_waiting = 2 * slots if max_waiting is None else max_waiting
-        self.niceness = niceness
-        self._state = state
+        self.niceness, self.warm = niceness, warm
         self._admit = threading.BoundedSemaphore(slots + self.max_waiting)
         self._slots = threading.BoundedSemaphore(slots)
         self._idle: queue.Queue[_Worker] = queue.Queue()
@@ -201,13 +190,6 @@ class WorkPool:
         # waiting for workers happens in these threads, not in the server's shared thread pool
         self._waiters = ThreadPoolExecutor(slots + self.max_waiting, thread_name_prefix="work")
         self.stats = {"done": 0, "timed_out": 0, "refused": 0}
-
-    # --- the inline state (workers=0) and process start ---------------------------------------
-    def state(self) -> JobState:
-        with self._lock:
-            if self._state is None:
-                self._state = JobState.load(self.catalog_dirs)
-            return self._state
 
     def _ctx(self) -> Any:
         import multiprocessing
@@ -221,7 +203,7 @@ class WorkPool:
                 return
             self._started = True
             for _ in range(self.workers):
-                w = _Worker(self._ctx(), self.catalog_dirs, self.niceness)
+                w = _Worker(self._ctx(), self.ws.dirs, self.niceness, self.warm)
                 self._all.append(w)
                 self._idle.put(w)
 
@@ -294,7 +276,7 @@ class WorkPool:
             self.stats["refused"] += 1
             raise Overloaded(f"no worker free within {self.wait_s:g} s; try again shortly")
         try:
-            result = fn(self.state(), *args) if self.workers == 0 else self._in_worker(fn, args)
+            result = fn(self.ws, *args) if self.workers == 0 else self._in_worker(fn, args)
             self.stats["done"] += 1
             return result
         finally:
@@ -332,14 +314,14 @@ class WorkPool:
             if self._closed:
                 return
             self._all = [x for x in self._all if x is not w]
-            fresh = _Worker(self._ctx(), self.catalog_dirs, self.niceness)
+            fresh = _Worker(self._ctx(), self.ws.dirs, self.niceness, self.warm)
             self._all.append(fresh)
         self._idle.put(fresh)
 
 
-def workspace_key(state: Any) -> tuple[Any, ...]:
-    """What results depend on besides the request: the catalog folders and CHIPWATCH_PATH."""
-    return tuple(str(p) for p in state.catalog_dirs), os.environ.get("CHIPWATCH_PATH", "")
+def workspace_key(ws: Any) -> tuple[str, ...]:
+    """What results depend on besides the request: the workspace's folders."""
+    return tuple(ws.key)
 
 
 # --- results cached by bytes -----------------------------------------------------------------

@@ -108,6 +108,11 @@ class ModelSpec(_Strict):
         return self.layers - self.moe_layers
 
     @property
+    def attention_label(self) -> str:
+        """MLA (latent attention), GQA (fewer KV heads than query heads) or MHA."""
+        return "MLA" if self.mla else ("GQA" if self.kv_heads < self.heads else "MHA")
+
+    @property
     def is_moe(self) -> bool:
         return self.moe is not None
 
@@ -290,7 +295,7 @@ class ModelCatalog:
 AttentionKind = Literal["gqa", "mla"]
 
 
-def load_models(*dirs: str | Path | Iterable[str | Path]) -> ModelCatalog:
+def load_models(*dirs: str | Path | Iterable[str | Path], env: bool = True) -> ModelCatalog:
     """Packaged models plus user folders (``DIR/models/*.yaml``, ``CHIPWATCH_PATH``)."""
     flat: list[str | Path] = []
     for d in dirs:
@@ -298,7 +303,7 @@ def load_models(*dirs: str | Path | Iterable[str | Path]) -> ModelCatalog:
             flat.append(d)
         else:
             flat.extend(d)
-    loaded = load_records("models", ModelSpec, flat)
+    loaded = load_records("models", ModelSpec, flat, env)
     return ModelCatalog(loaded.records, loaded.errors)
 
 

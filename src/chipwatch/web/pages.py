@@ -12,9 +12,15 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
-from chipwatch import __version__
-from chipwatch.api.chips import SEGMENTS, chip_detail, chip_rows, get_catalog
+from chipwatch import __version__, market
+from chipwatch.api.market import market_runs_in_workers
+from chipwatch.api.perf import compare_rows, crossover_result
+from chipwatch.api.work import workspace_key
+from chipwatch.perf.requests import CompareRequest, CrossoverRequest
+from chipwatch.services.catalog import SEGMENTS, chip_detail, chip_rows
+from chipwatch.services.errors import ChoiceError
 from chipwatch.web.columns import HEADLINE_COLUMNS
+from chipwatch.workspace import Workspace
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -67,12 +73,25 @@ def plotly_js_path() -> Path:
     return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
+def ws_of(request: Request) -> Workspace:
+    """The app's workspace (built once by ``create_app``)."""
+    ws: Workspace = request.app.state.ws
+    return ws
+
+
 def render(request: Request, template: str, title: str, active: str, **ctx: Any) -> HTMLResponse:
     return templates.TemplateResponse(
         request,
         template,
         {"title": title, "nav": NAV, "active": active, "version": __version__, **ctx},
     )
+
+
+def _overview_charts(request: Request) -> Any:
+    from chipwatch.web import views
+
+    market_runs_in_workers(request, list(views.SHARE_SCENARIOS))  # the heavy part, off here
+    return views.overview_charts(ws_of(request))
 
 
 @router.get("/vendor/plotly.min.js")
@@ -91,20 +110,19 @@ def favicon() -> HTMLResponse:
 
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request) -> HTMLResponse:
-    from chipwatch.web import views
 
     return render(
         request,
         "overview.html",
         "Overview",
         "/",
-        charts=views.overview_charts(request),
+        charts=_overview_charts(request),
     )
 
 
 @router.get("/chips", response_class=HTMLResponse)
 def chips_page(request: Request) -> HTMLResponse:
-    cat = get_catalog(request)
+    cat = ws_of(request).catalog
     rows = chip_rows(cat)
     return render(
         request,
@@ -123,10 +141,10 @@ def chips_page(request: Request) -> HTMLResponse:
 def chip_page(request: Request, chip_id: str, destination: str = "CN") -> HTMLResponse:
     from chipwatch.web import views
 
-    cat = get_catalog(request)
-    d = chip_detail(cat, chip_id)
-    chip = cat.chip(chip_id)
-    chart_list, periods = views.chip_charts(chip, destination.upper()[:3], request)
+    ws = ws_of(request)
+    d = chip_detail(ws.catalog, chip_id)
+    chip = ws.catalog.chip(chip_id)
+    chart_list, periods = views.chip_charts(chip, destination.upper()[:3], ws)
     return render(
         request,
         "chip.html",
@@ -137,18 +155,6 @@ def chip_page(request: Request, chip_id: str, destination: str = "CN") -> HTMLRe
         periods=periods,
         destination=destination.upper(),
     )
-
-
-def _unavailable(request: Request, domain: str, title: str, active: str) -> HTMLResponse | None:
-    """The page that says a domain has not landed in this build (no numbers are made up)."""
-    from chipwatch.api.domains import domain_module
-    from chipwatch.api.errors import ApiError
-
-    try:
-        domain_module(domain)
-    except ApiError as e:
-        return render(request, "unavailable.html", title, active, message=e.message)
-    return None
 
 
 FIRST_RULE = dt.date(2022, 10, 7)  # the first advanced-computing rule (87 FR 62186)
@@ -169,9 +175,6 @@ def controls_page(
 ) -> HTMLResponse:
     from chipwatch.web import views
 
-    missing = _unavailable(request, "controls", "Control map", "/controls")
-    if missing is not None:
-        return missing
     destination = (destination or "CN").strip().upper()[:3]
     today = dt.date.today()
     ctx: dict[str, Any] = {
@@ -188,7 +191,7 @@ def controls_page(
     }
     try:
         on = _parse_date(date)
-        ctx.update(views.control_map_context(request, on, destination))
+        ctx.update(views.control_map_context(ws_of(request), on, destination))
         ctx["date"] = on.isoformat()
         ctx["slider_value"] = (on - FIRST_RULE).days
     except ValueError as e:
@@ -200,15 +203,12 @@ def controls_page(
 def classify_page(request: Request) -> HTMLResponse:
     from chipwatch.web import views
 
-    missing = _unavailable(request, "controls", "Classify a chip", "/classify")
-    if missing is not None:
-        return missing
     return render(
         request,
         "classify.html",
         "Classify a chip",
         "/classify",
-        **views.classify_context(request, _form_dict(request)),
+        **views.classify_context(ws_of(request), _form_dict(request)),
     )
 
 
@@ -216,13 +216,10 @@ def classify_page(request: Request) -> HTMLResponse:
 def compare_page(request: Request) -> HTMLResponse:
     from pydantic import ValidationError
 
-    from chipwatch.api.perf import CompareRequest, CrossoverRequest, compare_rows, crossover_result
     from chipwatch.web import views
 
-    missing = _unavailable(request, "perf", "Compare on LLM work", "/compare")
-    if missing is not None:
-        return missing
-    cat = get_catalog(request)
+    ws = ws_of(request)
+    cat = ws.catalog
     raw = _form_dict(request, multi=("chips",))
     if not request.query_params:  # first visit: the seed article's comparison
         raw = {"chips": views.story_chips(cat), **views.STORY_WORKLOAD}
@@ -233,9 +230,11 @@ def compare_page(request: Request) -> HTMLResponse:
     except ValidationError as e:
         error = "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())
         form = CompareRequest.model_construct(**{**CompareRequest().model_dump(), **raw})
+    state = request.app.state
     if error is None:
-        try:
-            rows = compare_rows(request, form)
+        try:  # in a worker process, cached by bytes like /api/perf/compare
+            key = ("compare_rows", workspace_key(ws), form.model_dump_json())
+            rows = state.pool.call_cached(state.results, key, compare_rows, form)
             chart_list = views.compare_charts(rows)
         except (ValueError, KeyError) as e:
             error = str(e)
@@ -251,7 +250,9 @@ def compare_page(request: Request) -> HTMLResponse:
                 output_len=form.output_len,
                 calibration=form.calibration,
             )
-            chart_list.append(views.crossover_chart(crossover_result(request, cross)))
+            key = ("crossover_page", workspace_key(ws), cross.model_dump_json())
+            result = state.pool.call_cached(state.results, key, crossover_result, cross)
+            chart_list.append(views.crossover_chart(result))
         except (ValueError, KeyError) as e:
             error = f"batch sweep: {e}"
     from urllib.parse import urlencode
@@ -273,7 +274,7 @@ def compare_page(request: Request) -> HTMLResponse:
         error=error,
         api_url=api_url,
         all_chips=cat.ids,
-        models=views.model_ids(request),
+        models=views.model_ids(ws),
     )
 
 
@@ -281,15 +282,10 @@ def compare_page(request: Request) -> HTMLResponse:
 def market_page(
     request: Request, scenario: str = "baseline", compare: str | None = None
 ) -> HTMLResponse:
-    from chipwatch.api.errors import ApiError
     from chipwatch.web import views
 
-    missing = _unavailable(request, "market", "Market scenarios", "/market")
-    if missing is not None:
-        return missing
-    from chipwatch.api.market import domain_module
-
-    scenarios = domain_module("market").list_scenarios()
+    ws = ws_of(request)
+    scenarios = market.list_scenarios(ws=ws)
     ctx: dict[str, Any] = {
         "scenarios": scenarios,
         "scenario": scenario,
@@ -301,12 +297,11 @@ def market_page(
         "seed": 0,
     }
     try:
-        ctx.update(views.market_context(request, scenario, compare or None))
+        market_runs_in_workers(request, [scenario, *([compare] if compare else [])])
+        ctx.update(views.market_context(ws, scenario, compare or None))
         ctx["api_url"] = f"/api/market/run/{scenario}"
-    except ApiError as e:
-        ctx["error"] = e.message + (
-            f" (try: {', '.join(e.extra['suggestions'])})" if e.extra.get("suggestions") else ""
-        )
+    except ChoiceError as e:
+        ctx["error"] = e.message + (f" (try: {', '.join(e.suggestions)})" if e.suggestions else "")
     except ValueError as e:
         ctx["error"] = str(e).splitlines()[0]
     return render(request, "market.html", "Market scenarios", "/market", **ctx)

@@ -14,35 +14,41 @@ import sys
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
+from pydantic import BaseModel, ValidationError
 
-from chipwatch import session
 from chipwatch.jsonable import to_jsonable
+from chipwatch.workspace import Workspace, default_workspace
 
 if TYPE_CHECKING:
     from chipwatch.catalog import Catalog
 
 EXIT_USAGE = 2
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass
 class State:
-    """Options given on the command line before the command (``--catalog``, ``--db``)."""
+    """Options given on the command line before the command: the workspace (``--catalog``
+    folders over the packaged data and ``CHIPWATCH_PATH``) and ``--db``."""
 
     db: str | None = None
+    catalog_dirs: tuple[Path, ...] = ()
+    _ws: Workspace | None = None
+
+    def configure(self, catalog_dirs: list[Path], db: str | None) -> None:
+        self.catalog_dirs, self.db, self._ws = tuple(catalog_dirs), db, None
 
     @property
-    def catalog_dirs(self) -> list[Path]:
-        return session.catalog_dirs()
-
-    @catalog_dirs.setter
-    def catalog_dirs(self, dirs: list[Path]) -> None:
-        session.configure(dirs)
-
-    def catalog(self) -> Catalog:
-        return session.catalog()
+    def ws(self) -> Workspace:
+        """The workspace every command works on (built once per invocation)."""
+        if self._ws is None:
+            self._ws = (
+                Workspace.from_dirs(self.catalog_dirs) if self.catalog_dirs else default_workspace()
+            )
+        return self._ws
 
 
 STATE = State()
@@ -51,8 +57,12 @@ STATE = State()
 _warned: set[str] = set()
 
 
+def ws() -> Workspace:
+    return STATE.ws
+
+
 def catalog() -> Catalog:
-    cat = STATE.catalog()
+    cat = STATE.ws.catalog
     warn_load_errors(cat)
     return cat
 
@@ -155,3 +165,46 @@ def emit(
         emit_csv(rows)
     else:
         emit_table(rows, title=title, columns=columns)
+
+
+# --- options from request models -----------------------------------------------------------
+def opt(model: type[BaseModel], field: str, *decls: str, **kw: Any) -> Any:
+    """A ``typer.Option`` for a request-model field: its help text is the field's description."""
+    return typer.Option(*decls, help=model.model_fields[field].description, **kw)
+
+
+def arg(model: type[BaseModel], field: str, **kw: Any) -> Any:
+    """A ``typer.Argument`` for a request-model field (help from its description)."""
+    return typer.Argument(help=model.model_fields[field].description, **kw)
+
+
+def default(model: type[BaseModel], field: str) -> Any:
+    """The field's default (the option's default)."""
+    return model.model_fields[field].get_default(call_default_factory=True)
+
+
+def csv_default(model: type[BaseModel], field: str) -> str:
+    """A list field's default written as the comma-separated option value."""
+    return ",".join(str(x) for x in default(model, field))
+
+
+def csv_list(text: str | None) -> list[str] | None:
+    """A comma-separated option value as a list (None when not given)."""
+    if text is None:
+        return None
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def build(model: type[M], values: dict[str, Any], positional: tuple[str, ...] = ()) -> M:
+    """The request from the command's option values (None: the model's default); a bad value
+    exits with code 2 and one line naming its option (``--field-name``, an alias every option
+    has) or its argument (``positional``)."""
+    given = {k: v for k, v in values.items() if v is not None and k in model.model_fields}
+    try:
+        return model.model_validate(given)
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = str(err["loc"][0]) if err.get("loc") else ""
+        where = field if field in positional or not field else "--" + field.replace("_", "-")
+        msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        fail(f"{where}: {msg}" if where else msg)

@@ -1,0 +1,107 @@
+"""Market operations, one per request model (what ``chipwatch market ...`` and
+``/api/market/...`` both call), returning the JSON-shaped results both views print, and a run
+computed once per workspace for the dashboard's charts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from chipwatch.jsonable import to_jsonable
+from chipwatch.market import MarketResult
+from chipwatch.market import check as _check
+from chipwatch.market import compare as _compare
+from chipwatch.market import run as _run
+from chipwatch.market import sensitivity as _sensitivity
+from chipwatch.market.requests import (
+    CheckRequest,
+    MarketCompareRequest,
+    MarketRunRequest,
+    SensitivityRequest,
+)
+from chipwatch.services.errors import ChoiceError
+from chipwatch.workspace import Workspace, resolve
+
+DEFAULT_DRAWS = MarketRunRequest.model_fields["draws"].default
+
+
+def scenario_ids(*, ws: Workspace | None = None) -> list[str]:
+    return resolve(ws).scenarios.ids
+
+
+def known_scenario(scenario: str, *, ws: Workspace | None = None) -> str:
+    """The scenario id, or :class:`ChoiceError` naming the closest ones."""
+    ids = scenario_ids(ws=ws)
+    if scenario not in ids:
+        raise ChoiceError(f"unknown scenario {scenario!r}", "scenario", scenario, ids)
+    return scenario
+
+
+def summary_only(result: MarketResult) -> MarketResult:
+    """The run without its draw arrays: a 20,000-draw run holds ~370 MB of them, its summary,
+    binding table and inputs well under a megabyte."""
+    import dataclasses
+
+    return dataclasses.replace(result, samples={})
+
+
+def market_run(
+    scenario: str,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = 0,
+    *,
+    ws: Workspace | None = None,
+    compute: Callable[[], MarketResult] | None = None,
+) -> MarketResult:
+    """``market.run`` computed once per workspace, scenario, draws and seed (reproducible) and
+    kept as a summary (:func:`summary_only`). ``compute`` computes it elsewhere (the server
+    passes its worker pool)."""
+    w = resolve(ws)
+    key = (scenario, draws, seed)
+    work = compute or (lambda: summary_only(_run(scenario, draws=draws, seed=seed, ws=w)))
+    return w.memo("services.market_run", key, work, limit=16)
+
+
+def run(req: MarketRunRequest, *, ws: Workspace | None = None) -> dict[str, Any]:
+    """The run as JSON (``MarketResult.to_json``), its summary limited to ``metric``/``group``."""
+    body = market_run(req.scenario, req.draws, req.seed, ws=ws).to_json()
+    rows = body["summary"]
+    if req.metric is not None:
+        metrics = sorted({r["metric"] for r in rows})
+        if req.metric not in metrics:
+            raise ChoiceError(
+                f"unknown metric {req.metric!r}", "metric", req.metric, metrics, missing=False
+            )
+        rows = [r for r in rows if r["metric"] == req.metric]
+    if req.group is not None:
+        rows = [r for r in rows if r["group"] == req.group]
+    body["summary"] = rows
+    return body
+
+
+def compare(req: MarketCompareRequest, *, ws: Workspace | None = None) -> dict[str, Any]:
+    """Both scenarios per year on one metric, with the paired difference."""
+    df = _compare(
+        req.a, req.b, metric=req.metric, group=req.group, draws=req.draws, seed=req.seed, ws=ws
+    )
+    return {
+        "a": df.attrs["a"],
+        "b": df.attrs["b"],
+        "metric": req.metric,
+        "group": req.group,
+        "draws": req.draws,
+        "seed": req.seed,
+        "rows": to_jsonable(df),
+    }
+
+
+def sensitivity(req: SensitivityRequest, *, ws: Workspace | None = None) -> dict[str, Any]:
+    """The tornado table: inputs by swing, with the run's metric, group and year."""
+    df = _sensitivity(req.scenario, req.metric, year=req.year, group=req.group, ws=ws)
+    return {**{str(k): v for k, v in df.attrs.items()}, "rows": to_jsonable(df)}
+
+
+def check(req: CheckRequest, *, ws: Workspace | None = None) -> dict[str, Any]:
+    """The model against every cited figure."""
+    df = _check(req.scenario, draws=req.draws, seed=req.seed, ws=ws)
+    return {**{str(k): v for k, v in df.attrs.items()}, "rows": to_jsonable(df)}
