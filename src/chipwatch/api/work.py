@@ -201,19 +201,22 @@ class WorkPool:
         with self._lock:
             if self._started or self.workers == 0:
                 return
-            self._started = True
+            self._started, self._closed = True, False
             for _ in range(self.workers):
                 w = _Worker(self._ctx(), self.ws.dirs, self.niceness, self.warm)
                 self._all.append(w)
                 self._idle.put(w)
 
     def close(self) -> None:
+        """Stop the worker processes (at server shutdown); a later job starts them again."""
         with self._lock:
             self._closed = True
+            self._started = False
             workers, self._all = self._all, []
+            while not self._idle.empty():
+                self._idle.get_nowait()
         for w in workers:
             w.stop()
-        self._waiters.shutdown(wait=False, cancel_futures=True)
 
     # --- running jobs ----------------------------------------------------------------------------
     def _admitted(self) -> Any:

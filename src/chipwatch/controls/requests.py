@@ -59,23 +59,19 @@ class ClassifyRequest(Request):
     name: str = Field(
         "hypothetical chip", max_length=100, description="Name of a hypothetical chip."
     )
-    tpp: float | None = Field(
-        None, ge=0, description="Hypothetical chip: total processing performance."
-    )
+    tpp: float | None = Field(None, description="Hypothetical chip: total processing performance.")
     dense_tops: dict[str, float] = Field(
         default_factory=dict,
         description="Hypothetical chip: dense TFLOPS/TOPS per precision (TPP = max x bits).",
     )
     die_area_mm2: float | None = Field(
-        None, gt=0, description="Hypothetical chip: applicable die area, mm2."
+        None, description="Hypothetical chip: applicable die area, mm2."
     )
     datacenter: bool = Field(True, description="Designed or marketed for datacenters.")
     io_bidir_gbs: float | None = Field(
-        None, ge=0, description="Aggregate bidirectional I/O, GB/s (2022 rule)."
+        None, description="Aggregate bidirectional I/O, GB/s (2022 rule)."
     )
-    dram_bw_gbs: float | None = Field(
-        None, ge=0, description="Total DRAM bandwidth, GB/s (2026 band)."
-    )
+    dram_bw_gbs: float | None = Field(None, description="Total DRAM bandwidth, GB/s (2026 band).")
     date: dt.date | None = Field(None, description="YYYY-MM-DD (default today).")
     destination: Code = Field("CN", description="ISO 3166 code, e.g. CN, AE.")
     headquarters: Code | None = Field(
