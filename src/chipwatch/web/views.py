@@ -328,17 +328,22 @@ def classify_context(ws: Workspace, raw: dict[str, Any]) -> dict[str, Any]:
     import datetime as dt
     from urllib.parse import urlencode
 
+    from chipwatch.controls.requests import ClassifyRequest
+
+    defaults = ClassifyRequest.model_fields  # the form's defaults are the request model's
     form: dict[str, Any] = {
-        "name": raw.get("name", "my accelerator"),
+        "name": raw.get("name", defaults["name"].default),
         "tpp": raw.get("tpp"),
         "dense_value": raw.get("dense_value"),
         "dense_precision": raw.get("dense_precision", "fp8"),
         "die_area_mm2": raw.get("die_area_mm2"),
         "io_bidir_gbs": raw.get("io_bidir_gbs"),
         "dram_bw_gbs": raw.get("dram_bw_gbs"),
-        "datacenter": raw.get("datacenter") == "true" if "submitted" in raw else True,
+        "datacenter": raw.get("datacenter") == "true"
+        if "submitted" in raw
+        else defaults["datacenter"].default,
         "date": raw.get("date", dt.date.today().isoformat()),
-        "destination": str(raw.get("destination", "CN")).upper()[:3],
+        "destination": str(raw.get("destination", defaults["destination"].default)).upper()[:3],
     }
     ctx: dict[str, Any] = {"form": form, "result": None, "error": None, "charts": []}
     if "submitted" not in raw:
