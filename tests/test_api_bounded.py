@@ -9,16 +9,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from chipwatch.api import create_app
-from chipwatch.api.work import ByteCache, Overloaded, WorkPool
+from chipwatch.services.work import ByteCache, Overloaded, WorkPool
 
 
-def sleep_job(state, seconds: float) -> str:  # type: ignore[no-untyped-def]
+def sleep_job(seconds: float, *, ws) -> str:  # type: ignore[no-untyped-def]
     time.sleep(seconds)
     return f"slept {seconds}"
 
 
-def catalog_size_job(state) -> int:  # type: ignore[no-untyped-def]
-    return len(state.catalog)
+def catalog_size_job(*, ws) -> int:  # type: ignore[no-untyped-def]
+    return len(ws.catalog)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def test_a_full_pool_refuses_at_once_instead_of_queueing_without_end() -> None:
     pool = WorkPool(workers=0, max_waiting=0, wait_s=0.1)
     release = threading.Event()
 
-    def blocker(state) -> None:  # type: ignore[no-untyped-def]
+    def blocker(*, ws) -> None:  # type: ignore[no-untyped-def]
         release.wait(10)
 
     t = threading.Thread(target=pool.call, args=(blocker,))
@@ -149,7 +149,7 @@ def test_market_runs_are_cached_as_summaries_within_a_byte_bound(client: TestCli
     b = client.get("/api/market/run/h20-banned", params={"draws": 200, "seed": 3})
     assert a.status_code == b.status_code == 200 and a.json() == b.json()
     cache = client.app.state.results  # type: ignore[attr-defined]
-    runs = [v for k, (v, _) in cache._items.items() if k[0] == "run_job"]
+    runs = [v for k, (v, _) in cache._items.items() if k[0] == "chipwatch.services.market.run"]
     assert runs and all(isinstance(r["summary"], list) for r in runs)  # JSON, no draw arrays
     assert cache.bytes <= cache.max_bytes
     ws = client.app.state.ws  # type: ignore[attr-defined]

@@ -44,7 +44,8 @@ def create_app(
     embedding; ``chipwatch serve`` uses one per core). ``allowed_hosts``: the ``Host`` values
     served (default: the loopback names).
     """
-    from chipwatch.api import chips, controls, errors, limits, market, perf, security, work
+    from chipwatch.api import chips, controls, errors, limits, market, perf, security
+    from chipwatch.services import work
     from chipwatch.web import docs as web_docs
     from chipwatch.web import pages
 
@@ -66,7 +67,7 @@ def create_app(
         ws,
         workers=workers,
         time_limit_s=time_limit_s or work.DEFAULT_TIME_LIMIT_S,
-        warm=(perf.__name__, market.__name__),
+        warm=("chipwatch.services.perf", "chipwatch.services.market"),
     )
     app.state.results = work.ByteCache(RESULT_CACHE_BYTES)
     errors.install_error_handlers(app)

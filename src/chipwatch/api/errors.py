@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chipwatch.catalog import UnknownIdError, suggest
 from chipwatch.services.errors import ChoiceError, InvalidRequest
+from chipwatch.services.work import Overloaded
 
 log = logging.getLogger("chipwatch.api")
 
@@ -46,14 +47,6 @@ class SafeJSONResponse(JSONResponse):
 def model_response(model: Any) -> Response:
     """A pydantic result as JSON, serialized in one pass (NaN and infinities become null)."""
     return Response(model.model_dump_json(), media_type="application/json")
-
-
-class Overloaded(Exception):
-    """No worker could take or finish the job in time: answered 503 with Retry-After."""
-
-    def __init__(self, message: str, retry_after_s: int = 5):
-        super().__init__(message)
-        self.message, self.retry_after_s = message, retry_after_s
 
 
 class ApiError(Exception):

@@ -44,7 +44,7 @@ def serve(
 
     from chipwatch.api import create_app
     from chipwatch.api.security import default_hosts
-    from chipwatch.api.work import default_workers
+    from chipwatch.services.work import default_workers
 
     _check_can_listen(host, port)
     n = default_workers() if workers is None else workers

@@ -13,12 +13,12 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from chipwatch import __version__, market
-from chipwatch.api.market import market_runs_in_workers
-from chipwatch.api.perf import compare_rows, crossover_result
-from chipwatch.api.work import workspace_key
 from chipwatch.perf.requests import CompareRequest, CrossoverRequest
+from chipwatch.services import market as market_service
 from chipwatch.services.catalog import SEGMENTS, chip_detail, chip_rows
 from chipwatch.services.errors import ChoiceError
+from chipwatch.services.perf import compare, crossover
+from chipwatch.services.work import job_key
 from chipwatch.web.columns import HEADLINE_COLUMNS
 from chipwatch.workspace import Workspace
 
@@ -85,6 +85,20 @@ def render(request: Request, template: str, title: str, active: str, **ctx: Any)
         template,
         {"title": title, "nav": NAV, "active": active, "version": __version__, **ctx},
     )
+
+
+def market_runs_in_workers(request: Request, scenarios: list[str]) -> None:
+    """Compute the dashboard's runs of these scenarios in the app's worker pool, into the
+    workspace's memo the views read (unknown ids are left for the views to report)."""
+    ws, pool = ws_of(request), request.app.state.pool
+    draws = market_service.DEFAULT_DRAWS
+
+    def in_worker(sid: str) -> Any:
+        return lambda: pool.call(market_service.market_run, sid, draws, 0)
+
+    known = market_service.scenario_ids(ws=ws)
+    for sid in dict.fromkeys(s for s in scenarios if s in known):
+        market_service.market_run(sid, draws, 0, ws=ws, compute=in_worker(sid))
 
 
 def _overview_charts(request: Request) -> Any:
@@ -233,8 +247,8 @@ def compare_page(request: Request) -> HTMLResponse:
     state = request.app.state
     if error is None:
         try:  # in a worker process, cached by bytes like /api/perf/compare
-            key = ("compare_rows", workspace_key(ws), form.model_dump_json())
-            rows = state.pool.call_cached(state.results, key, compare_rows, form)
+            key = job_key(compare, ws, form)
+            rows = state.pool.call_cached(state.results, key, compare, form)
             chart_list = views.compare_charts(rows)
         except (ValueError, KeyError) as e:
             error = str(e)
@@ -250,8 +264,8 @@ def compare_page(request: Request) -> HTMLResponse:
                 output_len=form.output_len,
                 calibration=form.calibration,
             )
-            key = ("crossover_page", workspace_key(ws), cross.model_dump_json())
-            result = state.pool.call_cached(state.results, key, crossover_result, cross)
+            key = job_key(crossover, ws, cross)
+            result = state.pool.call_cached(state.results, key, crossover, cross)
             chart_list.append(views.crossover_chart(result))
         except (ValueError, KeyError) as e:
             error = f"batch sweep: {e}"

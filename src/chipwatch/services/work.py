@@ -1,11 +1,12 @@
-"""Bounded heavy work: CPU-heavy requests (perf, crossover, compare, market) run in a pool of
-worker processes, never on the event loop, each under a time limit.
+"""Bounded heavy work: CPU-heavy operations (perf, crossover, compare, sweep, market) run in a
+pool of worker processes, never on a server's event loop, each under a time limit.
 
-A job is a module-level function ``fn(ws, *args)`` of a :class:`~chipwatch.workspace.Workspace`
-(in a worker, a copy built from the app's folders once). When every worker is
-busy a request waits at most ``wait_s`` for one (and at most ``max_waiting`` requests wait);
-past that, or past ``time_limit_s`` of work (the worker is then killed and replaced), the pool
-raises :class:`Overloaded`, which the API answers 503 with ``Retry-After``.
+A job is a module-level function called as ``fn(*args, ws=ws)`` (a service function) with a
+:class:`~chipwatch.workspace.Workspace` (in a worker, a copy built from the same folders once).
+When every worker is busy a request waits at most ``wait_s`` for one (and at most
+``max_waiting`` requests wait); past that, or past ``time_limit_s`` of work (the worker is then
+killed and replaced), the pool raises :class:`Overloaded`, which the API answers 503 with
+``Retry-After``.
 
 ``workers=0`` runs jobs in the calling thread (tests and embedding): still off the event loop
 and still admission-limited, but a job cannot be stopped once started, so the time limit only
@@ -23,11 +24,19 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from chipwatch.api.errors import ApiError, Overloaded
-
 DEFAULT_TIME_LIMIT_S = 60.0
 DEFAULT_WAIT_S = 15.0
 RETRY_AFTER_S = 5
+
+
+class Overloaded(Exception):
+    """No worker could take or finish the job in time: the API answers 503 with Retry-After."""
+
+    def __init__(self, message: str, retry_after_s: int = RETRY_AFTER_S):
+        super().__init__(message)
+        self.message, self.retry_after_s = message, retry_after_s
+
+
 START_TIMEOUT_S = 120.0  # a worker loading the catalog on a busy machine
 
 
@@ -52,11 +61,14 @@ def _workspace(dirs: tuple[Path, ...]) -> Any:
 def _portable(e: BaseException) -> tuple[Any, ...]:
     """An exception as plain data (domain exceptions carry arguments pickle cannot rebuild)."""
     from chipwatch.catalog import UnknownIdError
+    from chipwatch.services.errors import ChoiceError, InvalidRequest
 
-    if isinstance(e, ApiError):
-        return ("api", e.status, e.message, e.extra)
+    if isinstance(e, ChoiceError):
+        return ("choice", e.message, e.kind, e.wanted, e.suggestions, e.missing)
     if isinstance(e, UnknownIdError):
         return ("unknown", e.kind, e.wanted, e.suggestions)
+    if isinstance(e, InvalidRequest):
+        return ("invalid", str(e))
     if isinstance(e, ValueError):
         return ("value", str(e))
     return ("internal", f"{type(e).__name__}: {e}")
@@ -64,12 +76,17 @@ def _portable(e: BaseException) -> tuple[Any, ...]:
 
 def _rebuild(data: tuple[Any, ...]) -> BaseException:
     from chipwatch.catalog import UnknownIdError
+    from chipwatch.services.errors import ChoiceError, InvalidRequest
 
     kind = data[0]
-    if kind == "api":
-        return ApiError(data[1], data[2], **data[3])
+    if kind == "choice":
+        err = ChoiceError(data[1], data[2], data[3], list(data[4]), missing=data[5])
+        err.suggestions = list(data[4])
+        return err
     if kind == "unknown":
         return UnknownIdError(data[1], data[2], data[3])
+    if kind == "invalid":
+        return InvalidRequest(data[1])
     if kind == "value":
         return ValueError(data[1])
     return RuntimeError(data[1])
@@ -102,7 +119,7 @@ def _worker_main(
             return
         t0 = time.perf_counter()
         try:
-            reply: tuple[str, Any] = ("ok", fn(state, *args))
+            reply: tuple[str, Any] = ("ok", fn(*args, ws=state))
         except BaseException as e:  # noqa: BLE001 - every failure goes back as data
             reply = ("err", _portable(e))
         try:
@@ -240,7 +257,7 @@ class WorkPool:
         return held()
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run ``fn(state, *args)`` and return its result; blocks the calling thread."""
+        """Run ``fn(*args, ws=ws)`` and return its result; blocks the calling thread."""
         with self._admitted():
             return self._call(fn, args)
 
@@ -279,7 +296,7 @@ class WorkPool:
             self.stats["refused"] += 1
             raise Overloaded(f"no worker free within {self.wait_s:g} s; try again shortly")
         try:
-            result = fn(self.ws, *args) if self.workers == 0 else self._in_worker(fn, args)
+            result = fn(*args, ws=self.ws) if self.workers == 0 else self._in_worker(fn, args)
             self.stats["done"] += 1
             return result
         finally:
@@ -322,9 +339,11 @@ class WorkPool:
         self._idle.put(fresh)
 
 
-def workspace_key(ws: Any) -> tuple[str, ...]:
-    """What results depend on besides the request: the workspace's folders."""
-    return tuple(ws.key)
+def job_key(fn: Callable[..., Any], ws: Any, *args: Any) -> tuple[Any, ...]:
+    """A cache key for ``fn(*args, ws=ws)``: the function, the workspace's folders and the
+    arguments (request models by their JSON)."""
+    parts = [a.model_dump_json() if hasattr(a, "model_dump_json") else a for a in args]
+    return (f"{fn.__module__}.{fn.__qualname__}", tuple(ws.key), *parts)
 
 
 # --- results cached by bytes -----------------------------------------------------------------
