@@ -53,6 +53,9 @@ def errors_by_file(cat) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
 
 def test_random_bytes_and_billion_laughs_give_one_line_each_and_load_fast(bad_folder) -> None:
     t0 = time.perf_counter()
+    load_catalog([])
+    clean = time.perf_counter() - t0
+    t0 = time.perf_counter()
     cat = load_catalog([bad_folder])
     elapsed = time.perf_counter() - t0
     errs = errors_by_file(cat)
@@ -61,7 +64,8 @@ def test_random_bytes_and_billion_laughs_give_one_line_each_and_load_fast(bad_fo
     assert "not UTF-8" in errs["random.yaml"][0]
     assert "aliases expand" in errs["laughs.yaml"][0]
     assert "h20" in cat and len(cat) > 40
-    assert elapsed < 1.0, f"{elapsed:.2f} s"
+    # under a second, or (on a loaded machine) not much slower than without the bad files
+    assert elapsed < max(1.0, 3 * clean), f"{elapsed:.2f} s (clean {clean:.2f} s)"
 
 
 def test_chips_show_still_answers_beside_bad_files(runner, bad_folder) -> None:
