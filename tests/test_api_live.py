@@ -50,7 +50,12 @@ def test_an_internal_error_is_json_and_keeps_the_connection() -> None:
         raise RuntimeError("secret internals")
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
+    from chipwatch.api.security import http_protocol
+
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="critical", http=http_protocol()
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -66,6 +71,10 @@ def test_an_internal_error_is_json_and_keeps_the_connection() -> None:
             status, body = _read_response(sock)  # the same connection still answers
             assert status == 200 and b'"h20"' in body
         assert app.state.internal_errors == 1
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"GET /api/chips?q=" + b"x" * 200_000 + b" HTTP/1.1\r\n\r\n")
+            status, body = _read_response(sock)  # too long for the parser: still JSON
+            assert status == 400 and b'"bad_request"' in body
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -53,5 +53,5 @@ async def get_chip(request: Request, chip_id: str) -> Response:
     cat = get_ws(request).catalog
     key = cat.resolve(chip_id[:64])
     if key is None:
-        cat.chip(chip_id)  # raises UnknownIdError with suggestions: 404
+        cat.chip(chip_id[:64])  # raises UnknownIdError with suggestions: 404
     return cached_json(request, ("chip", key), lambda: chip_detail(cat, str(key)))

@@ -118,3 +118,38 @@ class Guard:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def http_protocol() -> Any:
+    """uvicorn's HTTP protocol (httptools, else h11) answering a request it cannot parse (an
+    over-long URL or header, a malformed request line) with a JSON 400 and these headers instead
+    of plain text; ``"auto"`` when uvicorn's protocols cannot be imported."""
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as Base
+    except ImportError:
+        try:
+            from uvicorn.protocols.http.h11_impl import H11Protocol as Base  # type: ignore[assignment]
+        except ImportError:
+            return "auto"
+
+    class JsonErrors(Base):  # type: ignore[misc,valid-type]
+        def send_400_response(self, msg: str) -> None:
+            body = json.dumps(
+                {
+                    "error": "bad_request",
+                    "message": f"{msg.rstrip('.')}: the request line or a header is malformed "
+                    "or too long",
+                }
+            ).encode()
+            head = [
+                b"HTTP/1.1 400 Bad Request\r\n",
+                b"content-type: application/json\r\n",
+                b"content-length: " + str(len(body)).encode() + b"\r\n",
+                b"connection: close\r\n",
+                *(k + b": " + v + b"\r\n" for k, v in HEADERS),
+                b"\r\n",
+            ]
+            self.transport.write(b"".join(head) + body)
+            self.transport.close()
+
+    return JsonErrors

@@ -43,7 +43,7 @@ def serve(
     import uvicorn
 
     from chipwatch.api import create_app
-    from chipwatch.api.security import default_hosts
+    from chipwatch.api.security import default_hosts, http_protocol
     from chipwatch.services.work import default_workers
 
     _check_can_listen(host, port)
@@ -60,7 +60,7 @@ def serve(
         f"process{'es' if n != 1 else ''}; Ctrl-C stops)"
     )
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_level="warning", http=http_protocol())
     finally:
         app.state.pool.close()
 
