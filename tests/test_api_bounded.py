@@ -224,3 +224,19 @@ def test_no_absolute_server_paths_in_a_chip(client: TestClient, tmp_path) -> Non
     (tmp_path / "bad.yaml").write_text("id: [")
     user = TestClient(create_app([tmp_path]))
     assert str(tmp_path) not in user.get("/api/chips").text
+
+
+def test_repeated_lookups_are_answered_from_the_lookup_cache(client: TestClient) -> None:
+    from chipwatch.api.lookups import LookupCache
+
+    params = {"chip": "a800-sxm", "date": "2023-12-01", "destination": "CN"}
+    first = client.get("/api/classify", params=params)
+    again = client.get("/api/classify", params=params)
+    assert first.status_code == again.status_code == 200 and first.content == again.content
+    assert again.headers["x-frame-options"] == "DENY"  # headers still added outside the cache
+    stack = client.app.middleware_stack  # type: ignore[attr-defined]
+    while stack is not None and not isinstance(stack, LookupCache):
+        stack = getattr(stack, "app", None)
+    assert stack is not None and len(stack.cache) >= 1
+    assert client.get("/api/classify", params={**params, "chip": "h2O"}).status_code == 404
+    assert all(k[1] != b"chip=h2O" for k in stack.cache._items)  # errors are not kept

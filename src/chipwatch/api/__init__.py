@@ -44,7 +44,7 @@ def create_app(
     embedding; ``chipwatch serve`` uses one per core). ``allowed_hosts``: the ``Host`` values
     served (default: the loopback names).
     """
-    from chipwatch.api import chips, controls, errors, limits, market, perf, security
+    from chipwatch.api import chips, controls, errors, limits, lookups, market, perf, security
     from chipwatch.services import work
     from chipwatch.web import docs as web_docs
     from chipwatch.web import pages
@@ -72,6 +72,7 @@ def create_app(
     app.state.results = work.ByteCache(RESULT_CACHE_BYTES)
     errors.install_error_handlers(app)
     app.add_middleware(limits.BodySizeLimit, max_bytes=limits.MAX_BODY_BYTES)
+    app.add_middleware(lookups.LookupCache)
     hosts = list(allowed_hosts) if allowed_hosts is not None else security.default_hosts()
     app.add_middleware(security.Guard, allowed_hosts=hosts, state=app.state)
     app.router.add_event_handler("shutdown", app.state.pool.close)

@@ -409,8 +409,9 @@ class ByteCache:
         fut.set_result(value)
         return value
 
-    def put(self, key: Hashable, value: Any) -> None:
-        size = approx_bytes(value)
+    def put(self, key: Hashable, value: Any, size: int | None = None) -> None:
+        """Keep ``value`` (of ``size`` bytes, estimated when not given)."""
+        size = approx_bytes(value) if size is None else size
         with self._lock:
             if key in self._items:
                 self.bytes -= self._items.pop(key)[1]
