@@ -1,6 +1,10 @@
 """Loopback load test: lookups (chips, classify) at 32 and 128 clients while heavy requests (a
 16-chip perf compare and 20,000-draw market runs) run beside them.
 
+The lookups cycle through 34 URLs, which the server's response cache answers after their first
+time; one lookup in ten (``classify_new``) is a classification never asked before, which it
+must compute.
+
 Starts ``chipwatch serve`` on 127.0.0.1 (a free port, ``--workers`` worker processes) in a
 child process. For each client count, lookup clients send requests back to back for
 ``--seconds`` while two heavy clients loop (one big compare, one market run at a fresh seed each
@@ -62,6 +66,23 @@ BIG_COMPARE_CHIPS = [
     "l40s",
 ]
 DRAWS = 20_000
+# one lookup in UNCACHED_EVERY is a classification never asked before (a new chip, date and
+# destination), so that the response cache cannot answer it
+UNCACHED_EVERY = 10
+NEW_CHIPS = ["h20", "a800-sxm", "h100-sxm", "l20", "rtx-4090d", "ascend-910b", "mi308x", "b200"]
+
+
+FRESH = itertools.count()  # shared by every phase: a classification is new only once
+
+
+def new_classify(i: int) -> tuple[str, str]:
+    import datetime as dt
+
+    day = dt.date(2022, 10, 7) + dt.timedelta(days=(i // 16) % 1150)
+    chip, dest = NEW_CHIPS[i % 8], ("CN", "AE")[(i // 8) % 2]
+    return "classify_new", str(
+        httpx.URL("/api/classify", params={"chip": chip, "date": str(day), "destination": dest})
+    )
 
 
 def free_port() -> int:
@@ -195,12 +216,15 @@ async def heavy_compare(client: httpx.AsyncClient, heavy: Heavy, stop: asyncio.E
         heavy.results.append(("compare_16_chips", time.perf_counter() - t0, status))
 
 
-async def lookup_client(url: str, jobs: itertools.cycle, deadline: float, out: list) -> None:
+async def lookup_client(
+    url: str, jobs: itertools.cycle, fresh: itertools.count, deadline: float, out: list
+) -> None:
     u = urlparse(url)
     conn = Conn(u.hostname or "127.0.0.1", u.port or 80)
     try:
         while time.monotonic() < deadline:
-            name, target = next(jobs)
+            i = next(fresh)
+            name, target = new_classify(i) if i % UNCACHED_EVERY == 0 else next(jobs)
             t0 = time.perf_counter()
             try:
                 ok = await conn.get(target) == 200
@@ -230,7 +254,10 @@ async def phase(url: str, clients: int, seconds: float, heavy: Heavy | None) -> 
             [(name, str(httpx.URL(path, params=params))) for name, path, params in LOOKUPS]
         )
         deadline = time.monotonic() + seconds
-        await asyncio.gather(*(lookup_client(url, jobs, deadline, results) for _ in range(clients)))
+        fresh = FRESH
+        await asyncio.gather(
+            *(lookup_client(url, jobs, fresh, deadline, results) for _ in range(clients))
+        )
         stop.set()
         await asyncio.gather(*heavies)
     return results
@@ -266,7 +293,7 @@ def report(results: list, seconds: float) -> int:
         bad = sum(1 for r in rows if not r[1])
         errors += bad
         print(
-            f"  {name:>9}: {len(rows):6d} req {len(rows) / seconds:7.1f}/s  "
+            f"  {name:>12}: {len(rows):6d} req {len(rows) / seconds:7.1f}/s  "
             f"p50 {pct(lat, 0.5):6.1f}  p95 {pct(lat, 0.95):6.1f}  "
             f"p99 {pct(lat, 0.99):6.1f} ms  errors {bad}"
         )
