@@ -44,7 +44,17 @@ def create_app(
     embedding; ``chipwatch serve`` uses one per core). ``allowed_hosts``: the ``Host`` values
     served (default: the loopback names).
     """
-    from chipwatch.api import chips, controls, errors, limits, lookups, market, perf, security
+    from chipwatch.api import (
+        chips,
+        controls,
+        errors,
+        limits,
+        lookups,
+        market,
+        perf,
+        rules,
+        security,
+    )
     from chipwatch.services import work
     from chipwatch.web import docs as web_docs
     from chipwatch.web import pages
@@ -76,7 +86,7 @@ def create_app(
     hosts = list(allowed_hosts) if allowed_hosts is not None else security.default_hosts()
     app.add_middleware(security.Guard, allowed_hosts=hosts, state=app.state)
     app.router.add_event_handler("shutdown", app.state.pool.close)
-    for module in (chips, controls, perf, market):
+    for module in (chips, controls, rules, perf, market):
         app.include_router(module.router)
     app.include_router(web_docs.router)
     app.include_router(pages.router)

@@ -65,6 +65,15 @@ async def run_query(request: Request, q: Annotated[MarketRunRequest, Query()]) -
     return await _run(request, q)
 
 
+@router.post(
+    "/run",
+    summary="The same as a JSON body; with 'rules' (proposed rule sets) it "
+    "runs under them and adds the effect against the rules in force",
+)
+async def run_body(request: Request, body: MarketRunRequest) -> dict[str, Any]:
+    return await _run(request, body)
+
+
 @router.get("/run/{scenario}", summary="The same, with the scenario id in the path")
 async def run_scenario(
     request: Request, scenario: str, q: Annotated[MarketRunRequest, Query()]

@@ -39,7 +39,16 @@ def memo_markdown(
         f"- **Destination:** {c.destination} ({c.destination_name})"
         + (f"; party headquartered in {c.headquarters}" if c.headquarters else ""),
         f"- **ECCN paragraph:** {what}",
-        f"- **License required:** {'yes' if c.license_required else 'no'}",
+        "- **License required:** "
+        + {True: "yes", False: "no", None: "undetermined"}[c.license_required]
+        + (f" (missing: {'; '.join(c.missing_inputs)})" if c.missing_inputs else ""),
+        "- **Subject to the EAR:** "
+        + (
+            {True: "yes", False: "no", None: "undetermined"}[c.jurisdiction.subject_to_ear]
+            + f" ({c.jurisdiction.basis})"
+            if c.jurisdiction
+            else "not assessed"
+        ),
         f"- **Licensing policy:** {c.licensing_policy}"
         + (f" (License Exception {c.license_exception})" if c.license_exception else ""),
         f"- **Basis:** {c.licensing_basis or 'no licensing rule or action applies'}",
@@ -90,11 +99,41 @@ def memo_markdown(
         lines += ["", "## Chip-specific actions", ""]
         for a in c.actions:
             lines.append(
-                f"- {a.date}: {a.title} (bound by {a.bound_by}; policy "
+                f"- {a.date}: {a.title} (bound by {a.bound_by}; {a.legal_status}"
+                f"{'' if a.applied else ', not applied'}; policy "
                 f"{a.policy or 'not stated'}). Source: {a.source}"
             )
+    if c.screening or c.headquarters or c.parent_headquarters:
+        lines += ["", "## Parties", ""]
+        lines.append(
+            f"- Headquarters: {c.headquarters or 'not given'}; ultimate parent: "
+            f"{c.parent_headquarters or 'not given'}; transaction: {c.transaction} from {c.origin}"
+        )
+        for h in c.screening:
+            lines.append(
+                f"- End user {c.end_user!r} ~ {h.name} (match on {h.matched_on!r}, score "
+                f"{h.score}): {h.listing.replace('_', ' ')}, "
+                f"{'listed' if h.listed_on_date else 'not listed'} on {c.date}; {h.fr_citation}"
+            )
+    if c.outcomes:
+        lines += ["", "## Undetermined: outcomes by assumption", ""]
+        lines += [
+            f"- If {o.assumption}: {'license required' if o.license_required else 'no license'}"
+            f" ({o.licensing_policy})"
+            for o in c.outcomes
+        ]
+        lines += [f"- Missing: {m}" for m in c.missing_inputs]
     if c.conditions:
-        lines += ["", "## Conditions", ""] + [f"- {x}" for x in c.conditions]
+        lines += ["", "## Conditions to confirm", ""] + [f"- {x}" for x in c.conditions]
+    if c.warnings:
+        lines += ["", "## Near-threshold warnings", ""] + [f"- {x}" for x in c.warnings]
+    if c.context:
+        lines += ["", "## Context (not applied)", ""] + [f"- {x}" for x in c.context]
+    if c.market_access is not None:
+        m = c.market_access
+        lines += ["", f"## {m.market} market access (not US law)", ""]
+        lines.append(f"- open: {m.open} ({m.status}; confidence {m.confidence})")
+        lines += [f"- {x.date} {x.title} ({x.source})" for x in m.measures]
     lines += ["", "## Notes and uncertainties", ""] + [f"- {n}" for n in c.notes]
     lines += ["", "## Citations", ""] + [f"- {x}" for x in c.citations]
     lines += [

@@ -7,7 +7,11 @@ checks the CLI against them.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from chipwatch.controls.requests import finite_tree
 
 SCENARIO_HELP = "Scenario id (see `market list`) or a YAML file."
 DRAWS_HELP = "Monte Carlo draws (1-50,000)."
@@ -28,6 +32,12 @@ class MarketRunRequest(Request):
     seed: int = Field(0, ge=0, le=2**32 - 1, description=SEED_HELP)
     metric: str | None = Field(None, max_length=64, description="Only this metric.")
     group: str | None = Field(None, max_length=64, description="Only this group.")
+    rules: Annotated[list[dict[str, Any]], AfterValidator(finite_tree)] | None = Field(
+        None,
+        max_length=10,
+        description="Proposed rule sets (the packaged rules schema) to run under, on a "
+        "workspace overlaid with them; the result adds the change against the rules in force.",
+    )
 
 
 class MarketCompareRequest(Request):

@@ -438,12 +438,20 @@ def _region_color(paragraph: str) -> str:
     return REGION_COLORS.get(part[0] if part else "other", REGION_COLORS["other"])
 
 
+def _status_key(license_required: bool | None) -> str:
+    """Colour key: red required, green not required, grey undetermined (never green)."""
+    if license_required is None:
+        return "unknown"
+    return "controlled" if license_required else "not controlled"
+
+
 def control_map(
     rows: Sequence[dict[str, Any]],
     regions: Sequence[Any],
     on: Any,
     destination: str,
     extra: dict[str, Any] | None = None,
+    proposed: Sequence[dict[str, Any]] | None = None,
 ) -> go.Figure:
     """TPP (x) vs performance density (y): the paragraphs in force as shaded regions, chips as
     points coloured by whether shipping them to ``destination`` on ``on`` needs a license."""
@@ -483,9 +491,15 @@ def control_map(
                 else r.id,
             )
     drawable = _drawable(rows)
-    groups = [("license required", True), ("no license required", False)]
+    groups = [
+        ("license required", True),
+        ("no license required", False),
+        ("undetermined", None),
+    ]
     for label, needed in groups:
-        g = [r for r in drawable if bool(r["license_required"]) is needed]
+        g = [r for r in drawable if r["license_required"] is needed]
+        if not g and needed is None:
+            continue
         fig.add_trace(
             go.Scatter(
                 x=[r["tpp"] for r in g],
@@ -499,11 +513,34 @@ def control_map(
                 name=label,
                 marker={
                     "size": 10,
-                    "color": STATUS_COLORS["controlled" if needed else "not controlled"],
+                    "color": STATUS_COLORS[_status_key(needed)],
                     "symbol": ["circle" if r["datacenter"] else "diamond" for r in g],
                     "line": {"width": 1, "color": "white"},
                 },
                 hovertemplate="%{text}<br>TPP %{x:,.0f}, PD %{y:.2f}<extra></extra>",
+            )
+        )
+    flips = [
+        r
+        for r in (proposed or [])
+        if _finite(r.get("tpp")) and _finite(r.get("performance_density"))
+    ]
+    if flips:
+        fig.add_trace(
+            go.Scatter(
+                x=[r["tpp"] for r in flips],
+                y=[r["performance_density"] for r in flips],
+                customdata=[r["chip"] for r in flips],
+                text=[f"{r['chip']}: under the proposed rule {r['after']}" for r in flips],
+                mode="markers",
+                name="flips under the proposed rule",
+                marker={
+                    "size": 18,
+                    "symbol": "circle-open",
+                    "color": "#805ad5",
+                    "line": {"width": 2, "color": "#805ad5"},
+                },
+                hovertemplate="%{text}<extra></extra>",
             )
         )
     if extra and _finite(extra.get("tpp")) and _finite(extra.get("performance_density")):
@@ -558,8 +595,12 @@ def control_timeline(periods: Sequence[Any], chip_id: str) -> go.Figure:
 
     fig = go.Figure()
     today = dt.date.today()
-    for needed, label in ((True, "license required"), (False, "no license required")):
-        ps = [p for p in periods if bool(p.license_required) is needed]
+    for needed, label in (
+        (True, "license required"),
+        (False, "no license required"),
+        (None, "undetermined / not released"),
+    ):
+        ps = [p for p in periods if p.license_required is needed]
         if not ps:
             continue
         ends = [(p.end or today) + dt.timedelta(days=1) for p in ps]
@@ -570,7 +611,7 @@ def control_timeline(periods: Sequence[Any], chip_id: str) -> go.Figure:
                 y=[p.licensing_policy for p in ps],
                 orientation="h",
                 name=label,
-                marker={"color": STATUS_COLORS["controlled" if needed else "not controlled"]},
+                marker={"color": STATUS_COLORS[_status_key(needed)]},
                 text=[p.eccn or "not 3A090" for p in ps],
                 textposition="inside",
                 insidetextanchor="middle",

@@ -85,6 +85,16 @@ function controlMapClicks() {
   });
 }
 
+// Unknown is not "no": null is undetermined (missing inputs) or not released yet, never green.
+function licenseText(c) {
+  if (c.license_required === null || c.license_required === undefined) {
+    if (c.status === "not_released") return "not released on this date: no ruling";
+    return "undetermined" + (c.missing_inputs && c.missing_inputs.length ?
+      " (missing: " + c.missing_inputs.join("; ") + ")" : "");
+  }
+  return c.license_required ? "license required" : "no license required";
+}
+
 function classificationHtml(c) {
   if (c.error) return "<p class='error'>" + escapeHtml(c.message) + "</p>";
   var tests = (c.tests || []).map(function (t) {
@@ -96,12 +106,14 @@ function classificationHtml(c) {
   return "<h2 data-chip='" + escapeHtml(c.chip) + "'>" + escapeHtml(c.chip_name || c.chip) +
     " <small>(" + escapeHtml(c.chip) + ")</small></h2>" +
     "<p>" + escapeHtml(c.eccn ? "Meets " + c.eccn : "Outside 3A090") + "; " +
-    escapeHtml(c.license_required ? "license required" : "no license required") + ".</p>" +
+    escapeHtml(licenseText(c)) + ".</p>" +
     "<dl class='kv'><dt>Date</dt><dd>" + escapeHtml(c.date) + "</dd>" +
     "<dt>Destination</dt><dd>" + escapeHtml(c.destination) + "</dd>" +
     "<dt>ECCN</dt><dd>" + escapeHtml(c.eccn || "none (not in 3A090)") + "</dd>" +
-    "<dt>License required</dt><dd class='" + (c.license_required ? "status-yes" : "status-no") +
-    "'>" + (c.license_required ? "yes" : "no") + "</dd>" +
+    "<dt>License required</dt><dd class='" + (c.license_required === null ? "status-unknown" :
+      (c.license_required ? "status-yes" : "status-no")) +
+    "'>" + escapeHtml(c.license_required === null ? licenseText(c) :
+      (c.license_required ? "yes" : "no")) + "</dd>" +
     "<dt>Policy</dt><dd>" + escapeHtml(c.licensing_policy) + "</dd>" +
     "<dt>TPP / PD</dt><dd>" + escapeHtml(c.tpp === null ? "unknown" : Math.round(c.tpp)) +
     " / " + escapeHtml(c.performance_density === null ? "unknown" :
