@@ -165,3 +165,20 @@ def test_fuzzed_yaml_structure_never_raises(tmp_path_factory, text: str) -> None
     records, errors = L.read_yaml(f)
     assert all(L.first_non_finite(r) is None for r in records)
     assert os.path.exists(f)
+
+
+def test_validate_rejects_nan_infinity_and_unphysical_values(runner, tmp_path: Path) -> None:
+    (tmp_path / "nan.yaml").write_text(CHIP.format(id="n1", tflops=".nan", tbs=4))
+    (tmp_path / "inf.yaml").write_text(CHIP.format(id="n2", tflops=100, tbs=".inf"))
+    (tmp_path / "big.yaml").write_text(CHIP.format(id="n3", tflops="1e30", tbs=4))
+    (tmp_path / "random.yaml").write_bytes(bytes(range(256)))
+    (tmp_path / "laughs.yaml").write_text(BILLION_LAUGHS)
+    r = runner.invoke(app, ["validate", str(tmp_path)])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    lines = r.stdout.strip().splitlines()
+    by_file = {Path(ln.split(":", 1)[0]).name: ln for ln in lines}
+    assert set(by_file) == {"nan.yaml", "inf.yaml", "big.yaml", "random.yaml", "laughs.yaml"}
+    assert len(lines) == 5  # one line each
+    assert "not a finite number" in by_file["nan.yaml"]
+    assert "memory.bandwidth_tbs.value: not a finite number" in by_file["inf.yaml"]
+    assert "physical bound" in by_file["big.yaml"]
