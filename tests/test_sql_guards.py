@@ -177,3 +177,41 @@ def test_fuzzed_statements_never_write_and_fail_cleanly(catalog, tmp_path_factor
 def test_check_readonly_names_what_it_refused() -> None:
     with pytest.raises(ReadOnlyError, match="COPY"):
         check_readonly("EXPLAIN ANALYZE COPY (SELECT 42) TO 'x.csv'")
+
+
+def test_a_store_on_a_read_only_filesystem_can_be_queried(tmp_path: Path) -> None:
+    """A private read-only bind mount of the store's folder (needs ``unshare``; skipped where
+    the machine does not allow one)."""
+    import shutil
+    import subprocess
+    import sys
+
+    import duckdb
+
+    if shutil.which("unshare") is None:
+        pytest.skip("no unshare")
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    with duckdb.connect(str(folder / "s.duckdb")) as con:
+        con.execute("CREATE TABLE perf_sweep AS SELECT 'h20' AS chip")
+    probe = subprocess.run(
+        [
+            "unshare",
+            "-m",
+            "sh",
+            "-c",
+            f"mount --bind {folder} {folder} && "
+            f"mount -o remount,ro,bind {folder} && ! touch {folder}/x",
+        ],
+        capture_output=True,
+    )
+    if probe.returncode != 0:
+        pytest.skip("cannot make a read-only mount here")
+    query = "SELECT chip FROM perf_sweep"
+    cmd = (
+        f"mount --bind {folder} {folder} && mount -o remount,ro,bind {folder} && "
+        f"{sys.executable} -m chipwatch --db {folder}/s.duckdb sql '{query}' --json"
+    )
+    r = subprocess.run(["unshare", "-m", "sh", "-c", cmd], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == [{"chip": "h20"}]
