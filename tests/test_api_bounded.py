@@ -240,3 +240,16 @@ def test_repeated_lookups_are_answered_from_the_lookup_cache(client: TestClient)
     assert stack is not None and len(stack.cache) >= 1
     assert client.get("/api/classify", params={**params, "chip": "h2O"}).status_code == 404
     assert all(k[1] != b"chip=h2O" for k in stack.cache._items)  # errors are not kept
+
+
+def test_the_market_page_runs_its_work_in_the_pool_too() -> None:
+    """The dashboard's market runs go through the same workers and time limit as the API."""
+    app = create_app(workers=1, time_limit_s=0.05)
+    try:
+        c = TestClient(app)
+        r = c.get("/market?scenario=h20-banned", headers={"accept": "text/html"})
+        assert r.status_code == 503 and "limit" in r.text
+        assert r.headers["retry-after"].isdigit()
+        assert app.state.pool.stats["timed_out"] == 1
+    finally:
+        app.state.pool.close()
