@@ -153,8 +153,20 @@ def test_market_runs_are_cached_as_summaries_within_a_byte_bound(client: TestCli
     assert runs and all(isinstance(r["summary"], list) for r in runs)  # JSON, no draw arrays
     assert cache.bytes <= cache.max_bytes
     ws = client.app.state.ws  # type: ignore[attr-defined]
-    kept = ws.cache("services.market_run").values()
-    assert kept and all(r.samples == {} for r in kept)  # the workspace keeps summaries only
+    from chipwatch.services.market import KEPT_DRAWS
+
+    kept = ws.cache("services.market_run").values()  # summaries, with only the headline draws
+    assert kept and all({(k[0], k[2]) for k in r.samples} <= KEPT_DRAWS for r in kept)
+    assert all(sum(a.nbytes for a in r.samples.values()) < 2_000_000 for r in kept)
+
+
+def test_kept_draws_cover_the_dashboards_headlines() -> None:
+    from chipwatch.services.market import KEPT_DRAWS, market_run
+    from chipwatch.web.views import HEADLINES
+
+    assert {(metric, group) for _, metric, group, _ in HEADLINES} <= KEPT_DRAWS
+    r = market_run("baseline", 200, 0)
+    assert {(k[0], k[2]) for k in r.samples} == KEPT_DRAWS  # every one is there to keep
 
 
 def test_market_compares_are_cached(client: TestClient) -> None:

@@ -37,12 +37,31 @@ def known_scenario(scenario: str, *, ws: Workspace | None = None) -> str:
     return scenario
 
 
+# The (metric, group) pairs whose draws a kept run holds: the dashboard's headline numbers take
+# their P10/P50/P90 for one year and the paired difference between two scenarios from them
+# (``tests/test_api_bounded.py`` checks this covers ``web.views.HEADLINES``).
+KEPT_DRAWS = frozenset(
+    {
+        ("demand_usd", "total"),
+        ("domestic_share", "total"),
+        ("domestic_share_of_demand", "total"),
+        ("share_of_demand", "licensed"),
+        ("share_of_demand", "grey"),
+        ("share_of_demand", "offshore"),
+        ("share_of_demand", "deferred"),
+        ("effective_stock_h100e", "total"),
+    }
+)
+
+
 def summary_only(result: MarketResult) -> MarketResult:
-    """The run without its draw arrays: a 20,000-draw run holds ~370 MB of them, its summary,
-    binding table and inputs well under a megabyte."""
+    """The run without most of its draw arrays: a 20,000-draw run holds ~370 MB of them; its
+    summary, binding table and inputs, and the draws of :data:`KEPT_DRAWS` (about 1 MB at 2,000
+    draws), are what views read."""
     import dataclasses
 
-    return dataclasses.replace(result, samples={})
+    kept = {k: v for k, v in result.samples.items() if (k[0], k[2]) in KEPT_DRAWS}
+    return dataclasses.replace(result, samples=kept)
 
 
 def market_run(
