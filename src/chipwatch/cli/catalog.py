@@ -60,8 +60,7 @@ def chips_list(
 
 
 def _note_load_errors() -> None:
-    for err in catalog().errors:
-        typer.echo(f"Warning: skipped: {err}", err=True)
+    catalog()  # warns once per skipped file
 
 
 def chip_detail(chip_id: str) -> dict[str, Any]:
@@ -124,10 +123,11 @@ def sql_cmd(
 ) -> None:
     """Run read-only SQL over the catalog tables: accelerators, accelerator_values, dies
     (and perf_sweep when a sweep was saved to the --db store)."""
-    from chipwatch.catalog.store import connect, query
+    from chipwatch.catalog.store import check_readonly, open_readonly, query
 
     try:
-        con = connect(catalog(), STATE.db)
+        check_readonly(statement)  # refused before the store is even opened
+        con = open_readonly(catalog(), STATE.db)
     except ValueError as e:
         fail(str(e))
     try:
@@ -137,6 +137,8 @@ def sql_cmd(
     finally:
         con.close()
     rows: list[dict[str, Any]] = df.to_dict(orient="records")  # type: ignore[assignment]
+    if df.attrs.get("truncated"):
+        typer.echo(f"Warning: only the first {len(rows):,} rows are shown", err=True)
     emit(rows, as_json, as_csv)
 
 

@@ -14,9 +14,11 @@ from markupsafe import Markup, escape
 
 from chipwatch import __version__, market
 from chipwatch.perf.requests import CompareRequest, CrossoverRequest
+from chipwatch.services import market as market_service
 from chipwatch.services.catalog import SEGMENTS, chip_detail, chip_rows
 from chipwatch.services.errors import ChoiceError
 from chipwatch.services.perf import compare, crossover
+from chipwatch.services.work import job_key
 from chipwatch.web.columns import HEADLINE_COLUMNS
 from chipwatch.workspace import Workspace
 
@@ -85,6 +87,27 @@ def render(request: Request, template: str, title: str, active: str, **ctx: Any)
     )
 
 
+def market_runs_in_workers(request: Request, scenarios: list[str]) -> None:
+    """Compute the dashboard's runs of these scenarios in the app's worker pool, into the
+    workspace's memo the views read (unknown ids are left for the views to report)."""
+    ws, pool = ws_of(request), request.app.state.pool
+    draws = market_service.DEFAULT_DRAWS
+
+    def in_worker(sid: str) -> Any:
+        return lambda: pool.call(market_service.market_run, sid, draws, 0)
+
+    known = market_service.scenario_ids(ws=ws)
+    for sid in dict.fromkeys(s for s in scenarios if s in known):
+        market_service.market_run(sid, draws, 0, ws=ws, compute=in_worker(sid))
+
+
+def _overview_charts(request: Request) -> Any:
+    from chipwatch.web import views
+
+    market_runs_in_workers(request, list(views.SHARE_SCENARIOS))  # the heavy part, off here
+    return views.overview_charts(ws_of(request))
+
+
 @router.get("/vendor/plotly.min.js")
 def plotly_js() -> FileResponse:
     return FileResponse(
@@ -101,14 +124,13 @@ def favicon() -> HTMLResponse:
 
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request) -> HTMLResponse:
-    from chipwatch.web import views
 
     return render(
         request,
         "overview.html",
         "Overview",
         "/",
-        charts=views.overview_charts(ws_of(request)),
+        charts=_overview_charts(request),
     )
 
 
@@ -222,9 +244,11 @@ def compare_page(request: Request) -> HTMLResponse:
     except ValidationError as e:
         error = "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())
         form = CompareRequest.model_construct(**{**CompareRequest().model_dump(), **raw})
+    state = request.app.state
     if error is None:
-        try:
-            rows = compare(form, ws=ws)
+        try:  # in a worker process, cached by bytes like /api/perf/compare
+            key = job_key(compare, ws, form)
+            rows = state.pool.call_cached(state.results, key, compare, form)
             chart_list = views.compare_charts(rows)
         except (ValueError, KeyError) as e:
             error = str(e)
@@ -240,7 +264,9 @@ def compare_page(request: Request) -> HTMLResponse:
                 output_len=form.output_len,
                 calibration=form.calibration,
             )
-            chart_list.append(views.crossover_chart(crossover(cross, ws=ws)))
+            key = job_key(crossover, ws, cross)
+            result = state.pool.call_cached(state.results, key, crossover, cross)
+            chart_list.append(views.crossover_chart(result))
         except (ValueError, KeyError) as e:
             error = f"batch sweep: {e}"
     from urllib.parse import urlencode
@@ -285,6 +311,7 @@ def market_page(
         "seed": 0,
     }
     try:
+        market_runs_in_workers(request, [scenario, *([compare] if compare else [])])
         ctx.update(views.market_context(ws, scenario, compare or None, year))
         ctx["api_url"] = f"/api/market/run/{scenario}"
     except ChoiceError as e:
