@@ -13,7 +13,19 @@ from typing import Annotated, Any
 import typer
 
 from chipwatch import __version__
-from chipwatch.clikit import STATE, catalog, chip_or_fail, console, emit, emit_json, fail
+from chipwatch.clikit import (
+    STATE,
+    ColumnsOpt,
+    WideOpt,
+    catalog,
+    chip_or_fail,
+    console,
+    emit,
+    emit_json,
+    fail,
+    split_columns,
+    translate,
+)
 
 app = typer.Typer(
     name="chipwatch",
@@ -52,24 +64,38 @@ def main_options(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
     ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Language of table headers and messages: en or zh-CN (or CHIPWATCH_LANG).",
+        ),
+    ] = None,
 ) -> None:
+    from chipwatch.i18n import LANGUAGES, normalize
+
+    chosen = lang or os.environ.get("CHIPWATCH_LANG")
+    STATE.lang = normalize(chosen)
+    if chosen and STATE.lang is None:
+        fail(f"unknown language {chosen!r}: use {' or '.join(LANGUAGES)}")
     STATE.catalog_dirs = list(catalog_dirs or [])
     STATE.db = db or os.environ.get("CHIPWATCH_DB") or None
 
 
+# Default columns, most important first: the table keeps those that fit the terminal.
 LIST_COLUMNS = [
     "id",
-    "name",
     "vendor",
-    "segment",
-    "released",
     "tflops_bf16_dense",
     "tflops_fp8_dense",
-    "tops_int8_dense",
     "mem_gb",
     "mem_bw_tbs",
-    "scaleup_bidir_gbs",
     "tdp_w",
+    "tops_int8_dense",
+    "scaleup_bidir_gbs",
+    "segment",
+    "released",
+    "name",
 ]
 
 
@@ -81,8 +107,10 @@ def chips_list(
     ] = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
+    columns: ColumnsOpt = None,
+    wide: WideOpt = False,
 ) -> None:
-    """List accelerators with their headline numbers."""
+    """List accelerators with their headline numbers (the columns that fit the terminal)."""
     cat = catalog()
     if segment and segment.lower() not in ("datacenter", "workstation", "consumer", "edge"):
         fail(f"unknown segment {segment!r}: use datacenter, workstation, consumer or edge")
@@ -98,7 +126,13 @@ def chips_list(
     if as_json or as_csv:
         emit(rows, as_json, as_csv)
     else:
-        emit(rows, title=f"{len(rows)} accelerators", columns=LIST_COLUMNS)
+        emit(
+            rows,
+            title=translate("{n} accelerators").format(n=len(rows)),
+            columns=LIST_COLUMNS,
+            selected=split_columns(columns),
+            wide=wide,
+        )
 
 
 def _note_load_errors() -> None:
@@ -136,7 +170,7 @@ def chips_show(
         }
         for f, v, unit in c.sourced_values()
     ]
-    emit(rows)
+    emit(rows, columns=["field", "value", "unit", "range", "check", "source"])
     for key, citation in c.sources.items():
         con.print(f"[bold]{key}[/bold]: {citation}", soft_wrap=True)
     if d["notes"]:
@@ -165,6 +199,8 @@ COMPARE_FIELDS = [
 def chips_compare(
     chip_ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Two or more chip ids.")],
     as_json: JsonOpt = False,
+    columns: ColumnsOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """Side by side, with ratios to the first chip."""
     if len(chip_ids) < 2:
@@ -187,7 +223,15 @@ def chips_compare(
     if as_json:
         emit_json({"chips": [c.id for c in chips], "base": chips[0].id, "rows": rows})
     else:
-        emit(rows, title=f"compared with {chips[0].id}")
+        from chipwatch.tables import header
+
+        emit(
+            [{**r, "field": header(r["field"], STATE.lang)} for r in rows],
+            title=translate("compared with {chip}").format(chip=chips[0].id),
+            selected=split_columns(columns),
+            wide=wide,
+            transpose=None if (columns or wide) else "chip",
+        )
 
 
 @app.command("sql")

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from chipwatch.clikit import emit, emit_json, emit_table, fail
+from chipwatch.clikit import ColumnsOpt, WideOpt, emit, emit_json, emit_table, fail, split_columns
 
 market_app = typer.Typer(
     help="Market and compute-stock scenarios: shipments, revenue, domestic share, installed "
@@ -240,7 +240,12 @@ def sensitivity_cmd(
 
 @market_app.command("check")
 def check_cmd(
-    scenario: ScenarioArg, draws: DrawsOpt = 2000, seed: SeedOpt = 0, as_json: JsonOpt = False
+    scenario: ScenarioArg,
+    draws: DrawsOpt = 2000,
+    seed: SeedOpt = 0,
+    as_json: JsonOpt = False,
+    columns: ColumnsOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """Distance from the model to each cited figure (model P50, P10-P90, relative distance)."""
     from chipwatch.market import check
@@ -266,7 +271,12 @@ def check_cmd(
         }
         for x in df.itertuples()
     ]
-    emit_table(rows, title=f"{df.attrs['scenario']}: model vs cited figures")
+    emit_table(
+        rows,
+        title=f"{df.attrs['scenario']}: model vs cited figures",
+        selected=split_columns(columns),
+        wide=wide,
+    )
     typer.echo(
         "kind 'input': the figure feeds the model's inputs, so agreement is by construction. "
         "Full figures and sources: --json or data/market/estimates.yaml."

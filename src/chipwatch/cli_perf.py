@@ -6,7 +6,17 @@ from typing import Annotated, Any
 
 import typer
 
-from chipwatch.clikit import STATE, catalog, chip_or_fail, emit, emit_json, fail
+from chipwatch.clikit import (
+    STATE,
+    ColumnsOpt,
+    WideOpt,
+    catalog,
+    chip_or_fail,
+    emit,
+    emit_json,
+    fail,
+    split_columns,
+)
 
 perf_app = typer.Typer(
     help="LLM inference and training performance on any chip (roofline + calibration).",
@@ -410,6 +420,27 @@ def _ints(text: str, name: str) -> list[int]:
     return vals
 
 
+# Default columns of `perf sweep`, most important first (the table keeps those that fit).
+SWEEP_COLUMNS = [
+    "chip",
+    "model",
+    "output_tokens_per_s",
+    "tpot_s",
+    "ttft_s",
+    "precision_used",
+    "num_chips",
+    "batch",
+    "tp",
+    "ep",
+    "pp",
+    "dp",
+    "replicas",
+    "output_tokens_per_s_per_chip",
+    "prefill_bound",
+    "decode_bound",
+]
+
+
 @perf_app.command("sweep")
 def sweep_cmd(
     chip_ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Chip ids.")],
@@ -435,6 +466,8 @@ def sweep_cmd(
     no_calibration: NoCalOpt = False,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
+    columns: ColumnsOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """Evaluate a grid of configurations; print the best one per chip (and model)."""
     import time
@@ -472,24 +505,9 @@ def sweep_cmd(
     emit(
         rows,
         title=f"best by {best_by}: {len(df):,} configurations in {elapsed:.2f} s",
-        columns=[
-            "chip",
-            "model",
-            "precision_used",
-            "num_chips",
-            "tp",
-            "pp",
-            "dp",
-            "ep",
-            "replicas",
-            "batch",
-            "ttft_s",
-            "tpot_s",
-            "output_tokens_per_s",
-            "output_tokens_per_s_per_chip",
-            "prefill_bound",
-            "decode_bound",
-        ],
+        columns=SWEEP_COLUMNS,
+        selected=split_columns(columns),
+        wide=wide,
     )
     if not rows:
         typer.echo("No configuration fits and meets the limits.")

@@ -9,12 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import sys
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -32,6 +30,7 @@ class State:
     """Options given on the command line before the command (``--catalog``, ``--db``)."""
 
     db: str | None = None
+    lang: str | None = None
 
     @property
     def catalog_dirs(self) -> list[Path]:
@@ -90,17 +89,9 @@ def emit_csv(rows: list[dict[str, Any]]) -> None:
 
 
 def fmt(v: Any) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "-"
-        if v != 0 and (abs(v) >= 1e6 or abs(v) < 1e-3):
-            return f"{v:.3g}"
-        return f"{v:,.4g}" if abs(v) < 1000 else f"{v:,.0f}"
-    if isinstance(v, Enum):
-        return str(v.value)
-    return str(v)
+    from chipwatch.tables import cell
+
+    return cell(v)
 
 
 def console(**kwargs: Any) -> Any:
@@ -116,18 +107,49 @@ def console(**kwargs: Any) -> Any:
     return Console(width=width, **kwargs)
 
 
-def emit_table(
-    rows: list[dict[str, Any]], title: str | None = None, columns: list[str] | None = None
-) -> None:
-    from rich.table import Table
+def width() -> int:
+    """The terminal's width (``COLUMNS`` wins; 160 when output is not a terminal)."""
+    return int(console().width)
 
-    cols = columns or (list(rows[0]) if rows else [])
-    t = Table(title=title, show_lines=False)
-    for i, c in enumerate(cols):
-        t.add_column(c, overflow="fold", no_wrap=i == 0)
-    for r in rows:
-        t.add_row(*(fmt(r.get(c)) for c in cols))
-    console().print(t)
+
+def emit_table(
+    rows: list[dict[str, Any]],
+    title: str | None = None,
+    columns: list[str] | None = None,
+    selected: list[str] | None = None,
+    wide: bool = False,
+    transpose: str | None = None,
+) -> None:
+    """Print ``rows`` as a table that fits the terminal: ``columns`` is the command's default
+    set, in order of priority; ``selected`` (``--columns``) and ``wide`` (``--wide``) override
+    it; ``transpose`` (the new key column's name) flips a table too wide to fit."""
+    from chipwatch.tables import choose_fields, table
+
+    try:
+        fields = choose_fields(rows, columns, selected, wide)
+    except ValueError as e:
+        fail(str(e))
+    w = width()
+    console().print(
+        table(
+            rows,
+            fields,
+            w,
+            title=translate(title) if title else None,
+            lang=STATE.lang,
+            transpose_if_needed=transpose,
+            drop_columns=not (wide or selected),
+        )
+    )
+
+
+def translate(text: str) -> str:
+    """A message in the language chosen with ``--lang`` (English when no translation)."""
+    if STATE.lang in (None, "en"):
+        return text
+    from chipwatch.i18n import gettext
+
+    return gettext(text, STATE.lang)
 
 
 def emit(
@@ -136,10 +158,27 @@ def emit(
     as_csv: bool = False,
     title: str | None = None,
     columns: list[str] | None = None,
+    selected: list[str] | None = None,
+    wide: bool = False,
+    transpose: str | None = None,
 ) -> None:
     if as_json:
         emit_json(rows)
     elif as_csv:
         emit_csv(rows)
     else:
-        emit_table(rows, title=title, columns=columns)
+        emit_table(rows, title, columns, selected, wide, transpose)
+
+
+def split_columns(text: str | None) -> list[str] | None:
+    """``--columns a,b,c`` as a list (None when not given)."""
+    if not text:
+        return None
+    return [c.strip() for c in text.split(",") if c.strip()]
+
+
+ColumnsOpt = Annotated[
+    str | None,
+    typer.Option("--columns", help="Comma-separated columns to show (see --wide for all)."),
+]
+WideOpt = Annotated[bool, typer.Option("--wide", help="Show every column, however wide.")]
