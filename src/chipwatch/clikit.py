@@ -101,10 +101,9 @@ def console(**kwargs: Any) -> Any:
 
     from rich.console import Console
 
-    width = None
-    if not sys.stdout.isatty():
-        width = int(os.environ.get("COLUMNS", "0") or 0) or 160
-    return Console(width=width, **kwargs)
+    if "width" not in kwargs and not sys.stdout.isatty():
+        kwargs["width"] = int(os.environ.get("COLUMNS", "0") or 0) or 160
+    return Console(**kwargs)
 
 
 def width() -> int:
@@ -123,14 +122,18 @@ def emit_table(
     """Print ``rows`` as a table that fits the terminal: ``columns`` is the command's default
     set, in order of priority; ``selected`` (``--columns``) and ``wide`` (``--wide``) override
     it; ``transpose`` (the new key column's name) flips a table too wide to fit."""
-    from chipwatch.tables import choose_fields, table
+    from chipwatch.tables import choose_fields, natural_width, table
 
     try:
         fields = choose_fields(rows, columns, selected, wide)
     except ValueError as e:
         fail(str(e))
     w = width()
-    console().print(
+    out = console()
+    if wide or selected:  # every asked-for column at full width, however wide
+        w = max(w, natural_width(rows, fields, STATE.lang))
+        out = console(width=w)
+    out.print(
         table(
             rows,
             fields,

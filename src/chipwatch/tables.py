@@ -159,10 +159,9 @@ def columns_for(
         head = header(f, lang)
         widest = max((len(t) for t in texts), default=1)
         word = _longest_word(head)
-        if numeric or i == 0:  # numbers and the first (key) column are never cut
-            minimum = max(widest, word)
-        else:
-            minimum = max(word, min(widest, TEXT_MIN))
+        # numbers and the first (key) column are never cut
+        keep_whole = numeric or i == 0
+        minimum = max(widest, word) if keep_whole else max(word, min(widest, TEXT_MIN))
         out.append(Column(f, head, numeric, max(widest, len(head)), minimum))
     return out
 
@@ -178,6 +177,13 @@ def fit(cols: list[Column], width: int) -> list[Column]:
         kept.append(c)
         used += c.cost
     return kept
+
+
+def natural_width(
+    rows: Sequence[dict[str, Any]], fields: Sequence[str], lang: str | None = None
+) -> int:
+    """Characters the table takes with every column at its natural width."""
+    return EDGE + sum(c.natural + 3 for c in columns_for(rows, fields, lang))
 
 
 def widths(kept: list[Column], width: int) -> list[int]:
@@ -266,8 +272,9 @@ def table(
         ]
         return table(flipped, None, width, title, None, None, drop_columns)
     kept = fit(cols, width) if drop_columns else cols
+    sizes = widths(kept, width) if drop_columns else [c.natural for c in kept]
     t = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for c, w in zip(kept, widths(kept, width), strict=True):
+    for c, w in zip(kept, sizes, strict=True):
         t.add_column(
             Text(c.header, no_wrap=False, overflow="fold"),
             justify="right" if c.numeric else "left",
