@@ -9,6 +9,7 @@ True
 
 from __future__ import annotations
 
+import io
 import math
 import re
 from collections.abc import Sequence
@@ -232,17 +233,9 @@ def render_text(
     """The table as text ``width`` characters wide (see :func:`table`)."""
     from rich.console import Console
 
-    con = Console(width=width, record=True, file=_Null(), color_system=None)
+    con = Console(width=width, record=True, file=io.StringIO(), color_system=None)
     con.print(table(rows, fields, width, title, lang, transpose_if_needed, drop_columns))
     return con.export_text()
-
-
-class _Null:
-    def write(self, s: str) -> int:
-        return len(s)
-
-    def flush(self) -> None:
-        pass
 
 
 def table(
