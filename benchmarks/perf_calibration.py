@@ -16,7 +16,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from chipwatch.perf import calibrate as cal
+from chipwatch.perf.calibration import fit as cal_fit
+from chipwatch.perf.calibration import points as cal_points
 
 
 def main() -> int:
@@ -28,12 +29,13 @@ def main() -> int:
         "--mlperf-input-len",
         type=int,
         default=None,
-        help=f"mean MLPerf prompt length to assume (default {cal.MLPERF_INPUT_LEN}, unverified)",
+        help="mean MLPerf prompt length to assume "
+        f"(default {cal_points.MLPERF_INPUT_LEN}, unverified)",
     )
     args = ap.parse_args()
     t0 = time.perf_counter()
-    points = cal.build_points(mlperf_input_len=args.mlperf_input_len)
-    res = cal.fit(points, exact_loo=not args.quick)
+    points = cal_points.build_points(mlperf_input_len=args.mlperf_input_len)
+    res = cal_fit.fit(points, exact_loo=not args.quick)
     elapsed = time.perf_counter() - t0
     pts = res.points
     pd.set_option("display.width", 200)
@@ -65,19 +67,19 @@ def main() -> int:
         q, c = res.factors.queue.get(fam, (0.0, 0.0))
         print(
             f"family {fam:18s} "
-            + " ".join(f"{k}={v:.4g}" for k, v in zip(cal.PARAMS, th, strict=True))
+            + " ".join(f"{k}={v:.4g}" for k, v in zip(cal_fit.PARAMS, th, strict=True))
             + f" ttft_queue_share={q:.3g} ttft_fixed_s={c:.3g}"
         )
     for chip, th in res.factors.chips.items():
         print(
             f"chip   {chip:18s} "
-            + " ".join(f"{k}={v:.4g}" for k, v in zip(cal.PARAMS, th, strict=True))
+            + " ".join(f"{k}={v:.4g}" for k, v in zip(cal_fit.PARAMS, th, strict=True))
         )
     print("\n# Median absolute error per data set (percent)")
     print(res.summary.to_string(index=False, float_format=lambda x: f"{x:.1f}"))
     print(f"\npoints: {len(pts)}  fit time: {elapsed:.1f} s")
     if args.write:
-        path = cal.write_factors(res)
+        path = cal_fit.write_factors(res)
         print(f"wrote {path}")
     sil = res.summary[res.summary["dataset"] == "silicon"].set_index("metric")
     for m in ("tpot_s", "ttft_s"):

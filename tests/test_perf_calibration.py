@@ -7,12 +7,15 @@ import json
 import numpy as np
 import pytest
 
-from chipwatch.perf import calibrate as cal
+from chipwatch.perf import factors
+from chipwatch.perf.calibration import fit as cal_fit
+from chipwatch.perf.calibration import points as cal_points
+from chipwatch.perf.calibration import predict as cal_predict
 
 
 @pytest.fixture(scope="module")
 def points():
-    return cal.build_points()
+    return cal_points.build_points()
 
 
 def test_points_cover_every_data_set(points):
@@ -28,18 +31,18 @@ def test_fit_recovers_known_factors_from_synthetic_measurements(points):
     """Generate 'measurements' from known factors, fit, and get the same predictions back."""
     sub = points[(points["chip"] == "h100-sxm") & (points["metric"] == "tpot_s")].head(120)
     sub = sub.reset_index(drop=True)
-    pa = cal.point_arrays(sub)
+    pa = cal_predict.point_arrays(sub)
     truth = np.array([0.55, 0.8, 0.6, 0.004, 2e-5])
-    pa.measured = cal.predict(pa, truth)
-    res = cal.fit_group(pa, np.arange(len(sub)))
-    pred = cal.predict(pa, res.x)
+    pa.measured = cal_predict.predict(pa, truth)
+    res = cal_fit.fit_group(pa, np.arange(len(sub)))
+    pred = cal_predict.predict(pa, res.x)
     assert np.max(np.abs(pred / pa.measured - 1)) < 0.02
 
 
 def test_stored_factors_match_the_stored_points():
-    data = cal.load_factors()
+    data = factors.load_factors()
     assert data, "run benchmarks/perf_calibration.py --write"
-    pts_path = cal.measurements_dir() / data["fitted_on"]
+    pts_path = factors.measurements_dir() / data["fitted_on"]
     import pandas as pd
 
     pts = pd.read_csv(pts_path)
@@ -53,12 +56,12 @@ def test_stored_factors_match_the_stored_points():
 
 
 def test_chips_without_measurements_use_default_and_say_so(catalog):
-    eff = cal.factors_for(catalog.chip("ascend-910c"))
+    eff = factors.factors_for(catalog.chip("ascend-910c"))
     assert eff.source.startswith("default")
     assert "pooled" in eff.source
-    eff = cal.factors_for(catalog.chip("mi300x"))
+    eff = factors.factors_for(catalog.chip("mi300x"))
     assert eff.source.startswith("fitted")  # AMD now has MLPerf measurements
-    eff = cal.factors_for(catalog.chip("h100-sxm"))
+    eff = factors.factors_for(catalog.chip("h100-sxm"))
     assert eff.source.startswith("fitted")
 
 
@@ -68,19 +71,19 @@ def test_mlperf_points_use_the_scenarios_and_a_layout_that_leaves_room_for_kv(po
     assert {"mi300x", "h100-sxm", "h200-sxm", "l40s"} <= set(ml["chip"])
     assert (ml["tp"] * ml["dp"] == ml["num_chips"]).all()
     # 69 GB of FP8 Llama-2-70B: one 141 GB H200 or 192 GB MI300X, two 80 GB H100, four 48 GB L40S
-    assert cal.mlperf_layout(69.0, 1.0, 141.0, 8) == 1
-    assert cal.mlperf_layout(69.0, 1.0, 192.0, 8) == 1
-    assert cal.mlperf_layout(69.0, 1.0, 80.0, 8) == 2
-    assert cal.mlperf_layout(69.0, 1.0, 48.0, 8) == 4
-    assert cal.mlperf_layout(69.0, 1.0, 48.0, 2) == 2  # never more than the chips there are
+    assert cal_points.mlperf_layout(69.0, 1.0, 141.0, 8) == 1
+    assert cal_points.mlperf_layout(69.0, 1.0, 192.0, 8) == 1
+    assert cal_points.mlperf_layout(69.0, 1.0, 80.0, 8) == 2
+    assert cal_points.mlperf_layout(69.0, 1.0, 48.0, 8) == 4
+    assert cal_points.mlperf_layout(69.0, 1.0, 48.0, 2) == 2  # never more than the chips there are
 
 
 def test_server_never_beats_offline_for_the_same_system(points):
     """Server adds latency limits to the same max-throughput search, so it cannot be faster."""
     ml = points[points["dataset"] == "mlperf"].reset_index(drop=True)
-    pa = cal.point_arrays(ml)
+    pa = cal_predict.point_arrays(ml)
     theta = np.array([0.7, 0.7, 0.6, 0.005, 1e-5])
-    pred = cal.predict(pa, theta)
+    pred = cal_predict.predict(pa, theta)
     off = ml.assign(pred=pred).pivot_table(
         index=["chip", "num_chips", "backend"], columns="metric", values="pred"
     )
@@ -93,21 +96,21 @@ def test_decode_point_models_speculative_decoding(points):
     d = points[(points["dataset"] == "published-decode") & (points["spec_tokens"] >= 1)]
     d = d.reset_index(drop=True)
     assert len(d) >= 1 and (d["accepted_per_step"] > 1).all()
-    pa = cal.point_arrays(d)
+    pa = cal_predict.point_arrays(d)
     theta = np.array([0.7, 0.7, 0.6, 0.005, 1e-5])
-    with_spec = cal.predict(pa, theta)
+    with_spec = cal_predict.predict(pa, theta)
     pa.spec_tokens = np.zeros(len(d))
     pa.accepted = np.ones(len(d))
-    assert (with_spec > cal.predict(pa, theta)).all()  # accepted drafts raise tokens/s
+    assert (with_spec > cal_predict.predict(pa, theta)).all()  # accepted drafts raise tokens/s
 
 
 def test_few_points_are_shrunk_towards_the_prior(points):
     """Two points that say 'twice as slow' move a family less when a prior holds it."""
     sub = points[(points["chip"] == "h100-sxm") & (points["metric"] == "tpot_s")].head(2)
-    pa = cal.point_arrays(sub.reset_index(drop=True))
+    pa = cal_predict.point_arrays(sub.reset_index(drop=True))
     prior = np.array([0.7, 0.7, 0.6, 0.005, 1e-5])
-    pa.measured = cal.predict(pa, prior) * 2.0
-    free = cal.fit_group(pa, np.arange(2), start=prior).x
-    held = cal.fit_group(pa, np.arange(2), prior=prior, start=prior).x
+    pa.measured = cal_predict.predict(pa, prior) * 2.0
+    free = cal_fit.fit_group(pa, np.arange(2), start=prior).x
+    held = cal_fit.fit_group(pa, np.arange(2), prior=prior, start=prior).x
     dist = lambda x: float(np.abs(np.log(x[:3] / prior[:3])).sum())  # noqa: E731
     assert dist(held) < dist(free)

@@ -519,7 +519,7 @@ def sweep_cmd(
 def calibration_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
     """Fitted efficiencies by vendor and family: how much of its datasheet peak each vendor's
     software stack reaches on the measurements."""
-    from chipwatch.perf.calibrate import load_factors
+    from chipwatch.perf.factors import load_factors
 
     data = load_factors()
     if not data:

@@ -131,7 +131,7 @@ def chip_perf(chip: Accelerator, precision: str) -> ChipPerf:
 
 @dataclass(frozen=True)
 class Efficiency:
-    """Achievable fractions of peak and a fixed per-step overhead (fitted by calibrate.py).
+    """Achievable fractions of peak and a fixed per-step overhead (fitted in perf/calibration/).
 
     ``compute``: of the dense matmul peak; ``memory``: of HBM bandwidth; ``link``: of the
     per-direction scale-up bandwidth; ``overhead_s``: fixed time per forward pass (kernel

@@ -8,7 +8,7 @@ Time of one pass (per pipeline stage, per chip) is a per-operation roofline:
     t_pass  = pp * t_stage + t_0
 
 with C the dense peak for the precision used, M the memory bandwidth, L the per-direction
-scale-up bandwidth and eta / t_0 the calibrated efficiencies (``calibrate.py``).
+scale-up bandwidth and eta / t_0 the calibrated efficiencies (``perf/calibration/``).
 
 Serving model (continuous batching, steady state): ``batch`` sequences are in flight; each needs
 one prefill and ``output_len`` decode steps; prefills are interleaved with the decode steps. So
@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chipwatch.catalog.schema import Accelerator
 from chipwatch.perf import workload as wl
 from chipwatch.perf.cost import CostAssumptions, tokens_per_joule, usd_per_million_tokens
+from chipwatch.perf.factors import factors_for
 from chipwatch.perf.hardware import ROOFLINE, ChipPerf, Efficiency, PerfInputError, chip_perf
 from chipwatch.perf.models import ModelSpec, default_models
 from chipwatch.perf.parallelism import Parallelism, candidates, check
@@ -316,8 +317,6 @@ def infer(
     interleaved prefill; the prefill chips are extra). Raises :class:`PerfInputError` for
     requests the model cannot serve.
     """
-    from chipwatch.perf.calibrate import factors_for
-
     spec = default_models().resolve(model)
     if num_chips < 1:
         raise PerfInputError(f"num_chips must be >= 1, got {num_chips}")

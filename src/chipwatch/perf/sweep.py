@@ -14,6 +14,7 @@ import numpy as np
 
 from chipwatch.catalog.schema import Accelerator
 from chipwatch.perf import workload as wl
+from chipwatch.perf.factors import factors_for
 from chipwatch.perf.hardware import ROOFLINE, PerfInputError, chip_perf
 from chipwatch.perf.inference import RESOURCES, Hw, ServingAssumptions, evaluate
 from chipwatch.perf.models import ModelSpec, default_models
@@ -73,8 +74,6 @@ def sweep(
     MoE models only, since for a dense model dp ranks already share nothing).
     """
     import pandas as pd
-
-    from chipwatch.perf.calibrate import factors_for
 
     if not chips or not models:
         raise PerfInputError("a sweep needs at least one chip and one model")

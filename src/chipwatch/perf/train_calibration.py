@@ -23,7 +23,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from chipwatch.perf.calibrate import PUBLISHED_FILE, PUBLISHED_SOURCES, measurements_dir
+from chipwatch.perf.calibration.points import PUBLISHED_FILE, PUBLISHED_SOURCES
+from chipwatch.perf.factors import measurements_dir
 
 # MLPerf Training hardware names in the reference table -> catalog chip ids
 TRAIN_HARDWARE = {

@@ -28,6 +28,7 @@ from pydantic import BaseModel
 from chipwatch.catalog.schema import Accelerator
 from chipwatch.perf import workload as wl
 from chipwatch.perf.cost import SECONDS_PER_YEAR, CostAssumptions
+from chipwatch.perf.factors import factors_for
 from chipwatch.perf.hardware import ROOFLINE, Efficiency, PerfInputError, chip_perf
 from chipwatch.perf.models import ModelSpec, default_models
 from chipwatch.perf.parallelism import divisors
@@ -211,8 +212,6 @@ def train(
 
     Left-out TP / PP / EP and recomputation are chosen for the shortest step that fits.
     """
-    from chipwatch.perf.calibrate import factors_for
-
     spec = default_models().resolve(model)
     if num_chips < 1 or tokens <= 0:
         raise PerfInputError("num_chips must be >= 1 and tokens > 0")
