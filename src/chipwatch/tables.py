@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from chipwatch.i18n import N_
+
 # Unit suffixes in field names (decimal units, see the catalog schema) and how headers show them.
 UNITS = {
     "tflops": "TFLOPS",
@@ -62,28 +64,28 @@ WORDS = {
 }
 # Fields whose header is not a plain spelling-out of the name.
 HEADERS = {
-    "tflops_bf16_dense": "BF16 TFLOPS",
-    "tflops_fp8_dense": "FP8 TFLOPS",
-    "tflops_fp16_dense": "FP16 TFLOPS",
-    "tflops_fp32_dense": "FP32 TFLOPS",
-    "tflops_fp64_dense": "FP64 TFLOPS",
-    "tflops_tf32_dense": "TF32 TFLOPS",
-    "tflops_fp4_dense": "FP4 TFLOPS",
-    "tops_int8_dense": "INT8 TOPS",
-    "mem_gb": "memory GB",
-    "mem_bw_tbs": "mem BW TB/s",
-    "scaleup_bidir_gbs": "scale-up GB/s",
-    "host_bidir_gbs": "host GB/s",
-    "die_area_mm2": "die mm²",
-    "tdp_w": "TDP W",
-    "price_usd": "price USD",
-    "vendor_country": "country",
-    "performance_density": "perf. density",
-    "output_tokens_per_s": "output tok/s",
-    "output_tokens_per_s_per_chip": "tok/s per chip",
-    "precision_used": "precision",
-    "num_chips": "chips",
-    "usd_per_million_tokens": "USD per M tok",
+    "tflops_bf16_dense": N_("BF16 TFLOPS"),
+    "tflops_fp8_dense": N_("FP8 TFLOPS"),
+    "tflops_fp16_dense": N_("FP16 TFLOPS"),
+    "tflops_fp32_dense": N_("FP32 TFLOPS"),
+    "tflops_fp64_dense": N_("FP64 TFLOPS"),
+    "tflops_tf32_dense": N_("TF32 TFLOPS"),
+    "tflops_fp4_dense": N_("FP4 TFLOPS"),
+    "tops_int8_dense": N_("INT8 TOPS"),
+    "mem_gb": N_("memory GB"),
+    "mem_bw_tbs": N_("mem BW TB/s"),
+    "scaleup_bidir_gbs": N_("scale-up GB/s"),
+    "host_bidir_gbs": N_("host GB/s"),
+    "die_area_mm2": N_("die mm²"),
+    "tdp_w": N_("TDP W"),
+    "price_usd": N_("price USD"),
+    "vendor_country": N_("country"),
+    "performance_density": N_("perf. density"),
+    "output_tokens_per_s": N_("output tok/s"),
+    "output_tokens_per_s_per_chip": N_("tok/s per chip"),
+    "precision_used": N_("precision"),
+    "num_chips": N_("chips"),
+    "usd_per_million_tokens": N_("USD per M tok"),
 }
 EDGE = -2  # n columns take sum(widths) + 3 (n - 1) characters; one spare for the cursor
 TEXT_MIN = 6  # a text column is never cut below this many characters (ellipsis included)

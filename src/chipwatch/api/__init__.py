@@ -45,6 +45,7 @@ def create_app(catalog_dirs: Iterable[str | Path] = ()) -> FastAPI:
     app.state.catalog = load_catalog(app.state.catalog_dirs)
     cache: dict[str, Any] = {}
     app.state.cache = cache
+    app.state.error_page = pages.error_page
     errors.install_error_handlers(app)
     app.add_middleware(limits.BodySizeLimit, max_bytes=limits.MAX_BODY_BYTES)
     for module in (chips, controls, perf, market):

@@ -91,3 +91,9 @@ def format_number(value: float, lang: str | None, digits: int = 3) -> str:
     if float(value).is_integer():
         return f"{int(value):,}"
     return f"{value:,.{digits}g}"
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction into the catalogs without translating it here (it is
+    translated where it is shown, in the reader's language)."""
+    return message

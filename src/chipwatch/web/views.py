@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from chipwatch.api.domains import available, domain_module
 from chipwatch.api.errors import ApiError
 from chipwatch.api.memo import memo
+from chipwatch.i18n import N_
 from chipwatch.web import charts
 
 if TYPE_CHECKING:
@@ -123,29 +124,36 @@ def overview_charts(
         chart(
             "ov-controls",
             _story_controls(request, story),
-            "Which chips are controlled, and why?",
-            "US rules test total processing performance (TPP) and its density per mm² of die; "
-            "the H20 sits just under the 3A090 lines, yet needed a license from April 2025 "
-            "through a chip-specific action. Colour: license needed for China today.",
+            N_("Which chips are controlled, and why?"),
+            N_(
+                "US rules test total processing performance (TPP) and its density per mm² of "
+                "die; the H20 sits just under the 3A090 lines, yet needed a license from April "
+                "2025 through a chip-specific action. Colour: license needed for China today."
+            ),
         ),
         chart(
             "ov-compute-bw",
             charts.compute_vs_bandwidth(cat, highlight=story),
-            "H20 vs Ascend: compute or memory bandwidth?",
-            "Each point is a chip's datasheet dense BF16 peak against its memory bandwidth: "
-            "the H20 gives up compute but keeps HBM bandwidth, which decode speed depends on.",
+            N_("H20 vs Ascend: compute or memory bandwidth?"),
+            N_(
+                "Each point is a chip's datasheet dense BF16 peak against its memory bandwidth: "
+                "the H20 gives up compute but keeps HBM bandwidth, which decode speed depends on."
+            ),
         ),
         chart(
             "ov-perf",
             _story_perf(cat, story, cache),
-            "And on real LLM work?",
-            f"{STORY_WORKLOAD_TEXT}, relative to the H20; labels name the binding resource. "
-            "Prefill leans on compute and decode on memory bandwidth, so rankings can differ.",
+            N_("And on real LLM work?"),
+            N_(
+                "DeepSeek-V3 on 16 chips, FP8 (INT8 where a chip lacks FP8), at most 50 ms/token, "
+                "relative to the H20; labels name the binding resource. Prefill leans on compute "
+                "and decode on memory bandwidth, so rankings can differ."
+            ),
         ),
         chart(
             "ov-market",
             _story_market(request, scenario),
-            "Where does China's AI-chip market go?",
+            N_("Where does China's AI-chip market go?"),
             "Domestic vendors' share of China's AI-chip market by revenue under three policy "
             "scenarios (median, P10–P90 band); diamonds are published forecasts (Bernstein).",
         ),
@@ -160,9 +168,11 @@ def chip_charts(
         chart(
             "chip-roofline",
             charts.roofline(chip),
-            "Roofline",
-            "Attainable throughput is the lower of the compute peak and memory bandwidth "
-            "times arithmetic intensity; the dot marks the ridge point.",
+            N_("Roofline"),
+            N_(
+                "Attainable throughput is the lower of the compute peak and memory bandwidth "
+                "times arithmetic intensity; the dot marks the ridge point."
+            ),
         )
     ]
     periods: list[Any] = []
@@ -177,7 +187,7 @@ def chip_charts(
                 "chip-timeline",
                 charts.control_timeline(periods, chip.id),
                 f"Control timeline (destination {destination})",
-                "Each bar is a period with the same determination; hover for why.",
+                N_("Each bar is a period with the same determination; hover for why."),
             )
         )
     else:
@@ -298,27 +308,31 @@ def compare_charts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "cmp-throughput",
             charts.throughput(rows),
             "",
-            "Prefill processes whole prompts at once and is usually compute-bound; decode "
-            "reads all weights and KV cache for each token and is usually bandwidth-bound.",
+            N_(
+                "Prefill processes whole prompts at once and is usually compute-bound; decode "
+                "reads all weights and KV cache for each token and is usually bandwidth-bound."
+            ),
         ),
         chart(
             "cmp-latency",
             charts.latency(rows),
             "",
-            "TTFT: one prompt's prefill plus half a decode step; TPOT includes interleaved "
-            "prefills (continuous batching).",
+            N_(
+                "TTFT: one prompt's prefill plus half a decode step; TPOT includes interleaved "
+                "prefills (continuous batching)."
+            ),
         ),
         chart(
             "cmp-memory",
             charts.memory(rows),
             "",
-            "Weights, KV cache and working memory per chip, against HBM capacity.",
+            N_("Weights, KV cache and working memory per chip, against HBM capacity."),
         ),
         chart(
             "cmp-cost",
             charts.cost(rows),
             "",
-            "Chip price amortised over its life plus power, at the stated utilisation.",
+            N_("Chip price amortised over its life plus power, at the stated utilisation."),
         ),
     ]
 
@@ -330,6 +344,30 @@ def _map_rows(request: Any, on: Any, destination: str) -> list[dict[str, Any]]:
         request.app.state.cache, "control-map", dict, limit=1000
     )
     return memo(maps, (on, destination), lambda: control_map_rows(request, on, destination))
+
+
+def chip_table_rows(request: Any, on: Any, destination: str) -> list[dict[str, Any]]:
+    """The /chips rows: every chip's headline numbers with its TPP, performance density and
+    licence status for ``destination`` on ``on`` (None where it cannot be determined)."""
+    from chipwatch.api.chips import chip_rows
+
+    cat: Catalog = request.app.state.catalog
+    status = {r["chip"]: r for r in _map_rows(request, on, destination)}
+    out = []
+    for row in chip_rows(cat):
+        st = status.get(row["id"], {})
+        needed = st.get("license_required")
+        out.append(
+            {
+                **row,
+                "tpp": st.get("tpp"),
+                "performance_density": st.get("performance_density"),
+                "eccn": st.get("eccn"),
+                "license": "undetermined" if needed is None else ("required" if needed else "no"),
+                "licensing_policy": st.get("licensing_policy"),
+            }
+        )
+    return out
 
 
 def control_map_context(
@@ -349,7 +387,9 @@ def control_map_context(
     ]
     fig = charts.control_map(rows, regions, on, destination, extra)
     hidden = [
-        r["chip"] for r in rows if r.get("tpp") is None or r.get("performance_density") is None
+        {"chip": r["chip"], "missing": _missing_input(r)}
+        for r in rows
+        if r.get("tpp") is None or r.get("performance_density") is None
     ]
     return {
         "rows": rows,
@@ -360,12 +400,23 @@ def control_map_context(
                 "control-map",
                 fig,
                 "",
-                "Shaded: the paragraphs in force (red 3A090.a, orange 3A090.b). "
-                "A chip can need a license outside them through a chip-specific "
-                "action, or be inside one yet excluded (Note 2).",
+                N_(
+                    "Shaded: the paragraphs in force (red 3A090.a, orange 3A090.b). "
+                    "A chip can need a license outside them through a chip-specific "
+                    "action, or be inside one yet excluded (Note 2)."
+                ),
             )
         ],
     }
+
+
+def _missing_input(row: dict[str, Any]) -> str:
+    """Why a chip cannot be placed on the map: the input the rules need that it lacks."""
+    if row.get("error"):
+        return N_("cannot classify")
+    if row.get("tpp") is None:
+        return N_("no dense throughput, so no TPP")
+    return N_("no applicable die area, so no performance density")
 
 
 CLASSIFY_FIELDS = ("name", "tpp", "die_area_mm2", "io_bidir_gbs", "dram_bw_gbs")
