@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from chipwatch.i18n import DEFAULT, N_, from_accept_language, gettext, normalize
+from chipwatch.i18n import DEFAULT, from_accept_language, gettext, normalize
 
 if TYPE_CHECKING:
     from chipwatch.catalog import Catalog
@@ -89,7 +89,9 @@ def figure(fig: dict[str, Any], lang: str, labels: dict[str, str]) -> dict[str, 
             _title(axis, lang, labels)
     _title(layout.get("legend"), lang, labels)
     for ann in layout.get("annotations", []) or []:
-        if isinstance(ann.get("text"), str):
+        if ann.get("name") == "chip-label":  # "h20/h20-141g": each chip's label
+            ann["text"] = "/".join(labels.get(x, x) for x in ann["text"].split("/"))
+        elif isinstance(ann.get("text"), str):
             ann["text"] = text(ann["text"], lang, labels)
     for trace in fig.get("data", []):
         for key in TEXT_KEYS:
@@ -121,23 +123,8 @@ def chart_card(card: dict[str, Any], lang: str, labels: dict[str, str]) -> dict[
     return out
 
 
-# Licensing policies as the rules name them (snake_case in the data) and as readers say them.
-POLICY_WORDS = {
-    "presumption_of_denial": N_("presumption of denial"),
-    "presumption_of_approval": N_("presumption of approval"),
-    "approval_with_conditions": N_("approval with conditions"),
-    "case_by_case": N_("case-by-case review"),
-    "not_stated": N_("policy not stated"),
-    "license_exception_nac": N_("License Exception NAC (notified advanced computing)"),
-    "license_exception_aca": N_("License Exception ACA"),
-    "none": N_("no license needed"),
-    "unknown": N_("undetermined"),
-}
-
-
 def policy_words(policy: str | None, lang: str = DEFAULT) -> str:
-    """A licensing policy in words (``presumption_of_denial`` -> ``presumption of denial``)."""
-    if not policy:
-        return ""
-    words = POLICY_WORDS.get(policy, policy.replace("_", " "))
-    return gettext(words, lang)
+    """A licensing policy in words, in ``lang`` (``presumption_of_denial`` -> 推定拒绝)."""
+    from chipwatch.web.messages import policy_words as words
+
+    return gettext(words(policy), lang)

@@ -92,19 +92,7 @@ def _story_controls(request: Any, story: Sequence[str]) -> Any:
     from chipwatch.api.controls import _rules
 
     regions = domain_module("controls").thresholds_in_force(on, rules=_rules(request))
-    fig = charts.control_map(rows, regions, on, "CN")
-    for r in rows:
-        if r["chip"] in story and r.get("tpp") and r.get("performance_density"):
-            fig.add_annotation(
-                x=_log10(r["tpp"]),
-                y=_log10(r["performance_density"]),
-                text=r["chip"],
-                showarrow=True,
-                arrowhead=0,
-                ax=0,
-                ay=-22,
-            )
-    return fig
+    return charts.control_map(rows, regions, on, "CN")
 
 
 def _log10(v: float) -> float:
