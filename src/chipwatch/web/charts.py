@@ -628,7 +628,9 @@ def overlap_groups(rows: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]
 PX_PER_DECADE_X, PX_PER_DECADE_Y, CHAR_PX, LINE_PX = 300.0, 140.0, 6.2, 13.0
 # Where a label may go, relative to its point: above, below, right, left, then the corners;
 # "w" stands for half the label's width plus a gap.
-OFFSETS = [(0, -16), (0, 16), ("w", 0), ("-w", 0), ("w", -14), ("-w", -14), ("w", 14), ("-w", 14)]
+OFFSETS: list[tuple[str | float, float]] = [
+    (0, -16), (0, 16), ("w", 0), ("-w", 0), ("w", -14), ("-w", -14), ("w", 14), ("-w", 14)
+]  # fmt: skip
 
 
 def map_labels(
@@ -658,7 +660,7 @@ def map_labels(
         w, h = len(text) * CHAR_PX, LINE_PX
         x, y = points[i]
         for ox, dy in OFFSETS:
-            dx = (w / 2 + 8) * (-1 if ox == "-w" else 1) if isinstance(ox, str) else ox
+            dx = (w / 2 + 8) * (-1 if ox == "-w" else 1) if isinstance(ox, str) else float(ox)
             cx, cy = x + dx, y + dy
             box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
             if not any(_overlaps(box, b) for b in boxes):
