@@ -183,14 +183,3 @@ def test_user_catalog_chips_are_served_and_classified(tmp_path) -> None:  # type
     c = client.get("/api/classify", params={"chip": "h20-plus", "date": "2024-06-01"}).json()
     assert c["tpp"] == pytest.approx(2368, rel=0.01)
     assert client.get("/chips/h20-plus").status_code == 200
-
-
-def test_memo_keeps_at_most_limit_entries_and_computes_once() -> None:
-    from chipwatch.api.memo import memo
-
-    cache: dict = {}
-    calls: list[int] = []
-    for k in [1, 2, 1, 3, 4]:
-        memo(cache, k, lambda k=k: calls.append(k) or k * 10, limit=3)
-    assert calls == [1, 2, 3, 4]  # the second 1 came from the cache
-    assert list(cache) == [2, 3, 4] and cache[4] == 40  # the oldest left when 4 arrived

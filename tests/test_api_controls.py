@@ -193,6 +193,7 @@ def test_control_map_lists_every_catalog_chip(client: TestClient, catalog) -> No
 
 def test_control_map_reports_a_chip_the_engine_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
     import chipwatch.controls as controls
+    from chipwatch.services import controls as service
 
     real = controls.classify
 
@@ -201,7 +202,7 @@ def test_control_map_reports_a_chip_the_engine_refuses(monkeypatch: pytest.Monke
             raise controls.ControlsInputError("h20: inconsistent inputs (test)")
         return real(chip, *args, **kwargs)
 
-    monkeypatch.setattr(controls, "classify", refuse_h20)
+    monkeypatch.setattr(service, "classify", refuse_h20)
     client = TestClient(create_app())
     rows = {
         r["chip"]: r

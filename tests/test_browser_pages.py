@@ -204,10 +204,9 @@ def test_market_scenario_picker_and_comparison(server: str, page: Any) -> None:
 
 def test_report_renders_offline_with_its_charts(browser: Any, tmp_path: Path) -> None:
     """The briefing opens from disk with every network request refused, charts drawn."""
-    from chipwatch import load_catalog
     from chipwatch.report import chart_count, write_report
 
-    out = write_report(tmp_path / "briefing.html", load_catalog(), ["h20", "h100-sxm"])
+    out = write_report(tmp_path / "briefing.html", ["h20", "h100-sxm"])
     expected = chart_count(out.read_text(encoding="utf-8"))
     context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
     page = context.new_page()

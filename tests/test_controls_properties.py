@@ -7,9 +7,10 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chipwatch.controls import ChipSpec, classify, load_rulebook
+from chipwatch.controls import ChipSpec, classify
+from chipwatch.workspace import default_workspace
 
-RB = load_rulebook()
+WS = default_workspace()
 DATES = st.sampled_from(
     [
         dt.date(2023, 6, 1),
@@ -31,7 +32,7 @@ def level(
     tpp: float, area: float, dc: bool, on: dt.date, dest: str, io: float, dram: float
 ) -> tuple[int, bool]:
     spec = ChipSpec(tpp=tpp, die_area_mm2=area, datacenter=dc, io_bidir_gbs=io, dram_bw_gbs=dram)
-    c = classify(spec, on, dest, rules=RB)
+    c = classify(spec, on, dest, ws=WS)
     return c.control_level, c.license_required
 
 
@@ -66,5 +67,5 @@ def test_non_datacenter_never_more_controlled_than_datacenter(tpp, area, on, des
 @settings(max_examples=60, deadline=None)
 @given(TPP, AREA, st.booleans(), DATES)
 def test_us_destination_never_needs_a_license(tpp, area, dc, on):  # type: ignore[no-untyped-def]
-    c = classify(ChipSpec(tpp=tpp, die_area_mm2=area, datacenter=dc), on, "US", rules=RB)
+    c = classify(ChipSpec(tpp=tpp, die_area_mm2=area, datacenter=dc), on, "US", ws=WS)
     assert not c.license_required

@@ -9,7 +9,7 @@ import pytest
 
 from chipwatch.market import ScenarioError, load_scenario, run
 from chipwatch.market.simulate import H100_OPS_8BIT
-from chipwatch.session import catalog
+from chipwatch.workspace import default_workspace
 from market_helpers import src, tiny
 
 PPU = {
@@ -65,7 +65,7 @@ def test_the_baseline_carries_the_other_domestic_vendors() -> None:
         assert p.vendor_country == "CN" and p.capacity_units
         for m in p.mix.values():
             # the product's own catalog chip, or a stand-in that says what it stands for and why
-            own = catalog().chip(m.chip).vendor == p.vendor
+            own = default_workspace().catalog.chip(m.chip).vendor == p.vendor
             assert own != bool(m.proxy_for) and (own or m.proxy_source)
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from chipwatch.market import load_scenario, run
 from chipwatch.market.simulate import compile_scenario, describe_inputs
+from chipwatch.workspace import Workspace
 from market_helpers import src, tiny
 
 LICENCE_FREE = ("l20", "l2", "rtx-4090d")
@@ -87,8 +88,8 @@ def test_a_card_too_slow_for_the_latency_target_serves_zero_tokens_not_blank(
             raise ValueError("no batch meets TPOT <= 50 ms")
         return type("R", (), {"output_tokens_per_s_per_chip": 100.0})()
 
-    monkeypatch.setattr(serving, "_infer", lambda: fake_infer)
-    serving._cached.cache_clear()
+    monkeypatch.setattr(serving, "infer", fake_infer)
+    fresh = Workspace.from_dirs()  # its caches start empty
     s = tiny(
         reference_workload={"model": "qwen2.5-72b", "max_tpot_ms": 50, "source": "test"},
         foreign={
@@ -98,10 +99,7 @@ def test_a_card_too_slow_for_the_latency_target_serves_zero_tokens_not_blank(
             }
         },
     )
-    try:
-        r = run(load_scenario(s), draws=2)
-    finally:
-        serving._cached.cache_clear()
+    r = run(load_scenario(s, ws=fresh), draws=2, ws=fresh)
     assert p50(r, "served_tokens_per_s", "l2") == 0.0
     assert p50(r, "served_tokens_per_s", "total") > 0.0
     assert any("l2 cannot meet TPOT <= 50 ms" in n for n in r.notes)

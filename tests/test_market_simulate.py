@@ -192,26 +192,15 @@ def test_windows_override_availability_and_set_uptake() -> None:
     assert p50(r, "units", "h20") == pytest.approx(250_000)
 
 
-def test_without_the_engine_every_month_is_available_and_a_note_says_so(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from chipwatch.market import policy
-
-    monkeypatch.setattr(policy, "_classify", lambda: None)
-    r = run(h20_licences_denied_in_2025(), draws=2)
-    assert p50(r, "units", "h20", 2025) == pytest.approx(1_000_000)
-    assert policy.ENGINE_MISSING in r.notes
-
-
 def test_a_chip_the_performance_model_cannot_serve_leaves_tokens_blank(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from chipwatch.market import serving
+    from chipwatch.market import simulate
 
-    def fake(chip_id: str, workload: Any) -> tuple[float | None, str | None]:
+    def fake(chip_id: str, workload: Any, ws: Any = None) -> tuple[float | None, str | None]:
         return (100.0, None) if chip_id == "h20" else (None, f"no estimate for {chip_id}")
 
-    monkeypatch.setattr(serving, "tokens_per_s_per_chip", fake)
+    monkeypatch.setattr(simulate, "tokens_per_s_per_chip", fake)
     r = run(load_scenario(tiny()), draws=2)
     assert p50(r, "served_tokens_per_s", "h20") == pytest.approx(800_000 * 100)
     assert np.isnan(p50(r, "served_tokens_per_s", "total"))  # blank, not counted as zero

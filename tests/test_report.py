@@ -57,10 +57,9 @@ def test_report_unknown_scenario_is_a_clear_error(runner, tmp_path: Path) -> Non
 
 
 def test_report_holds_the_chosen_scenario_and_chips(tmp_path: Path) -> None:
-    from chipwatch import load_catalog
     from chipwatch.report import build_report
 
-    html = build_report(load_catalog(), ["h20", "h100-sxm"], "h20-banned", when="2026-01-01")
+    html = build_report(["h20", "h100-sxm"], "h20-banned", when="2026-01-01")
     assert "Market scenario: h20-banned" in html
     for fig in (
         "mkt-units",

@@ -78,8 +78,7 @@ def main_options(
     STATE.lang = normalize(chosen)
     if chosen and STATE.lang is None:
         fail(f"unknown language {chosen!r}: use {' or '.join(LANGUAGES)}")
-    STATE.catalog_dirs = list(catalog_dirs or [])
-    STATE.db = db or os.environ.get("CHIPWATCH_DB") or None
+    STATE.configure(list(catalog_dirs or []), db or os.environ.get("CHIPWATCH_DB") or None)
 
 
 # Default columns, most important first: the table keeps those that fit the terminal.
@@ -267,7 +266,7 @@ def validate_cmd(
     from chipwatch.catalog.loader import validate_folder
     from chipwatch.registry import schemas
 
-    errors = validate_folder(folder, schemas())
+    errors = validate_folder(folder, schemas(), context={"ws": STATE.ws})
     if as_json:
         emit_json({"ok": not errors, "errors": [e.__dict__ for e in errors]})
     else:

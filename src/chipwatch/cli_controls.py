@@ -26,13 +26,12 @@ def _date(text: str | None) -> dt.date:
         fail(f"invalid date {text!r}: use YYYY-MM-DD")
 
 
-def _rules() -> Any:
-    from chipwatch.controls.rules import load_rulebook
-
-    rb = load_rulebook(STATE.catalog_dirs)
-    for e in rb.errors:
+def _ws() -> Any:
+    """The workspace, after warning about rule data that could not be loaded."""
+    ws = STATE.ws
+    for e in ws.rulebook.errors:
         typer.echo(f"Warning: skipped rule data: {e}", err=True)
-    return rb
+    return ws
 
 
 def _chip(
@@ -162,11 +161,11 @@ def register(app: typer.Typer) -> None:
         on = _date(date)
         try:
             chip = _chip(chip_id, spec, tpp, die_area, datacenter, io_gbs, dram_bw_gbs, name)
-            c = classify(chip, on, destination, headquarters=hq, rules=_rules())
+            c = classify(chip, on, destination, headquarters=hq, ws=_ws())
             if memo is not None:
                 from chipwatch.controls.memo import write_memo
 
-                write_memo(c, memo)
+                write_memo(c, memo, ws=STATE.ws)
         except ControlsInputError as e:
             fail(str(e))
         if as_json:
@@ -201,7 +200,7 @@ def register(app: typer.Typer) -> None:
                 start=_date(start) if start else None,
                 end=_date(end) if end else None,
                 headquarters=hq,
-                rules=_rules(),
+                ws=_ws(),
             )
         except ControlsInputError as e:
             fail(str(e))
@@ -243,7 +242,7 @@ def register(app: typer.Typer) -> None:
         from chipwatch.controls.frontier import frontier
 
         try:
-            f = frontier(die_area, _date(date), datacenter, io_bidir_gbs=io_gbs, rules=_rules())
+            f = frontier(die_area, _date(date), datacenter, io_bidir_gbs=io_gbs, ws=_ws())
         except ControlsInputError as e:
             fail(str(e))
         if as_json:

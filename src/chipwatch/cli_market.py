@@ -10,7 +10,16 @@ from typing import Annotated, Any
 
 import typer
 
-from chipwatch.clikit import ColumnsOpt, WideOpt, emit, emit_json, emit_table, fail, split_columns
+from chipwatch.clikit import (
+    STATE,
+    ColumnsOpt,
+    WideOpt,
+    emit,
+    emit_json,
+    emit_table,
+    fail,
+    split_columns,
+)
 
 market_app = typer.Typer(
     help="Market and compute-stock scenarios: shipments, revenue, domestic share, installed "
@@ -99,7 +108,7 @@ def list_cmd(as_json: JsonOpt = False) -> None:
 
     rows = [
         {"id": i.id, "title": i.title, "extends": i.extends, "description": i.description}
-        for i in list_scenarios()
+        for i in list_scenarios(ws=STATE.ws)
     ]
     if as_json:
         emit_json(rows)
@@ -121,7 +130,7 @@ def run_cmd(
     """Yearly units, revenue, shares and installed compute with P10/P50/P90."""
     from chipwatch.market import run
 
-    r = _guard(run, scenario, draws=draws, seed=seed)
+    r = _guard(run, scenario, draws=draws, seed=seed, ws=STATE.ws)
     if as_json:
         emit_json(r.to_json())
         return
@@ -170,7 +179,7 @@ def compare_cmd(
     """Two scenarios per year on one metric, with the difference A - B over paired draws."""
     from chipwatch.market import compare
 
-    df = _guard(compare, a, b, metric=metric, group=group, draws=draws, seed=seed)
+    df = _guard(compare, a, b, metric=metric, group=group, draws=draws, seed=seed, ws=STATE.ws)
     if as_json:
         emit_json(
             {
@@ -216,7 +225,7 @@ def sensitivity_cmd(
     """Which inputs move an output most (one-at-a-time, P10 to P90)."""
     from chipwatch.market import sensitivity
 
-    df = _guard(sensitivity, scenario, metric, year=year, group=group)
+    df = _guard(sensitivity, scenario, metric, year=year, group=group, ws=STATE.ws)
     if as_json:
         emit_json({**df.attrs, "rows": df.to_dict(orient="records")})
         return
@@ -250,7 +259,7 @@ def check_cmd(
     """Distance from the model to each cited figure (model P50, P10-P90, relative distance)."""
     from chipwatch.market import check
 
-    df = _guard(check, scenario, draws=draws, seed=seed)
+    df = _guard(check, scenario, draws=draws, seed=seed, ws=STATE.ws)
     if as_json:
         emit_json({**df.attrs, "rows": df.to_dict(orient="records")})
         return
@@ -295,8 +304,8 @@ def inputs_cmd(
     from chipwatch.market import load_scenario
     from chipwatch.market.simulate import compile_scenario, describe_inputs
 
-    s = _guard(load_scenario, scenario)
-    rows = describe_inputs(_guard(compile_scenario, s))
+    s = _guard(load_scenario, scenario, ws=STATE.ws)
+    rows = describe_inputs(_guard(compile_scenario, s, ws=STATE.ws))
     if unverified:
         rows = [r for r in rows if r["unverified"]]
     if as_json:

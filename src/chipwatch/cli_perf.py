@@ -72,10 +72,9 @@ AccOpt = Annotated[
 
 def _model(model_id: str) -> Any:
     from chipwatch.catalog import UnknownIdError
-    from chipwatch.perf.models import load_models
 
     try:
-        return load_models(STATE.catalog_dirs).model(model_id)
+        return STATE.ws.models.model(model_id)
     except UnknownIdError as e:
         fail(str(e))
 
@@ -143,6 +142,7 @@ def infer_cmd(
             acc,
             spec,
             **_workload(locals()),
+            ws=STATE.ws,
         )
     except PerfInputError as e:
         fail(str(e))
@@ -234,6 +234,7 @@ def compare_cmd(
             chips,
             spec,
             **_workload(locals()),
+            ws=STATE.ws,
         )
     except PerfInputError as e:
         fail(str(e))
@@ -304,6 +305,7 @@ def crossover_cmd(
             disaggregated=not aggregated,
             calibration=not no_calibration,
             **layout,
+            ws=STATE.ws,
         )
     except PerfInputError as e:
         fail(str(e))
@@ -374,6 +376,7 @@ def train_cmd(
             zero_stage=zero_stage,
             recompute=recompute,  # type: ignore[arg-type]
             calibration=not no_calibration,
+            ws=STATE.ws,
         )
     except PerfInputError as e:
         fail(str(e))
@@ -491,13 +494,14 @@ def sweep_cmd(
             max_tpot_ms=max_tpot_ms,
             max_ttft_ms=max_ttft_ms,
             calibration=not no_calibration,
+            ws=STATE.ws,
         )
         best = best_per_chip(df, best_by, group=("chip", "model"))
     except PerfInputError as e:
         fail(str(e))
     elapsed = time.perf_counter() - t0
     if out:
-        save(df, out)
+        save(df, out, ws=STATE.ws)
     rows = best.to_dict(orient="records")
     if as_json or as_csv:
         emit(rows, as_json, as_csv)
@@ -519,9 +523,7 @@ def sweep_cmd(
 def calibration_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
     """Fitted efficiencies by vendor and family: how much of its datasheet peak each vendor's
     software stack reaches on the measurements."""
-    from chipwatch.perf.factors import load_factors
-
-    data = load_factors()
+    data = STATE.ws.factors
     if not data:
         fail("no fitted factors: run `python benchmarks/perf_calibration.py --write`", code=1)
     cat = catalog()
@@ -701,9 +703,7 @@ def _vendor_rows(data: dict[str, Any], cat: Any) -> list[dict[str, Any]]:
 @perf_app.command("models")
 def models_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
     """LLM architectures in the catalog, with derived parameter counts."""
-    from chipwatch.perf.models import load_models
-
-    cat = load_models(STATE.catalog_dirs)
+    cat = STATE.ws.models
     for e in cat.errors:
         typer.echo(f"Note: {e}", err=True)
     rows = []

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from chipwatch.clikit import STATE, catalog, emit_json, fail
+from chipwatch.clikit import STATE, emit_json, fail
 
 
 def register(app: typer.Typer) -> None:
@@ -28,7 +28,7 @@ def serve(
     from chipwatch.api import create_app
 
     _check_can_listen(host, port)
-    app = create_app(STATE.catalog_dirs)
+    app = create_app(ws=STATE.ws)
     typer.echo(f"chipwatch dashboard on http://{host}:{port}/  (API docs: /docs; Ctrl-C stops)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
@@ -62,19 +62,19 @@ def report(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
     """Write a self-contained HTML briefing (charts and plotly.js inlined; opens offline)."""
-    from chipwatch.api.errors import ApiError
     from chipwatch.catalog import UnknownIdError
     from chipwatch.report import build_report, chart_count
+    from chipwatch.services.errors import ChoiceError
 
     ids = [c.strip() for item in (chips or []) for c in item.split(",") if c.strip()]
     if not out.parent.is_dir():
         fail(f"folder {out.parent} does not exist")
     try:
-        html = build_report(catalog(), ids, scenario)
+        html = build_report(ids, scenario, ws=STATE.ws)
     except UnknownIdError as e:
         fail(str(e))
-    except ApiError as e:  # unknown scenario, or a domain missing from this build
-        hint = e.extra.get("suggestions")
+    except ChoiceError as e:  # unknown scenario
+        hint = e.suggestions
         fail(e.message + (f"; scenarios: {', '.join(hint)}" if hint else ""))
     except ValueError as e:
         fail(str(e).splitlines()[0] if str(e) else "invalid report options")

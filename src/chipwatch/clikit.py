@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from chipwatch import session
 from chipwatch.jsonable import to_jsonable
+from chipwatch.workspace import Workspace, default_workspace
 
 if TYPE_CHECKING:
     from chipwatch.catalog import Catalog
@@ -27,28 +27,36 @@ EXIT_USAGE = 2
 
 @dataclass
 class State:
-    """Options given on the command line before the command (``--catalog``, ``--db``)."""
+    """Options given on the command line before the command: the workspace (``--catalog``
+    folders over the packaged data and ``CHIPWATCH_PATH``) and ``--db``."""
 
     db: str | None = None
     lang: str | None = None
+    catalog_dirs: tuple[Path, ...] = ()
+    _ws: Workspace | None = None
+
+    def configure(self, catalog_dirs: list[Path], db: str | None) -> None:
+        self.catalog_dirs, self.db, self._ws = tuple(catalog_dirs), db, None
 
     @property
-    def catalog_dirs(self) -> list[Path]:
-        return session.catalog_dirs()
-
-    @catalog_dirs.setter
-    def catalog_dirs(self, dirs: list[Path]) -> None:
-        session.configure(dirs)
-
-    def catalog(self) -> Catalog:
-        return session.catalog()
+    def ws(self) -> Workspace:
+        """The workspace every command works on (built once per invocation)."""
+        if self._ws is None:
+            self._ws = (
+                Workspace.from_dirs(self.catalog_dirs) if self.catalog_dirs else default_workspace()
+            )
+        return self._ws
 
 
 STATE = State()
 
 
+def ws() -> Workspace:
+    return STATE.ws
+
+
 def catalog() -> Catalog:
-    return STATE.catalog()
+    return STATE.ws.catalog
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:

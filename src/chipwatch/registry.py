@@ -11,7 +11,7 @@ from pydantic import BaseModel
 def schemas() -> dict[str, type[BaseModel]]:
     from chipwatch.catalog.schema import Accelerator
     from chipwatch.controls.rules import USER_KINDS
-    from chipwatch.market.scenario import ScenarioFile
+    from chipwatch.market.loading import ScenarioFile
     from chipwatch.perf.models import ModelSpec
 
     return {

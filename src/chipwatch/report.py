@@ -9,12 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chipwatch.web.columns import HEADLINE_COLUMNS
-
-if TYPE_CHECKING:
-    from chipwatch.catalog import Catalog
+from chipwatch.workspace import Workspace, resolve
 
 TABLE_FIELDS = [
     ("id", "id"),
@@ -25,25 +23,31 @@ TABLE_FIELDS = [
 
 
 def build_report(
-    cat: Catalog, chips: Sequence[str] = (), scenario: str | None = None, when: str | None = None
+    chips: Sequence[str] = (),
+    scenario: str | None = None,
+    when: str | None = None,
+    *,
+    ws: Workspace | None = None,
 ) -> str:
-    """The briefing as one HTML string. Unknown chip ids raise ``UnknownIdError``."""
+    """The briefing as one HTML string, from the workspace's data (user chips, rules, scenarios
+    included). Unknown chip ids raise ``UnknownIdError``, unknown scenarios ``ChoiceError``."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     from chipwatch import __version__
+    from chipwatch.services.market import known_scenario
     from chipwatch.web import views
     from chipwatch.web.pages import HERE, plotly_js_path
 
+    ws = resolve(ws)
+    cat = ws.catalog
     chosen = [cat.chip(c) for c in chips] or [cat.chip(c) for c in views.story_chips(cat)]
     if scenario is not None:  # fail fast, before any chart is computed
-        from chipwatch.api.market import known_scenario
-
-        known_scenario(scenario)
+        known_scenario(scenario, ws=ws)
     env = Environment(
         loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"])
     )
     macros: Any = env.get_template("_macros.html").module
-    sections = views.report_sections(cat, [c.id for c in chosen], scenario)
+    sections = views.report_sections(ws, [c.id for c in chosen], scenario)
     sections.append(
         {
             "title": "The chips in this briefing",
@@ -78,10 +82,14 @@ def build_report(
 
 
 def write_report(
-    out: str | Path, cat: Catalog, chips: Sequence[str] = (), scenario: str | None = None
+    out: str | Path,
+    chips: Sequence[str] = (),
+    scenario: str | None = None,
+    *,
+    ws: Workspace | None = None,
 ) -> Path:
     path = Path(out)
-    path.write_text(build_report(cat, chips, scenario), encoding="utf-8")
+    path.write_text(build_report(chips, scenario, ws=ws), encoding="utf-8")
     return path
 
 

@@ -1,4 +1,4 @@
-"""The REST API and dashboard app: ``create_app()`` builds a FastAPI app over one catalog.
+"""The REST API and dashboard app: ``create_app()`` builds a FastAPI app over one workspace.
 
 >>> from fastapi.testclient import TestClient
 >>> TestClient(create_app()).get("/api/chips/h20").json()["mem_bw_tbs"]
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from chipwatch import __version__
+from chipwatch.workspace import Workspace
 
 __all__ = ["create_app"]
 
@@ -25,9 +25,9 @@ DESCRIPTION = (
 )
 
 
-def create_app(catalog_dirs: Iterable[str | Path] = ()) -> FastAPI:
-    """The API under ``/api``, the dashboard pages, and offline docs at ``/docs``."""
-    from chipwatch import load_catalog
+def create_app(catalog_dirs: Iterable[str | Path] = (), ws: Workspace | None = None) -> FastAPI:
+    """The API under ``/api``, the dashboard pages, and offline docs at ``/docs``, over ``ws``
+    (default: a new workspace of the packaged data, ``CHIPWATCH_PATH`` and ``catalog_dirs``)."""
     from chipwatch.api import chips, controls, errors, limits, market, perf
     from chipwatch.web import docs as web_docs
     from chipwatch.web import pages
@@ -41,10 +41,10 @@ def create_app(catalog_dirs: Iterable[str | Path] = ()) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    app.state.catalog_dirs = list(catalog_dirs)
-    app.state.catalog = load_catalog(app.state.catalog_dirs)
-    cache: dict[str, Any] = {}
-    app.state.cache = cache
+    dirs = list(catalog_dirs)
+    # a fresh workspace per app unless one is given: its caches live as long as the app
+    ws = Workspace.from_dirs(dirs) if ws is None else ws.overlay(*dirs)
+    app.state.ws = ws
     app.state.error_page = pages.error_page
     errors.install_error_handlers(app)
     app.add_middleware(limits.BodySizeLimit, max_bytes=limits.MAX_BODY_BYTES)

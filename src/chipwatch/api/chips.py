@@ -6,54 +6,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from chipwatch.api.errors import ApiError, unknown_choice
-from chipwatch.catalog import Catalog
+from chipwatch.api.deps import get_ws
+from chipwatch.services.catalog import chip_detail, chip_rows
 
 router = APIRouter(prefix="/api", tags=["chips"])
-
-SEGMENTS = ("datacenter", "workstation", "consumer", "edge")
-
-
-def get_catalog(request: Request) -> Catalog:
-    cat: Catalog = request.app.state.catalog
-    return cat
-
-
-def chip_rows(
-    cat: Catalog,
-    vendor: str | None = None,
-    segment: str | None = None,
-    country: str | None = None,
-    q: str | None = None,
-    sort: str = "id",
-    order: str = "asc",
-) -> list[dict[str, Any]]:
-    """Flat chip rows matching the filters, sorted on one column (missing values last)."""
-    if segment and segment.lower() not in SEGMENTS:
-        raise ApiError(422, f"unknown segment {segment!r}: use one of {', '.join(SEGMENTS)}")
-    chips = cat.chips(vendor=vendor, segment=segment)
-    if vendor and not chips:
-        vendors = sorted({c.vendor for c in cat})
-        raise unknown_choice(404, f"no chips from vendor {vendor!r}", "vendor", vendor, vendors)
-    rows = [c.flat() for c in chips]
-    if country:
-        rows = [r for r in rows if str(r["vendor_country"]).lower() == country.lower()]
-    if q:
-        needle = q.lower()
-        rows = [r for r in rows if needle in f"{r['id']} {r['name']} {r['vendor']}".lower()]
-    if rows and sort not in rows[0]:
-        raise unknown_choice(
-            422, f"cannot sort by {sort!r}", "column", sort, list(rows[0]), list_all=False
-        )
-    present = [r for r in rows if r.get(sort) is not None]
-    missing = [r for r in rows if r.get(sort) is None]
-    present.sort(key=lambda r: r[sort], reverse=order == "desc")  # type: ignore[arg-type,return-value]
-    return present + missing
-
-
-def chip_detail(cat: Catalog, chip_id: str) -> dict[str, Any]:
-    """One chip with every sourced value (same shape as ``chipwatch chips show --json``)."""
-    return cat.detail(chip_id)
 
 
 @router.get("/chips", summary="List accelerators with their headline numbers")
@@ -70,11 +26,11 @@ def list_chips(
     sort: Annotated[str, Query(max_length=64, description="Column to sort by")] = "id",
     order: Annotated[Literal["asc", "desc"], Query()] = "asc",
 ) -> dict[str, Any]:
-    cat = get_catalog(request)
+    cat = get_ws(request).catalog
     rows = chip_rows(cat, vendor, segment, country, q, sort, order)
     return {"count": len(rows), "chips": rows, "load_errors": [str(e) for e in cat.errors]}
 
 
 @router.get("/chips/{chip_id}", summary="One accelerator: every value with its source")
 def get_chip(request: Request, chip_id: str) -> dict[str, Any]:
-    return chip_detail(get_catalog(request), chip_id)
+    return chip_detail(get_ws(request).catalog, chip_id)

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from chipwatch.api.chips import get_catalog
-from chipwatch.api.domains import domain_module
+from chipwatch import controls
+from chipwatch.api.deps import get_ws
 from chipwatch.api.errors import ApiError, model_response
-from chipwatch.api.memo import catalog_data
+from chipwatch.services.controls import control_map as control_map_rows
+from chipwatch.services.controls import subject
 
 router = APIRouter(prefix="/api", tags=["controls"])
 
@@ -71,29 +72,6 @@ class ClassifyBody(BaseModel):
         return self
 
 
-def _rules(request: Request) -> Any:
-    return catalog_data(
-        request, "rules", lambda dirs: domain_module("controls").load_rulebook(dirs)
-    )
-
-
-def subject(request: Request, chip: str | None, spec: dict[str, Any] | None) -> Any:
-    """The catalog chip, or a ``ChipSpec`` built from the given fields (one-line errors)."""
-    controls = domain_module("controls")
-    if chip:
-        return get_catalog(request).chip(chip)
-    if not spec:
-        raise ApiError(
-            422,
-            "give a catalog 'chip' id, or a hypothetical chip's 'tpp' (or "
-            "'dense_tops') and 'die_area_mm2'",
-        )
-    try:
-        return controls.ChipSpec.build(**spec)
-    except ValueError as e:  # a malformed spec is unprocessable input: 422 naming the field
-        raise ApiError(422, str(e)) from None
-
-
 def _spec_from_query(q: ClassifyQuery) -> dict[str, Any] | None:
     fields = q.model_dump(include=set(SpecFields.model_fields), exclude_defaults=True)
     if not fields or set(fields) == {"name"}:
@@ -109,13 +87,17 @@ def run_classify(
     destination: str,
     headquarters: str | None = None,
 ) -> Any:
-    controls = domain_module("controls")
+    ws = get_ws(request)
+    try:
+        chip_or_spec = subject(chip, spec, ws=ws)
+    except ValueError as e:  # a malformed spec is unprocessable input: 422 naming the field
+        raise ApiError(422, str(e)) from None
     return controls.classify(
-        subject(request, chip, spec),
+        chip_or_spec,
         on,
         destination.upper(),
         headquarters=headquarters.upper() if headquarters else None,
-        rules=_rules(request),
+        ws=ws,
     )
 
 
@@ -143,9 +125,9 @@ def memo_response(request: Request, c: Any, fmt: str) -> Response:
 
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", f"determination-{c.chip}-{c.date}-{c.destination}")
     if fmt == "html":
-        text, media = memo_html(c, _rules(request)), "text/html; charset=utf-8"
+        text, media = memo_html(c, ws=get_ws(request)), "text/html; charset=utf-8"
     else:
-        text, media = memo_markdown(c, _rules(request)), "text/markdown; charset=utf-8"
+        text, media = memo_markdown(c, ws=get_ws(request)), "text/markdown; charset=utf-8"
     suffix = "html" if fmt == "html" else "md"
     disposition = f'attachment; filename="{name}.{suffix}"'
     return Response(text, media_type=media, headers={"Content-Disposition": disposition})
@@ -167,9 +149,9 @@ def memo_post(
 
 @router.get("/timeline/{chip_id}", summary="A chip's control status from October 2022 to today")
 def timeline_get(request: Request, chip_id: str, destination: Destination = "CN") -> Any:
-    controls = domain_module("controls")
-    chip = get_catalog(request).chip(chip_id)
-    periods = controls.timeline(chip, destination.upper(), rules=_rules(request))
+    ws = get_ws(request)
+    chip = ws.catalog.chip(chip_id)
+    periods = controls.timeline(chip, destination.upper(), ws=ws)
     return {"chip": chip.id, "destination": destination.upper(), "periods": periods}
 
 
@@ -182,73 +164,20 @@ def frontier_get(
     io_bidir_gbs: Annotated[float | None, Query(ge=0)] = None,
     dram_bw_gbs: Annotated[float | None, Query(ge=0)] = None,
 ) -> Any:
-    controls = domain_module("controls")
     return controls.frontier(
         die_area_mm2,
         date,
         datacenter=datacenter,
         io_bidir_gbs=io_bidir_gbs,
         dram_bw_gbs=dram_bw_gbs,
-        rules=_rules(request),
+        ws=get_ws(request),
     )
 
 
 @router.get("/controls/thresholds", summary="Threshold regions in force on a date")
 def thresholds_get(request: Request, date: When = None) -> Any:
-    controls = domain_module("controls")
     on = date or dt.date.today()
-    return {"date": on, "regions": controls.thresholds_in_force(on, rules=_rules(request))}
-
-
-def control_map_rows(request: Request, on: dt.date, destination: str) -> list[dict[str, Any]]:
-    """Every catalog chip classified on a date: its TPP, PD and status (for the control map)."""
-    controls = domain_module("controls")
-    rules = _rules(request)
-    # a bad date or destination fails the whole map (raised here); a chip whose own inputs the
-    # engine refuses gets a row saying why instead of a status
-    controls.classify(controls.ChipSpec(tpp=1, die_area_mm2=1), on, destination, rules=rules)
-    rows: list[dict[str, Any]] = []
-    for chip in get_catalog(request):
-        try:
-            c = controls.classify(chip, on, destination, rules=rules)
-        except ValueError as e:
-            rows.append(
-                {
-                    "chip": chip.id,
-                    "name": chip.name,
-                    "vendor": chip.vendor,
-                    "vendor_country": chip.vendor_country,
-                    "error": str(e),
-                    "tpp": None,
-                    "performance_density": None,
-                    "eccn": None,
-                    "license_required": None,
-                    "licensing_policy": "unknown",
-                    "actions": [],
-                    "datacenter": None,
-                    "controlled": None,
-                    "summary": f"{chip.id}: cannot classify: {e}",
-                }
-            )
-            continue
-        rows.append(
-            {
-                "chip": chip.id,
-                "name": chip.name,
-                "vendor": chip.vendor,
-                "vendor_country": chip.vendor_country,
-                "datacenter": c.datacenter,
-                "tpp": c.tpp,
-                "performance_density": c.performance_density,
-                "eccn": c.eccn,
-                "controlled": c.controlled,
-                "license_required": c.license_required,
-                "licensing_policy": c.licensing_policy,
-                "actions": [a.id for a in c.actions],
-                "summary": c.summary(),
-            }
-        )
-    return rows
+    return {"date": on, "regions": controls.thresholds_in_force(on, ws=get_ws(request))}
 
 
 @router.get("/controls/map", summary="Every catalog chip's TPP, density and status on a date")
@@ -257,5 +186,5 @@ def control_map(request: Request, date: When = None, destination: Destination = 
     return {
         "date": on,
         "destination": destination.upper(),
-        "chips": control_map_rows(request, on, destination.upper()),
+        "chips": control_map_rows(on, destination.upper(), ws=get_ws(request)),
     }

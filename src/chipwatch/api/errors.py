@@ -15,6 +15,7 @@ from pydantic_core import PydanticSerializationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chipwatch.catalog import UnknownIdError, suggest
+from chipwatch.services.errors import ChoiceError
 
 log = logging.getLogger("chipwatch.api")
 
@@ -134,6 +135,18 @@ def install_error_handlers(app: FastAPI) -> None:
         if _wants_html(request):
             return _page(exc.status, exc.message, request, exc.extra.get("suggestions"))
         return error_response(exc.status, exc.message, **exc.extra)
+
+    @app.exception_handler(ChoiceError)
+    async def _choice(request: Request, exc: ChoiceError) -> Any:
+        status = 404 if exc.missing else 422
+        if _wants_html(request):
+            links = {"scenario": "/market?scenario={}", "vendor": "/chips?vendor={}"}
+            pattern = links.get(exc.kind)
+            hrefs = [pattern.format(x) for x in exc.suggestions] if pattern else []
+            return _page(status, exc.message, request, hrefs)
+        return error_response(
+            status, exc.message, kind=exc.kind, wanted=exc.wanted, suggestions=exc.suggestions
+        )
 
     @app.exception_handler(UnknownIdError)
     async def _unknown_id(request: Request, exc: UnknownIdError) -> Any:

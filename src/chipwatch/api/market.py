@@ -6,44 +6,23 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from chipwatch.api.domains import domain_module
+from chipwatch import market
+from chipwatch.api.deps import get_ws
 from chipwatch.api.errors import unknown_choice
-from chipwatch.api.memo import memo
 from chipwatch.jsonable import to_jsonable
+from chipwatch.services.market import DEFAULT_DRAWS, known_scenario, market_run
 
 router = APIRouter(prefix="/api/market", tags=["market"])
 
 Draws = Annotated[int, Query(ge=100, le=20_000, description="Monte Carlo draws")]
 Seed = Annotated[int, Query(ge=0, le=2**32 - 1, description="random seed (reproducible)")]
-DEFAULT_DRAWS = 1000
-
-
-def scenario_ids() -> list[str]:
-    return [s.id for s in domain_module("market").list_scenarios()]
-
-
-def known_scenario(scenario: str) -> str:
-    """The scenario id, or 404 naming the closest ones."""
-    ids = scenario_ids()
-    if scenario not in ids:
-        raise unknown_choice(404, f"unknown scenario {scenario!r}", "scenario", scenario, ids)
-    return scenario
-
-
-def market_run(request: Request, scenario: str, draws: int = DEFAULT_DRAWS, seed: int = 0) -> Any:
-    """``market.run`` memoised per app (results are reproducible for a seed)."""
-    runs: dict[Any, Any] = memo(request.app.state.cache, "market", dict, limit=1000)
-    key = (known_scenario(scenario), draws, seed)
-    return memo(
-        runs, key, lambda: domain_module("market").run(scenario, draws=draws, seed=seed), limit=16
-    )
 
 
 @router.get("/scenarios", summary="Market scenarios with one line each")
-def scenarios() -> dict[str, Any]:
+def scenarios(request: Request) -> dict[str, Any]:
     rows = [
         {"id": s.id, "title": s.title, "description": s.description, "extends": s.extends}
-        for s in domain_module("market").list_scenarios()
+        for s in market.list_scenarios(ws=get_ws(request))
     ]
     return {"count": len(rows), "scenarios": rows}
 
@@ -57,7 +36,7 @@ def run_scenario(
     metric: Annotated[str | None, Query(max_length=64, description="only this metric")] = None,
     group: Annotated[str | None, Query(max_length=64, description="only this group")] = None,
 ) -> dict[str, Any]:
-    result = market_run(request, scenario, draws, seed)
+    result = market_run(scenario, draws, seed, ws=get_ws(request))
     body = result.to_json()
     rows = body["summary"]
     if metric is not None:
@@ -81,9 +60,15 @@ def compare(
     draws: Draws = DEFAULT_DRAWS,
     seed: Seed = 0,
 ) -> dict[str, Any]:
-    market = domain_module("market")
+    ws = get_ws(request)
     df = market.compare(
-        known_scenario(a), known_scenario(b), metric=metric, group=group, draws=draws, seed=seed
+        known_scenario(a, ws=ws),
+        known_scenario(b, ws=ws),
+        metric=metric,
+        group=group,
+        draws=draws,
+        seed=seed,
+        ws=ws,
     )
     return {
         "a": a,

@@ -168,9 +168,10 @@ class Catalog:
         return pd.DataFrame(rows)
 
 
-def load_catalog(catalog_dirs: Iterable[str | Path] = ()) -> Catalog:
-    """Packaged accelerators plus user folders (``CHIPWATCH_PATH`` and ``catalog_dirs``)."""
-    loaded = load_records("accelerators", Accelerator, catalog_dirs)
+def load_catalog(catalog_dirs: Iterable[str | Path] = (), env: bool = True) -> Catalog:
+    """Packaged accelerators plus user folders (``CHIPWATCH_PATH`` unless ``env`` is False, then
+    ``catalog_dirs``)."""
+    loaded = load_records("accelerators", Accelerator, catalog_dirs, env)
     return Catalog(loaded.records, loaded.errors, loaded.origins)
 
 

@@ -37,10 +37,11 @@ def packaged_dir(kind: str) -> Path:
     return Path(str(resources.files("chipwatch") / "data" / kind))
 
 
-def user_dirs(extra: Iterable[str | Path] = ()) -> list[Path]:
-    """User catalog folders: ``CHIPWATCH_PATH`` (os.pathsep-separated) then explicit ones."""
-    env = os.environ.get("CHIPWATCH_PATH", "")
-    dirs = [Path(p) for p in env.split(os.pathsep) if p.strip()]
+def user_dirs(extra: Iterable[str | Path] = (), env: bool = True) -> list[Path]:
+    """User catalog folders: ``CHIPWATCH_PATH`` (os.pathsep-separated, unless ``env`` is
+    False: a workspace has resolved it already) then explicit ones."""
+    path = os.environ.get("CHIPWATCH_PATH", "") if env else ""
+    dirs = [Path(p) for p in path.split(os.pathsep) if p.strip()]
     dirs += [Path(p) for p in extra]
     return dirs
 
@@ -211,8 +212,11 @@ class Loaded(Generic[R]):
     errors: list[LoadError]
 
 
-def load_records(kind: str, schema: type[R], extra_dirs: Iterable[str | Path] = ()) -> Loaded[R]:
-    """Load packaged records of ``kind`` then layer user folders over them."""
+def load_records(
+    kind: str, schema: type[R], extra_dirs: Iterable[str | Path] = (), env: bool = True
+) -> Loaded[R]:
+    """Load packaged records of ``kind`` then layer user folders over them (``CHIPWATCH_PATH``
+    first unless ``env`` is False)."""
     raw: dict[str, dict[str, Any]] = {}
     origins: dict[str, list[str]] = {}
     errors: list[LoadError] = []
@@ -227,7 +231,7 @@ def load_records(kind: str, schema: type[R], extra_dirs: Iterable[str | Path] = 
                 origins.setdefault(rid, []).append(str(f))
 
     ingest(yaml_files(packaged_dir(kind)))
-    for folder in user_dirs(extra_dirs):
+    for folder in user_dirs(extra_dirs, env):
         if not folder.is_dir():
             errors.append(LoadError(str(folder), "(folder)", "not a directory"))
             continue
@@ -243,10 +247,13 @@ def load_records(kind: str, schema: type[R], extra_dirs: Iterable[str | Path] = 
     return Loaded(records, origins, errors)
 
 
-def validate_folder(folder: str | Path, schemas: dict[str, type[BaseModel]]) -> list[LoadError]:
+def validate_folder(
+    folder: str | Path, schemas: dict[str, type[BaseModel]], context: dict[str, Any] | None = None
+) -> list[LoadError]:
     """Check every YAML file in a folder on its own and report every problem.
 
-    A file that overrides a packaged record by id is checked after merging onto it.
+    A file that overrides a packaged record by id is checked after merging onto it;
+    ``context`` is passed to the schemas' validators (e.g. ``{"ws": workspace}``).
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -264,7 +271,7 @@ def validate_folder(folder: str | Path, schemas: dict[str, type[BaseModel]]) -> 
                 base = packaged.get(str(d["id"]))
                 merged = deep_merge(base, d) if base else d
                 try:
-                    schema.model_validate(merged)
+                    schema.model_validate(merged, context=context)
                 except ValidationError as e:
                     errors.extend(validation_errors(str(f), e))
     return errors

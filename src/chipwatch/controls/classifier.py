@@ -26,9 +26,9 @@ from chipwatch.controls.rules import (
     RuleBook,
     RuleSet,
     Test,
-    load_rulebook,
 )
 from chipwatch.controls.spec import ChipInputs, ChipSpec, chip_inputs
+from chipwatch.workspace import Workspace, resolve
 
 EARLIEST = dt.date(2022, 10, 7)
 NEAR_PCT = 3.0  # vendor TPPs differ from datasheet arithmetic by up to ~3%: flag closer margins
@@ -243,14 +243,16 @@ def classify(
     on: dt.date | None = None,
     destination: str = "CN",
     headquarters: str | None = None,
-    rules: RuleBook | None = None,
+    *,
+    ws: Workspace | None = None,
 ) -> Classification:
     """Classify a chip under the US rules in force on a date, for a destination.
 
     ``headquarters`` (ISO code) is where the purchaser / consignee / end user is headquartered
     (or its ultimate parent), for the headquarters rule; None leaves that rule unevaluated.
+    The rules are the workspace's rulebook (packaged plus user rules files).
     """
-    rb = rules or load_rulebook()
+    rb = resolve(ws).rulebook
     on = on or dt.date.today()
     check_date(on)
     inputs = chip_inputs(chip)

@@ -21,8 +21,8 @@ from chipwatch.controls.rules import (
     Paragraph,
     RuleBook,
     Test,
-    load_rulebook,
 )
+from chipwatch.workspace import Workspace, resolve
 
 BITS = {"bf16": 16, "fp8": 8}
 
@@ -166,13 +166,14 @@ def frontier(
     datacenter: bool = True,
     io_bidir_gbs: float | None = None,
     dram_bw_gbs: float | None = None,
-    rules: RuleBook | None = None,
+    *,
+    ws: Workspace | None = None,
 ) -> Frontier:
     """The largest TPP (and dense BF16/FP8 TFLOPS) that stays outside each controlled paragraph
     for a chip of this applicable die area, and which threshold binds."""
     if not (die_area_mm2 > 0 and math.isfinite(die_area_mm2)):
         raise ControlsInputError(f"die area must be a positive number of mm2 (got {die_area_mm2})")
-    rb = rules or load_rulebook()
+    rb = resolve(ws).rulebook
     on = on or dt.date.today()
     check_date(on)
     others = {"io_bidir_gbs": io_bidir_gbs, "dram_bw_gbs": dram_bw_gbs}
@@ -317,10 +318,10 @@ def _region(
 
 
 def thresholds_in_force(
-    on: dt.date | None = None, rules: RuleBook | None = None
+    on: dt.date | None = None, *, ws: Workspace | None = None
 ) -> list[ThresholdRegion]:
     """The paragraphs, exclusions and licensing-policy bands in force on a date, as regions."""
-    rb = rules or load_rulebook()
+    rb = resolve(ws).rulebook
     on = on or dt.date.today()
     check_date(on)
     paras, excls = _paragraphs(on, rb)

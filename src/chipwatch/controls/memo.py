@@ -9,7 +9,7 @@ from pathlib import Path
 from chipwatch import __version__
 from chipwatch.controls.classifier import Classification
 from chipwatch.controls.errors import ControlsInputError
-from chipwatch.controls.rules import RuleBook, load_rulebook
+from chipwatch.workspace import Workspace, resolve
 
 NOT_LEGAL_ADVICE = (
     "This record is produced by software from public sources. It is not legal "
@@ -25,10 +25,10 @@ def _num(v: object) -> str:
 
 
 def memo_markdown(
-    c: Classification, rules: RuleBook | None = None, generated: dt.datetime | None = None
+    c: Classification, generated: dt.datetime | None = None, *, ws: Workspace | None = None
 ) -> str:
     """The memo as Markdown: inputs with sources, rule text, each test, result, versions."""
-    rb = rules or load_rulebook()
+    rb = resolve(ws).rulebook
     when = (generated or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
     what = c.eccn or (f"excluded by {c.excluded_by}" if c.excluded_by else "no 3A090 paragraph met")
     lines = [
@@ -110,10 +110,10 @@ def memo_markdown(
 
 
 def memo_html(
-    c: Classification, rules: RuleBook | None = None, generated: dt.datetime | None = None
+    c: Classification, generated: dt.datetime | None = None, *, ws: Workspace | None = None
 ) -> str:
     """The same memo as one self-contained HTML page (tables and lists, no external assets)."""
-    md = memo_markdown(c, rules, generated)
+    md = memo_markdown(c, generated, ws=ws)
     out = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>{html.escape(c.chip_name)} determination</title>",
@@ -166,13 +166,13 @@ def _bold(s: str) -> str:
     return "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
 
 
-def write_memo(c: Classification, path: str | Path, rules: RuleBook | None = None) -> Path:
+def write_memo(c: Classification, path: str | Path, *, ws: Workspace | None = None) -> Path:
     """Write the memo; the suffix (.md or .html) picks the format."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in (".md", ".markdown", ".html", ".htm"):
         raise ControlsInputError(f"--memo {p}: use a .md or .html file name")
-    text = memo_html(c, rules) if suffix in (".html", ".htm") else memo_markdown(c, rules)
+    text = memo_html(c, ws=ws) if suffix in (".html", ".htm") else memo_markdown(c, ws=ws)
     try:
         p.write_text(text, encoding="utf-8")
     except OSError as e:

@@ -332,11 +332,11 @@ def _fmt(errors: list[LoadError]) -> list[str]:
 
 
 @lru_cache(maxsize=8)
-def _load(extra: tuple[str, ...]) -> RuleBook:
-    sets = load_records("rules/sets", RuleSet, extra)
-    acts = load_records("rules/actions", Action, extra)
-    groups = load_records("rules/groups", CountryGroup, extra)
-    countries = load_records("rules/countries", Country, extra)
+def _load(extra: tuple[str, ...], env: bool = True) -> RuleBook:
+    sets = load_records("rules/sets", RuleSet, extra, env)
+    acts = load_records("rules/actions", Action, extra, env)
+    groups = load_records("rules/groups", CountryGroup, extra, env)
+    countries = load_records("rules/countries", Country, extra, env)
     errors = [_fmt(x.errors) for x in (sets, acts, groups, countries)]
     return RuleBook(
         rule_sets=sorted(sets.records.values(), key=lambda r: (r.effective, r.id)),
@@ -352,6 +352,7 @@ def _load(extra: tuple[str, ...]) -> RuleBook:
 USER_KINDS: dict[str, type[BaseModel]] = {"rules/sets": RuleSet, "rules/actions": Action}
 
 
-def load_rulebook(extra_dirs: Iterable[str | Path] = ()) -> RuleBook:
-    """The packaged rule data plus user folders (``DIR/rules/sets``, ``DIR/rules/actions``)."""
-    return _load(tuple(str(d) for d in extra_dirs))
+def load_rulebook(extra_dirs: Iterable[str | Path] = (), env: bool = True) -> RuleBook:
+    """The packaged rule data plus user folders (``DIR/rules/sets``, ``DIR/rules/actions``;
+    ``CHIPWATCH_PATH`` first unless ``env`` is False)."""
+    return _load(tuple(str(d) for d in extra_dirs), env)

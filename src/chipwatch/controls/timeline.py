@@ -9,8 +9,9 @@ from pydantic import BaseModel
 from chipwatch.catalog.schema import Accelerator
 from chipwatch.controls.classifier import EARLIEST, Classification, check_date, classify, fmt_num
 from chipwatch.controls.errors import ControlsInputError
-from chipwatch.controls.rules import RuleBook, load_rulebook
+from chipwatch.controls.rules import RuleBook
 from chipwatch.controls.spec import ChipInputs, ChipSpec, chip_inputs
+from chipwatch.workspace import Workspace, resolve
 
 
 class Period(BaseModel):
@@ -104,11 +105,13 @@ def timeline(
     start: dt.date | None = None,
     end: dt.date | None = None,
     headquarters: str | None = None,
-    rules: RuleBook | None = None,
+    *,
+    ws: Workspace | None = None,
 ) -> list[Period]:
     """Every period from ``start`` (default 2022-10-07) to ``end`` (default today) with its
     status and what changed it; consecutive days with the same status are merged."""
-    rb = rules or load_rulebook()
+    ws = resolve(ws)
+    rb = ws.rulebook
     start = start or EARLIEST
     end = end or dt.date.today()
     check_date(start)
@@ -119,7 +122,7 @@ def timeline(
     periods: list[Period] = []
     last_key: tuple[object, ...] | None = None
     for day in days:
-        c = classify(inputs, day, destination, headquarters=headquarters, rules=rb)
+        c = classify(inputs, day, destination, headquarters=headquarters, ws=ws)
         k = _key(c)
         if k == last_key:
             continue

@@ -8,13 +8,8 @@ against cited figures. See docs/market-model.md.
 from chipwatch.market.check import check
 from chipwatch.market.compare import compare
 from chipwatch.market.estimates import Estimate, load_estimates
-from chipwatch.market.scenario import (
-    Scenario,
-    ScenarioError,
-    ScenarioInfo,
-    list_scenarios,
-    load_scenario,
-)
+from chipwatch.market.loading import list_scenarios, load_scenario
+from chipwatch.market.scenario import Scenario, ScenarioError, ScenarioInfo
 from chipwatch.market.sensitivity import sensitivity
 from chipwatch.market.simulate import MarketResult, run
 

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from chipwatch.market.estimates import load_estimates
-from chipwatch.market.scenario import Scenario, ScenarioError, load_scenario
+from chipwatch.market.loading import load_scenario
+from chipwatch.market.scenario import Scenario, ScenarioError
 from chipwatch.market.simulate import MarketResult, run
+from chipwatch.workspace import Workspace
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,11 +43,13 @@ COLUMNS = [
 ]
 
 
-def check(scenario: str | Scenario, draws: int = 2000, seed: int = 0) -> pd.DataFrame:
+def check(
+    scenario: str | Scenario, draws: int = 2000, seed: int = 0, *, ws: Workspace | None = None
+) -> pd.DataFrame:
     """One row per cited figure: cited value and source, model P50/P10/P90, relative distance."""
     import pandas as pd
 
-    s = load_scenario(scenario)
+    s = load_scenario(scenario, ws=ws)
     runs: dict[str, MarketResult | str] = {}
     rows = []
     for e in load_estimates().values():
@@ -54,7 +58,7 @@ def check(scenario: str | Scenario, draws: int = 2000, seed: int = 0) -> pd.Data
         target = e.check.scenario or s.id
         if target not in runs:
             try:
-                runs[target] = run(s if target == s.id else target, draws=draws, seed=seed)
+                runs[target] = run(s if target == s.id else target, draws=draws, seed=seed, ws=ws)
             except ScenarioError as err:
                 runs[target] = str(err)
         r = runs[target]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from chipwatch.market.simulate import PERCENTILES, MarketResult, run
+from chipwatch.workspace import Workspace
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,11 +38,13 @@ def compare(
     draws: int = 2000,
     seed: int = 0,
     group: str | None = None,
+    *,
+    ws: Workspace | None = None,
 ) -> pd.DataFrame:
     """Per year (and group): P10/P50/P90 of ``metric`` in a and b, and of the paired a - b."""
     import pandas as pd
 
-    ra, rb = run(a, draws=draws, seed=seed), run(b, draws=draws, seed=seed)
+    ra, rb = run(a, draws=draws, seed=seed, ws=ws), run(b, draws=draws, seed=seed, ws=ws)
     known = set(metric_names(ra)) | set(metric_names(rb))
     if metric not in known:
         from chipwatch.catalog import suggest

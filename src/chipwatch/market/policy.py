@@ -1,50 +1,36 @@
 """Adapter to the export-control engine: can a foreign chip be sold to buyers in a market, by month?
 
 The rest of the market model calls only :func:`monthly_availability`. It asks
-``chipwatch.controls.classify(acc, date, market)`` on the 15th of each month. A month is available
-when no licence is required; when one is required, ``licences`` decides: ``grant`` (licences are
-issued), ``deny`` (they are not), or ``engine`` (available unless the engine's licensing policy is
-a presumption of denial). If the engine is not installed, every month counts as available and a
-note says so; scenario windows still apply on top.
+``chipwatch.controls.classify(acc, date, market, ws=ws)`` on the 15th of each month, with the
+workspace's catalog and rulebook (so a user's rules or actions file counts here exactly as in
+``chipwatch classify``). A month is available when no licence is required; when one is required,
+``licences`` decides: ``grant`` (licences are issued), ``deny`` (they are not), or ``engine``
+(available unless the engine's licensing policy is a presumption of denial). Scenario windows
+still apply on top.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 
 import numpy as np
 
-ENGINE_MISSING = (
-    "export-control engine (chipwatch.controls) not available: availability from scenario "
-    "windows only"
-)
-
-
-def _classify():  # type: ignore[no-untyped-def]
-    try:
-        from chipwatch.controls import classify
-    except ImportError:
-        return None
-    return classify
+from chipwatch.controls import classify
+from chipwatch.workspace import Workspace, resolve
 
 
 def month_dates(years: list[int]) -> list[dt.date]:
     return [dt.date(y, m, 15) for y in years for m in range(1, 13)]
 
 
-@lru_cache(maxsize=4096)
-def _month_status(
-    chip_id: str, day: dt.date, market: str, catalog_key: object = None
-) -> tuple[bool, str]:
-    """(licence required, licensing policy) for one chip on one day (``catalog_key``: the
-    catalog in use, so that a user override of the chip is not answered from the cache)."""
-    from chipwatch.session import catalog
+def _month_status(chip_id: str, day: dt.date, market: str, ws: Workspace) -> tuple[bool, str]:
+    """(licence required, licensing policy) for one chip on one day, cached on the workspace."""
 
-    classify = _classify()
-    assert classify is not None
-    r = classify(catalog().chip(chip_id), day, market)
-    return bool(r.license_required), str(getattr(r, "licensing_policy", "") or "")
+    def compute() -> tuple[bool, str]:
+        r = classify(ws.catalog.chip(chip_id), day, market, ws=ws)
+        return bool(r.license_required), str(getattr(r, "licensing_policy", "") or "")
+
+    return ws.memo("market.month_status", (chip_id, day, market), compute, limit=4096)
 
 
 def denies(policy: str) -> bool:
@@ -53,20 +39,21 @@ def denies(policy: str) -> bool:
 
 
 def monthly_availability(
-    chip_id: str, years: list[int], market: str, licences: str = "engine"
+    chip_id: str,
+    years: list[int],
+    market: str,
+    licences: str = "engine",
+    *,
+    ws: Workspace | None = None,
 ) -> tuple[np.ndarray, list[str]]:
     """0/1 availability for each month of ``years`` (shape: 12 * len(years)) and notes."""
+    ws = resolve(ws)
     n = 12 * len(years)
-    if _classify() is None:
-        return np.ones(n), [ENGINE_MISSING]
-    from chipwatch import session
-
     out = np.ones(n)
     notes: list[str] = []
-    key = session.key()
     try:
         for i, day in enumerate(month_dates(years)):
-            required, policy = _month_status(chip_id, day, market, key)
+            required, policy = _month_status(chip_id, day, market, ws)
             if required:
                 out[i] = {"grant": 1.0, "deny": 0.0}.get(licences, 0.0 if denies(policy) else 1.0)
     except Exception as e:  # the engine is another domain: never let it break a market run

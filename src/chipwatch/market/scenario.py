@@ -14,10 +14,11 @@ it: mappings merge key by key, a distribution (any mapping with ``dist``/``value
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -31,6 +32,9 @@ from chipwatch.catalog.loader import (
     yaml_files,
 )
 from chipwatch.market.distributions import Dist, check_fraction
+
+if TYPE_CHECKING:
+    from chipwatch.catalog import Catalog
 
 KIND = "market/scenarios"
 
@@ -250,13 +254,13 @@ def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 def _raw_scenarios(
-    extra_dirs: tuple[str | Path, ...] = (),
+    extra_dirs: tuple[str | Path, ...] = (), env: bool = True
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str], list[LoadError]]:
     raw: dict[str, dict[str, Any]] = {}
     origin: dict[str, str] = {}
     errors: list[LoadError] = []
     files = yaml_files(packaged_dir(KIND)) if packaged_dir(KIND).is_dir() else []
-    for folder in user_dirs(extra_dirs):
+    for folder in user_dirs(extra_dirs, env):
         if folder.is_dir():
             files += user_files(folder, KIND)
     for f in files:
@@ -294,11 +298,9 @@ def _resolve(
     return merged
 
 
-def _chips_exist(s: Scenario, file: str) -> None:
+def _chips_exist(s: Scenario, file: str, catalog: Catalog) -> None:
     from chipwatch.catalog import UnknownIdError
-    from chipwatch.session import catalog
 
-    cat = catalog()
     where: list[tuple[str, str]] = [
         (f"foreign.{pid}.chip", s.foreign_chip(pid)) for pid in s.foreign
     ]
@@ -306,7 +308,7 @@ def _chips_exist(s: Scenario, file: str) -> None:
         where += [(f"domestic.{pid}.mix.{y}.chip", m.chip) for y, m in p.mix.items()]
     for field, chip in where:
         try:
-            cat.chip(chip)
+            catalog.chip(chip)
         except UnknownIdError as e:
             raise ScenarioError(f"{file}: {field}: {e}") from None
 
@@ -343,81 +345,82 @@ def _refs_exist(s: Scenario, file: str) -> None:
                 raise ScenarioError(f"{file}: {field}.source: unknown estimate est:{ref}.{tip}")
 
 
-def validate_scenario(data: dict[str, Any], file: str = "(scenario)") -> Scenario:
-    """Validate a resolved scenario mapping; raise :class:`ScenarioError` with the first problem."""
+def validate_scenario(
+    data: dict[str, Any], file: str = "(scenario)", *, catalog: Catalog
+) -> Scenario:
+    """Validate a resolved scenario mapping against a catalog; raise :class:`ScenarioError` with
+    the first problem."""
     try:
         s = Scenario.model_validate(data)
     except ValidationError as e:
         first = validation_errors(file, e)[0]
         raise ScenarioError(str(first)) from None
-    _chips_exist(s, file)
+    _chips_exist(s, file, catalog)
     _refs_exist(s, file)
     return s
 
 
-@lru_cache(maxsize=64)
-def _load_cached(sid: str, dirs: tuple[str, ...], env: str) -> Scenario:
-    raw, origin, _ = _raw_scenarios(dirs)
-    if sid not in raw:
-        from chipwatch.catalog import suggest
+class ScenarioLibrary:
+    """The scenarios of a workspace: packaged plus user folders (``dirs``, ``CHIPWATCH_PATH``
+    already resolved), validated against the workspace's catalog; each loaded once."""
 
-        hint = suggest(sid, raw)
-        tip = f" Did you mean: {', '.join(hint)}?" if hint else f" Known: {', '.join(sorted(raw))}"
-        raise ScenarioError(f"unknown scenario {sid!r}.{tip}")
-    return validate_scenario(_resolve(sid, raw), origin[sid])
+    def __init__(self, dirs: tuple[Path, ...], catalog: Callable[[], Catalog]) -> None:
+        self._dirs = dirs
+        self._catalog = catalog
+        self._loaded: dict[str, Scenario] = {}
 
+    @cached_property
+    def _raw(self) -> tuple[dict[str, dict[str, Any]], dict[str, str], list[LoadError]]:
+        return _raw_scenarios(self._dirs, env=False)
 
-def _dirs_key() -> tuple[tuple[str, ...], str]:
-    from chipwatch import session
+    @property
+    def ids(self) -> list[str]:
+        return [i.id for i in self.list()]
 
-    return session.key()
+    def _validate(self, data: dict[str, Any], file: str = "(scenario)") -> Scenario:
+        return validate_scenario(data, file, catalog=self._catalog())
 
+    def get(self, sid: str) -> Scenario:
+        """A scenario by id; :class:`ScenarioError` names the closest ids."""
+        if sid in self._loaded:
+            return self._loaded[sid]
+        raw, origin, _ = self._raw
+        if sid not in raw:
+            from chipwatch.catalog import suggest
 
-def load_scenario(scenario: str | Scenario | dict[str, Any] | Path) -> Scenario:
-    """A scenario by id (packaged or user folders), from a YAML file path, a mapping, or as is."""
-    if isinstance(scenario, Scenario):
-        return scenario
-    if isinstance(scenario, dict):
-        raw, _, _ = _raw_scenarios(_dirs_key()[0])
-        if scenario.get("extends"):
-            raw = {**raw, str(scenario.get("id", "(scenario)")): scenario}
-            return validate_scenario(_resolve(str(scenario.get("id", "(scenario)")), raw))
-        return validate_scenario(scenario)
-    path = Path(str(scenario))
-    if path.suffix in (".yaml", ".yml") and path.is_file():
-        docs, errs = read_yaml(path)
-        if errs:
-            raise ScenarioError(str(errs[0]))
-        raw, _, _ = _raw_scenarios(_dirs_key()[0])
-        d = docs[0]
-        raw = {**raw, str(d["id"]): d}
-        return validate_scenario(_resolve(str(d["id"]), raw), str(path))
-    dirs, env = _dirs_key()
-    return _load_cached(str(scenario), dirs, env)
+            hint = suggest(sid, raw)
+            known = f" Known: {', '.join(sorted(raw))}"
+            tip = f" Did you mean: {', '.join(hint)}?" if hint else known
+            raise ScenarioError(f"unknown scenario {sid!r}.{tip}")
+        s = self._validate(_resolve(sid, raw), origin[sid])
+        self._loaded[sid] = s
+        return s
 
+    def load(self, scenario: str | Scenario | dict[str, Any] | Path) -> Scenario:
+        """A scenario by id, from a YAML file path, a mapping (which may ``extends:`` one of
+        these scenarios), or as is."""
+        if isinstance(scenario, Scenario):
+            return scenario
+        raw = self._raw[0]
+        if isinstance(scenario, dict):
+            if scenario.get("extends"):
+                raw = {**raw, str(scenario.get("id", "(scenario)")): scenario}
+                return self._validate(_resolve(str(scenario.get("id", "(scenario)")), raw))
+            return self._validate(scenario)
+        path = Path(str(scenario))
+        if path.suffix in (".yaml", ".yml") and path.is_file():
+            docs, errs = read_yaml(path)
+            if errs:
+                raise ScenarioError(str(errs[0]))
+            d = docs[0]
+            raw = {**raw, str(d["id"]): d}
+            return self._validate(_resolve(str(d["id"]), raw), str(path))
+        return self.get(str(scenario))
 
-def list_scenarios() -> list[ScenarioInfo]:
-    """Every scenario with a one-line description (packaged first, then user folders)."""
-    raw, _, _ = _raw_scenarios(_dirs_key()[0])
-    out = []
-    for sid, d in raw.items():
-        desc = " ".join(str(d.get("description", "")).split())
-        out.append(ScenarioInfo(sid, str(d.get("title", sid)), desc, d.get("extends")))
-    return sorted(out, key=lambda i: (i.id != "baseline", i.extends is not None, i.id))
-
-
-class ScenarioFile(BaseModel):
-    """A scenario file as written (it may ``extends:`` another), for ``chipwatch validate``:
-    checked after resolving inheritance against the packaged and user scenarios."""
-
-    model_config = ConfigDict(extra="allow")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _resolve_and_validate(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            try:
-                load_scenario(data)
-            except ScenarioError as e:
-                raise ValueError(str(e).removeprefix("(scenario): ")) from None
-        return data
+    def list(self) -> list[ScenarioInfo]:
+        """Every scenario with a one-line description (packaged first, then user folders)."""
+        out = []
+        for sid, d in self._raw[0].items():
+            desc = " ".join(str(d.get("description", "")).split())
+            out.append(ScenarioInfo(sid, str(d.get("title", sid)), desc, d.get("extends")))
+        return sorted(out, key=lambda i: (i.id != "baseline", i.extends is not None, i.id))

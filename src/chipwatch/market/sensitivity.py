@@ -13,13 +13,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from chipwatch.market.distributions import Dist, series_at, series_ppf
-from chipwatch.market.scenario import Scenario, load_scenario
+from chipwatch.market.loading import load_scenario
+from chipwatch.market.scenario import Scenario
 from chipwatch.market.simulate import (
     cites_unverified,
     compile_scenario,
     metric_draws,
     simulate,
 )
+from chipwatch.workspace import Workspace, resolve
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,13 +44,16 @@ def sensitivity(
     group: str = "total",
     low_q: float = 0.1,
     high_q: float = 0.9,
+    *,
+    ws: Workspace | None = None,
 ) -> pd.DataFrame:
     """Tornado table sorted by swing: input, low_value, high_value, output_at_low,
     output_at_high, swing (plus base_output, source, unverified). ``year``: default the last."""
     import pandas as pd
 
-    s = load_scenario(scenario)
-    c = compile_scenario(s)
+    ws = resolve(ws)
+    s = load_scenario(scenario, ws=ws)
+    c = compile_scenario(s, ws=ws)
     year = c.years[-1] if year is None else year
     if year not in c.years:
         raise ValueError(f"year {year} is outside the scenario ({c.years[0]}-{c.years[-1]})")

@@ -2,41 +2,24 @@
 
 The market model calls only :func:`tokens_per_s_per_chip`, once per chip (never per draw). It asks
 ``chipwatch.perf.infer(acc, model, num_chips=, batch="auto", input_len=, output_len=, precision=)``
-for ``output_tokens_per_s_per_chip``. When the performance model is missing or cannot answer for a
-chip, the result is None with a reason, and the served-token metrics leave that chip's groups blank
-rather than count it as zero. A chip that runs the workload but cannot meet the workload's latency
-target (``max_tpot_ms``) at any batch serves 0 tokens/s at that target: a known zero, with a note.
+for ``output_tokens_per_s_per_chip`` with the workspace's catalog, models and factors. When the
+performance model cannot answer for a chip, the result is None with a reason, and the
+served-token metrics leave that chip's groups blank rather than count it as zero. A chip that
+runs the workload but cannot meet the workload's latency target (``max_tpot_ms``) at any batch
+serves 0 tokens/s at that target: a known zero, with a note.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from chipwatch.market.scenario import Workload
+from chipwatch.perf import infer
+from chipwatch.workspace import Workspace, resolve
 
 
-def _infer():  # type: ignore[no-untyped-def]
-    try:
-        from chipwatch.perf import infer
-    except ImportError:
-        return None
-    return infer
-
-
-@lru_cache(maxsize=512)
-def _cached(
-    chip_id: str, workload: Workload, catalog_key: object = None
-) -> tuple[float | None, str | None]:
-    """Cached per chip, workload and catalog in use (``catalog_key``: see ``session.key``)."""
-    from chipwatch.session import catalog
-
-    infer = _infer()
-    if infer is None:
-        return None, "performance model (chipwatch.perf.infer) not available"
-
+def _served(chip_id: str, workload: Workload, ws: Workspace) -> tuple[float | None, str | None]:
     def ask(max_tpot_ms: float | None) -> float | None:
         r = infer(
-            catalog().chip(chip_id),
+            ws.catalog.chip(chip_id),
             workload.model,
             num_chips=workload.num_chips,
             batch="auto",
@@ -44,6 +27,7 @@ def _cached(
             output_len=workload.output_len,
             precision=workload.precision,
             max_tpot_ms=max_tpot_ms,
+            ws=ws,
         )
         return getattr(r, "output_tokens_per_s_per_chip", None)
 
@@ -69,11 +53,12 @@ def _cached(
 
 
 def tokens_per_s_per_chip(
-    chip_id: str, workload: Workload | None
+    chip_id: str, workload: Workload | None, *, ws: Workspace | None = None
 ) -> tuple[float | None, str | None]:
-    """(output tokens/s per chip, None) or (None, why not)."""
+    """(output tokens/s per chip, None) or (None, why not); cached on the workspace."""
     if workload is None:
         return None, "scenario has no reference_workload"
-    from chipwatch import session
-
-    return _cached(chip_id, workload, session.key())
+    w = resolve(ws)
+    return w.memo(
+        "market.served_tokens", (chip_id, workload), lambda: _served(chip_id, workload, w)
+    )

@@ -25,7 +25,11 @@ import numpy as np
 
 from chipwatch.market.allocate import allocate, price_performance_order
 from chipwatch.market.distributions import Dist, series_at, series_ppf
-from chipwatch.market.scenario import Scenario, load_scenario
+from chipwatch.market.loading import load_scenario
+from chipwatch.market.policy import monthly_availability
+from chipwatch.market.scenario import Scenario
+from chipwatch.market.serving import tokens_per_s_per_chip
+from chipwatch.workspace import Workspace, resolve
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,12 +65,12 @@ class Compiled:
     notes: list[str]
 
 
-def chip_facts(chip_id: str, workload: Any) -> tuple[float, float, float, float, list[str]]:
+def chip_facts(
+    chip_id: str, workload: Any, *, ws: Workspace | None = None
+) -> tuple[float, float, float, float, list[str]]:
     """(bf16 FLOP/s, H100e, memory TB/s, tokens/s) per unit of a chip; nan where unknown."""
-    from chipwatch.market.serving import tokens_per_s_per_chip
-    from chipwatch.session import catalog
-
-    acc = catalog().chip(chip_id)
+    ws = resolve(ws)
+    acc = ws.catalog.chip(chip_id)
     notes = []
     bf16 = acc.dense("bf16")
     eight = max((v for v in (acc.dense("fp8"), acc.dense("int8")) if v is not None), default=None)
@@ -75,7 +79,7 @@ def chip_facts(chip_id: str, workload: Any) -> tuple[float, float, float, float,
     if eight is None:
         notes.append(f"{chip_id}: no dense 8-bit figure; its H100-equivalents are left blank")
     bw = acc.memory.bandwidth_tbs.value if acc.memory.bandwidth_tbs else None
-    tps, why = tokens_per_s_per_chip(acc.id, workload)
+    tps, why = tokens_per_s_per_chip(acc.id, workload, ws=ws)
     if why:
         notes.append(f"served tokens: {why}")
     nan = float("nan")
@@ -93,10 +97,11 @@ def _mix_at(mix: dict[int, Any], year: int) -> Any:
     return mix[past[-1] if past else min(mix)]
 
 
-def compile_scenario(s: Scenario) -> Compiled:
-    """Resolve chips, specs, availability and the list of uncertain inputs (no sampling)."""
-    from chipwatch.market.policy import monthly_availability
-    from chipwatch.session import catalog
+def compile_scenario(s: Scenario, *, ws: Workspace | None = None) -> Compiled:
+    """Resolve chips, specs, availability and the list of uncertain inputs (no sampling), with
+    the workspace's catalog, rulebook and performance model."""
+    ws = resolve(ws)
+    catalog = ws.catalog
 
     years = s.years
     notes: list[str] = list(s.notes)
@@ -109,10 +114,10 @@ def compile_scenario(s: Scenario) -> Compiled:
     def facts(
         pid: str, kind: str, chips: list[str], vendor: str | None = None, country: str | None = None
     ) -> Product:
-        per = [chip_facts(c, s.reference_workload) for c in chips]
+        per = [chip_facts(c, s.reference_workload, ws=ws) for c in chips]
         for f in per:
             notes.extend(n for n in f[4] if n not in notes)
-        acc = catalog().chip(chips[-1])
+        acc = catalog.chip(chips[-1])
         return Product(
             pid,
             kind,
@@ -123,7 +128,7 @@ def compile_scenario(s: Scenario) -> Compiled:
         )
 
     for pid, dp in s.domestic.items():
-        chips = [catalog().chip(_mix_at(dp.mix, y).chip).id for y in years]
+        chips = [catalog.chip(_mix_at(dp.mix, y).chip).id for y in years]
         products.append(facts(pid, "domestic", chips, dp.vendor, dp.vendor_country))
         for y, m in sorted(dp.mix.items()):
             if m.proxy_for:
@@ -153,7 +158,7 @@ def compile_scenario(s: Scenario) -> Compiled:
 
     availability: dict[str, np.ndarray] = {}
     for pid, fp in s.foreign.items():
-        chip = catalog().chip(s.foreign_chip(pid))
+        chip = catalog.chip(s.foreign_chip(pid))
         products.append(facts(pid, "foreign", [chip.id] * len(years)))
         inputs[f"foreign.{pid}.supply_cap_units"] = fp.supply_cap_units
         inputs[f"foreign.{pid}.price_usd"] = fp.price_usd or {years[0]: catalog_price(chip)}
@@ -162,7 +167,7 @@ def compile_scenario(s: Scenario) -> Compiled:
         for i, w in enumerate(fp.windows):
             if w.uptake is not None:
                 inputs[f"foreign.{pid}.windows[{i}].uptake"] = w.uptake
-        avail, why = monthly_availability(chip.id, years, s.market, fp.licences)
+        avail, why = monthly_availability(chip.id, years, s.market, fp.licences, ws=ws)
         notes.extend(n for n in why if n not in notes)
         availability[pid] = avail
     return Compiled(s, years, products, inputs, availability, notes)
@@ -600,12 +605,15 @@ def describe_inputs(c: Compiled) -> list[dict[str, Any]]:
     return rows
 
 
-def run(scenario: str | Scenario, draws: int = 2000, seed: int = 0) -> MarketResult:
+def run(
+    scenario: str | Scenario, draws: int = 2000, seed: int = 0, *, ws: Workspace | None = None
+) -> MarketResult:
     """Monte Carlo of a scenario: yearly units, revenue, shares, stocks with P10/P50/P90."""
     if not 1 <= draws <= MAX_DRAWS:
         raise ValueError(f"draws must be between 1 and {MAX_DRAWS:,} (memory grows with draws)")
-    s = load_scenario(scenario)
-    c = compile_scenario(s)
+    ws = resolve(ws)
+    s = load_scenario(scenario, ws=ws)
+    c = compile_scenario(s, ws=ws)
     d = simulate(c, uniforms(list(c.inputs), draws, seed))
     metrics = metric_draws(c, d)
     return MarketResult(

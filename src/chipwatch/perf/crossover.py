@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from chipwatch.catalog.schema import Accelerator
 from chipwatch.perf.inference import PerfInputError, infer
 from chipwatch.perf.models import ModelSpec
+from chipwatch.workspace import Workspace
 
 DEFAULT_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
@@ -76,6 +77,8 @@ def crossover(
     output_len: int = 256,
     disaggregated: bool = True,
     calibration: bool = True,
+    *,
+    ws: Workspace | None = None,
     **layout: Any,
 ) -> Crossover:
     """Decode (and prefill) throughput per chip for each chip at each batch of ``batches``.
@@ -108,6 +111,7 @@ def crossover(
                     output_len=output_len,
                     precision=precision,
                     calibration=calibration,
+                    ws=ws,
                     disaggregated=disaggregated,
                     **layout,
                 )

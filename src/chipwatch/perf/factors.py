@@ -46,9 +46,12 @@ def _eff(d: dict[str, Any], source: str, serving: dict[str, Any] | None = None) 
     )
 
 
-def factors_for(chip: Accelerator, path: str | None = None) -> Efficiency:
-    """Fitted factors for the chip, else its family, else the all-data default, else roofline."""
-    data = load_factors(path)
+def factors_for(chip: Accelerator, factors: dict[str, Any] | None = None) -> Efficiency:
+    """Fitted factors for the chip, else its family, else the all-data default, else roofline.
+
+    ``factors``: the fitted-factors document (a workspace's ``ws.factors``; default: the
+    packaged file)."""
+    data = load_factors() if factors is None else factors
     fams = data.get("families", {})
     if chip.id in data.get("chips", {}):
         f = data["chips"][chip.id]

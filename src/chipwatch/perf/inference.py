@@ -37,8 +37,9 @@ from chipwatch.perf import workload as wl
 from chipwatch.perf.cost import CostAssumptions, tokens_per_joule, usd_per_million_tokens
 from chipwatch.perf.factors import factors_for
 from chipwatch.perf.hardware import ROOFLINE, ChipPerf, Efficiency, PerfInputError, chip_perf
-from chipwatch.perf.models import ModelSpec, default_models
+from chipwatch.perf.models import ModelSpec
 from chipwatch.perf.parallelism import Parallelism, candidates, check
+from chipwatch.workspace import Workspace, resolve
 
 Bound = Literal["compute", "memory", "interconnect", "capacity"]
 RESOURCES = np.array(["compute", "memory", "interconnect"])
@@ -303,6 +304,8 @@ def infer(
     accepted_per_step: float | None = None,
     disaggregated: bool = False,
     replicas: int | None = None,
+    *,
+    ws: Workspace | None = None,
 ) -> InferenceResult:
     """Serve ``model`` on ``num_chips`` x ``chip``; see the module docstring for the model.
 
@@ -317,7 +320,8 @@ def infer(
     interleaved prefill; the prefill chips are extra). Raises :class:`PerfInputError` for
     requests the model cannot serve.
     """
-    spec = default_models().resolve(model)
+    ws = resolve(ws)
+    spec = ws.models.resolve(model)
     if num_chips < 1:
         raise PerfInputError(f"num_chips must be >= 1, got {num_chips}")
     if input_len < 1 or output_len < 1:
@@ -351,7 +355,7 @@ def infer(
     a = assumptions or CostAssumptions()
     s = serving or ServingAssumptions()
     cp = chip_perf(chip, precision)
-    eff = efficiency or (factors_for(chip) if calibration else ROOFLINE)
+    eff = efficiency or (factors_for(chip, ws.factors) if calibration else ROOFLINE)
     shape = wl.ModelShape.of(spec)
     prec = wl.Precisions(cp.mode.weight_bytes, cp.mode.kv_bytes, cp.mode.act_bytes)
     hw = Hw.of(cp, eff)
@@ -560,7 +564,13 @@ def flat_row(r: InferenceResult) -> dict[str, Any]:
     }
 
 
-def compare(chips: list[Accelerator], model: str | ModelSpec, **workload: Any) -> Any:
+def compare(
+    chips: list[Accelerator],
+    model: str | ModelSpec,
+    *,
+    ws: Workspace | None = None,
+    **workload: Any,
+) -> Any:
     """``infer`` on each chip with the same workload: a DataFrame, one row per chip.
 
     A chip that cannot serve the request gets a row with the reason in ``error``.
@@ -570,7 +580,7 @@ def compare(chips: list[Accelerator], model: str | ModelSpec, **workload: Any) -
     rows = []
     for c in chips:
         try:
-            rows.append(flat_row(infer(c, model, **workload)))
+            rows.append(flat_row(infer(c, model, ws=ws, **workload)))
         except PerfInputError as e:
             rows.append({"chip": c.id, "model": str(getattr(model, "id", model)), "error": str(e)})
     return pd.DataFrame(rows)

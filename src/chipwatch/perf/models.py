@@ -290,7 +290,7 @@ class ModelCatalog:
 AttentionKind = Literal["gqa", "mla"]
 
 
-def load_models(*dirs: str | Path | Iterable[str | Path]) -> ModelCatalog:
+def load_models(*dirs: str | Path | Iterable[str | Path], env: bool = True) -> ModelCatalog:
     """Packaged models plus user folders (``DIR/models/*.yaml``, ``CHIPWATCH_PATH``)."""
     flat: list[str | Path] = []
     for d in dirs:
@@ -298,7 +298,7 @@ def load_models(*dirs: str | Path | Iterable[str | Path]) -> ModelCatalog:
             flat.append(d)
         else:
             flat.extend(d)
-    loaded = load_records("models", ModelSpec, flat)
+    loaded = load_records("models", ModelSpec, flat, env)
     return ModelCatalog(loaded.records, loaded.errors)
 
 

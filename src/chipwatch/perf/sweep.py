@@ -17,8 +17,9 @@ from chipwatch.perf import workload as wl
 from chipwatch.perf.factors import factors_for
 from chipwatch.perf.hardware import ROOFLINE, PerfInputError, chip_perf
 from chipwatch.perf.inference import RESOURCES, Hw, ServingAssumptions, evaluate
-from chipwatch.perf.models import ModelSpec, default_models
+from chipwatch.perf.models import ModelSpec
 from chipwatch.perf.parallelism import divisors
+from chipwatch.workspace import Workspace, resolve
 
 _HW_COLUMNS = len(fields(Hw))  # the first columns of a hardware table row build an Hw
 DEFAULT_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
@@ -64,6 +65,8 @@ def sweep(
     valid_only: bool = True,
     chunk: int = 65536,
     replicas: bool = True,
+    *,
+    ws: Workspace | None = None,
 ) -> Any:
     """Evaluate every combination; a pandas DataFrame, one row per configuration.
 
@@ -77,7 +80,8 @@ def sweep(
 
     if not chips or not models:
         raise PerfInputError("a sweep needs at least one chip and one model")
-    cat = default_models()
+    ws = resolve(ws)
+    cat = ws.models
     specs = [cat.resolve(m) for m in models]
     s = serving or ServingAssumptions()
     lays = layouts(num_chips, replicas=True)
@@ -90,7 +94,7 @@ def sweep(
     hw_tab = np.zeros((n_c, n_p, 11))
     used = np.empty((n_c, n_p), dtype=object)
     for c_i, c in enumerate(chips):
-        eff = factors_for(c) if calibration else ROOFLINE
+        eff = factors_for(c, ws.factors) if calibration else ROOFLINE
         for p_i, p in enumerate(precisions):
             cp = chip_perf(c, p)
             used[c_i, p_i] = cp.mode.name
@@ -215,7 +219,7 @@ def best_per_chip(
     return idx.sort_values(list(group)).reset_index(drop=True)
 
 
-def save(df: Any, path: str) -> str:
+def save(df: Any, path: str, *, ws: Workspace | None = None) -> str:
     """Write a sweep to Parquet (``.parquet``), a DuckDB store (``.duckdb``/``.db``) or CSV.
 
     In a DuckDB store the rows go to table ``perf_sweep`` beside the catalog tables, so that
@@ -223,9 +227,8 @@ def save(df: Any, path: str) -> str:
     """
     if path.endswith((".duckdb", ".db")):
         from chipwatch.catalog.store import connect
-        from chipwatch.session import catalog
 
-        connect(catalog(), path, extra={"perf_sweep": df}).close()
+        connect(resolve(ws).catalog, path, extra={"perf_sweep": df}).close()
     elif path.endswith(".parquet"):
         df.to_parquet(path, index=False)
     else:

@@ -30,8 +30,9 @@ from chipwatch.perf import workload as wl
 from chipwatch.perf.cost import SECONDS_PER_YEAR, CostAssumptions
 from chipwatch.perf.factors import factors_for
 from chipwatch.perf.hardware import ROOFLINE, Efficiency, PerfInputError, chip_perf
-from chipwatch.perf.models import ModelSpec, default_models
+from chipwatch.perf.models import ModelSpec
 from chipwatch.perf.parallelism import divisors
+from chipwatch.workspace import Workspace, resolve
 
 Recompute = Literal["none", "selective", "full"]
 RECOMPUTE_OPTIONS: tuple[Recompute, ...] = ("none", "selective", "full")
@@ -207,12 +208,15 @@ def train(
     calibration: bool = True,
     assumptions: CostAssumptions | None = None,
     efficiency: Efficiency | None = None,
+    *,
+    ws: Workspace | None = None,
 ) -> TrainingResult:
     """Time and memory to train ``model`` on ``tokens`` tokens over ``num_chips`` x ``chip``.
 
     Left-out TP / PP / EP and recomputation are chosen for the shortest step that fits.
     """
-    spec = default_models().resolve(model)
+    ws = resolve(ws)
+    spec = ws.models.resolve(model)
     if num_chips < 1 or tokens <= 0:
         raise PerfInputError("num_chips must be >= 1 and tokens > 0")
     if seq_len > spec.max_context:
@@ -225,7 +229,7 @@ def train(
         raise PerfInputError(f"recompute must be one of {', '.join(RECOMPUTE_OPTIONS)}")
     a = assumptions or CostAssumptions()
     cp = chip_perf(chip, precision)
-    eff = efficiency or (factors_for(chip) if calibration else ROOFLINE)
+    eff = efficiency or (factors_for(chip, ws.factors) if calibration else ROOFLINE)
     domain = cp.domain_chips or num_chips
     tps = [t for t in divisors(num_chips) if spec.heads % t == 0 and t <= domain]
     if tp is not None:

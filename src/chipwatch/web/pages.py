@@ -12,10 +12,14 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
-from chipwatch import __version__
-from chipwatch.api.chips import SEGMENTS, chip_detail, chip_rows, get_catalog
+from chipwatch import __version__, market
 from chipwatch.i18n import N_
+from chipwatch.perf.requests import CompareRequest, CrossoverRequest
+from chipwatch.services.catalog import SEGMENTS, chip_detail, chip_rows
+from chipwatch.services.errors import ChoiceError
+from chipwatch.services.perf import compare_rows, crossover_result
 from chipwatch.web.columns import HEADLINE_COLUMNS
+from chipwatch.workspace import Workspace
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -79,6 +83,12 @@ def plotly_js_path() -> Path:
     return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
+def ws_of(request: Request) -> Workspace:
+    """The app's workspace (built once by ``create_app``)."""
+    ws: Workspace = request.app.state.ws
+    return ws
+
+
 def render(
     request: Request,
     template: str,
@@ -93,7 +103,7 @@ def render(
     from chipwatch.web import localize
 
     lang, asked = localize.request_lang(request)
-    labels = localize.chip_labels(get_catalog(request), lang)
+    labels = localize.chip_labels(ws_of(request).catalog, lang)
     if "charts" in ctx:
         ctx["charts"] = [localize.chart_card(c, lang, labels) for c in ctx["charts"]]
 
@@ -151,7 +161,7 @@ def overview(request: Request) -> HTMLResponse:
         "overview.html",
         "Overview",
         "/",
-        charts=views.overview_charts(request),
+        charts=views.overview_charts(ws_of(request)),
     )
 
 
@@ -159,12 +169,12 @@ def overview(request: Request) -> HTMLResponse:
 def chips_page(request: Request, destination: str = "CN", date: str | None = None) -> HTMLResponse:
     from chipwatch.web import views
 
-    cat = get_catalog(request)
+    cat = ws_of(request).catalog
     destination = (destination or "CN").strip().upper()[:3]
     error = None
     try:
         on = _parse_date(date)
-        rows = views.chip_table_rows(request, on, destination)
+        rows = views.chip_table_rows(ws_of(request), on, destination)
     except ValueError as e:  # a bad date or destination: the table without license status
         error = str(e).splitlines()[0]
         on = dt.date.today()
@@ -190,10 +200,10 @@ def chip_page(request: Request, chip_id: str, destination: str = "CN") -> HTMLRe
     from chipwatch.i18n.names import chip_local
     from chipwatch.web import views
 
-    cat = get_catalog(request)
-    d = chip_detail(cat, chip_id)
-    chip = cat.chip(chip_id)
-    chart_list, periods = views.chip_charts(chip, destination.upper()[:3], request)
+    ws = ws_of(request)
+    d = chip_detail(ws.catalog, chip_id)
+    chip = ws.catalog.chip(chip_id)
+    chart_list, periods = views.chip_charts(chip, destination.upper()[:3], ws)
     return render(
         request,
         "chip.html",
@@ -205,18 +215,6 @@ def chip_page(request: Request, chip_id: str, destination: str = "CN") -> HTMLRe
         periods=periods,
         destination=destination.upper(),
     )
-
-
-def _unavailable(request: Request, domain: str, title: str, active: str) -> HTMLResponse | None:
-    """The page that says a domain has not landed in this build (no numbers are made up)."""
-    from chipwatch.api.domains import domain_module
-    from chipwatch.api.errors import ApiError
-
-    try:
-        domain_module(domain)
-    except ApiError as e:
-        return render(request, "unavailable.html", title, active, message=e.message)
-    return None
 
 
 FIRST_RULE = dt.date(2022, 10, 7)  # the first advanced-computing rule (87 FR 62186)
@@ -237,9 +235,6 @@ def controls_page(
 ) -> HTMLResponse:
     from chipwatch.web import views
 
-    missing = _unavailable(request, "controls", "Control map", "/controls")
-    if missing is not None:
-        return missing
     destination = (destination or "CN").strip().upper()[:3]
     today = dt.date.today()
     ctx: dict[str, Any] = {
@@ -253,11 +248,11 @@ def controls_page(
         "hidden": [],
         "rule_sets": [],
         "error": None,
-        "selected": get_catalog(request).resolve(chip) if chip else None,
+        "selected": ws_of(request).catalog.resolve(chip) if chip else None,
     }
     try:
         on = _parse_date(date)
-        ctx.update(views.control_map_context(request, on, destination))
+        ctx.update(views.control_map_context(ws_of(request), on, destination))
         ctx["date"] = on.isoformat()
         ctx["slider_value"] = (on - FIRST_RULE).days
     except ValueError as e:
@@ -269,15 +264,12 @@ def controls_page(
 def classify_page(request: Request) -> HTMLResponse:
     from chipwatch.web import views
 
-    missing = _unavailable(request, "controls", "Classify a chip", "/classify")
-    if missing is not None:
-        return missing
     return render(
         request,
         "classify.html",
         "Classify a chip",
         "/classify",
-        **views.classify_context(request, _form_dict(request)),
+        **views.classify_context(ws_of(request), _form_dict(request)),
     )
 
 
@@ -285,13 +277,10 @@ def classify_page(request: Request) -> HTMLResponse:
 def compare_page(request: Request) -> HTMLResponse:
     from pydantic import ValidationError
 
-    from chipwatch.api.perf import CompareRequest, CrossoverRequest, run_compare, run_crossover
     from chipwatch.web import views
 
-    missing = _unavailable(request, "perf", "Compare on LLM work", "/compare")
-    if missing is not None:
-        return missing
-    cat = get_catalog(request)
+    ws = ws_of(request)
+    cat = ws.catalog
     raw = _form_dict(request, multi=("chips",))
     if not raw:  # first visit: the seed article's comparison
         raw = {"chips": views.story_chips(cat), **views.STORY_WORKLOAD}
@@ -304,7 +293,9 @@ def compare_page(request: Request) -> HTMLResponse:
         form = CompareRequest.model_construct(**{**CompareRequest().model_dump(), **raw})
     if error is None:
         try:
-            rows = run_compare(request, form)
+            rows = compare_rows(
+                form.chips, form.model, ws=ws, **form.model_dump(exclude={"chips", "model"})
+            )
             chart_list = views.compare_charts(rows)
         except (ValueError, KeyError) as e:
             error = str(e)
@@ -320,7 +311,7 @@ def compare_page(request: Request) -> HTMLResponse:
                 output_len=form.output_len,
                 calibration=form.calibration,
             )
-            chart_list.append(views.crossover_chart(run_crossover(request, cross)))
+            chart_list.append(views.crossover_chart(crossover_result(cross, ws=ws)))
         except (ValueError, KeyError) as e:
             error = f"batch sweep: {e}"
     from urllib.parse import urlencode
@@ -342,7 +333,7 @@ def compare_page(request: Request) -> HTMLResponse:
         error=error,
         api_url=api_url,
         all_chips=cat.ids,
-        models=views.model_ids(request),
+        models=views.model_ids(ws),
     )
 
 
@@ -350,15 +341,10 @@ def compare_page(request: Request) -> HTMLResponse:
 def market_page(
     request: Request, scenario: str = "baseline", compare: str | None = None
 ) -> HTMLResponse:
-    from chipwatch.api.errors import ApiError
     from chipwatch.web import views
 
-    missing = _unavailable(request, "market", "Market scenarios", "/market")
-    if missing is not None:
-        return missing
-    from chipwatch.api.market import domain_module
-
-    scenarios = domain_module("market").list_scenarios()
+    ws = ws_of(request)
+    scenarios = market.list_scenarios(ws=ws)
     ctx: dict[str, Any] = {
         "scenarios": scenarios,
         "scenario": scenario,
@@ -370,12 +356,10 @@ def market_page(
         "seed": 0,
     }
     try:
-        ctx.update(views.market_context(request, scenario, compare or None))
+        ctx.update(views.market_context(ws, scenario, compare or None))
         ctx["api_url"] = f"/api/market/run/{scenario}"
-    except ApiError as e:
-        ctx["error"] = e.message + (
-            f" (try: {', '.join(e.extra['suggestions'])})" if e.extra.get("suggestions") else ""
-        )
+    except ChoiceError as e:
+        ctx["error"] = e.message + (f" (try: {', '.join(e.suggestions)})" if e.suggestions else "")
     except ValueError as e:
         ctx["error"] = str(e).splitlines()[0]
     return render(request, "market.html", "Market scenarios", "/market", **ctx)
@@ -412,10 +396,10 @@ def error_page(request: Request, status: int, message: str, suggestions: list[st
     links: list[tuple[str, str]] = []
     for s in suggestions:
         href = s if str(s).startswith("/") else f"/chips/{s}"
-        links.append((href, href.rsplit("/", 1)[-1] or href))
+        links.append((href, href.rsplit("/", 1)[-1].rsplit("=", 1)[-1] or href))
     path = request.url.path.rstrip("/") or "/"
     if status == 404 and not links:
-        cat = get_catalog(request)
+        cat = ws_of(request).catalog
         tail = path.rsplit("/", 1)[-1].lower()
         for cid in difflib.get_close_matches(tail, cat.ids, n=3, cutoff=0.6):
             links.append((f"/chips/{cid}", cid))

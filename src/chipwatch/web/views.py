@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from chipwatch.api.domains import available, domain_module
-from chipwatch.api.errors import ApiError
-from chipwatch.api.memo import memo
+from chipwatch import controls, market, perf
 from chipwatch.i18n import N_
+from chipwatch.perf.inference import flat_row
+from chipwatch.services import controls as controls_service
+from chipwatch.services.market import DEFAULT_DRAWS, known_scenario, market_run, scenario_ids
 from chipwatch.web import charts
+from chipwatch.workspace import Workspace
 
 if TYPE_CHECKING:
     from chipwatch.catalog import Catalog
@@ -36,82 +38,57 @@ def chart(chart_id: str, fig_or_missing: Any, question: str = "", explain: str =
     }
 
 
-def _missing(domain: str) -> dict[str, str]:
-    try:
-        domain_module(domain)
-    except ApiError as e:
-        return charts.not_available(e.message)
-    return charts.not_available(f"{domain} is not available")
-
-
-STORY_WORKLOAD = {"model": "deepseek-v3", "num_chips": 16, "precision": "fp8", "max_tpot_ms": 50.0}
+STORY_WORKLOAD: dict[str, Any] = {
+    "model": "deepseek-v3",
+    "num_chips": 16,
+    "precision": "fp8",
+    "max_tpot_ms": 50.0,
+}
 STORY_WORKLOAD_TEXT = (
     "DeepSeek-V3 on 16 chips, FP8 (INT8 where a chip lacks FP8), at most 50 ms/token"
 )
 
 
-def _story_perf(cat: Catalog, story: Sequence[str], cache: dict[Any, Any]) -> Any:
+def _story_perf(ws: Workspace, story: Sequence[str]) -> Any:
     """The article's chips serving DeepSeek-V3 (the performance model), relative to the H20."""
-    if not available("perf"):
-        return _missing("perf")
-    perf = domain_module("perf")
-    from chipwatch.perf.inference import flat_row
+    cat = ws.catalog
 
     def compute() -> list[dict[str, Any]]:
         rows = []
         for cid in story:
             try:
-                rows.append(flat_row(perf.infer(cat.chip(cid), **STORY_WORKLOAD)))
+                rows.append(flat_row(perf.infer(cat.chip(cid), ws=ws, **STORY_WORKLOAD)))
             except perf.PerfInputError as e:
                 rows.append({"chip": cid, "error": str(e)})
         return rows
 
-    rows = memo(cache, ("story-perf", tuple(story)), compute, limit=1000)
+    rows = ws.memo("web.story_perf", tuple(story), compute, limit=1000)
     base = "h20" if any(r["chip"] == "h20" and not r.get("error") for r in rows) else None
     if base is None:
         return charts.not_available("the H20 could not be modelled for this workload")
     return charts.relative_to(rows, base)
 
 
-def offline_request(cat: Catalog, catalog_dirs: Sequence[Any] = ()) -> Any:
-    """What the views read from a request (catalog, cache), for use outside a server."""
-    from types import SimpleNamespace
-
-    state = SimpleNamespace(catalog=cat, cache={}, catalog_dirs=list(catalog_dirs))
-    return SimpleNamespace(app=SimpleNamespace(state=state))
-
-
-def _story_controls(request: Any, story: Sequence[str]) -> Any:
+def _story_controls(ws: Workspace, story: Sequence[str]) -> Any:
     """Today's control map for China, with the article's chips named."""
     import datetime as dt
 
-    if not available("controls"):
-        return _missing("controls")
     on = dt.date.today()
-    rows = _map_rows(request, on, "CN")
-    from chipwatch.api.controls import _rules
-
-    regions = domain_module("controls").thresholds_in_force(on, rules=_rules(request))
+    rows = controls_service.control_map(on, "CN", ws=ws)
+    regions = controls.thresholds_in_force(on, ws=ws)
     return charts.control_map(rows, regions, on, "CN")
 
 
-def _log10(v: float) -> float:
-    import math
-
-    return math.log10(v)
-
-
 def overview_charts(
-    request: Any, highlight: Sequence[str] = (), scenario: str | None = None
+    ws: Workspace, highlight: Sequence[str] = (), scenario: str | None = None
 ) -> list[dict[str, Any]]:
     """The article's four questions, each answered by one chart (or why it cannot be yet)."""
-    cat: Catalog = request.app.state.catalog
-    cache: dict[Any, Any] = request.app.state.cache
+    cat = ws.catalog
     story = list(highlight) or story_chips(cat)
     return [
         chart(
             "ov-controls",
-            _story_controls(request, story),
+            _story_controls(ws, story),
             N_("Which chips are controlled, and why?"),
             N_(
                 "US rules test total processing performance (TPP) and its density per mm² of "
@@ -130,7 +107,7 @@ def overview_charts(
         ),
         chart(
             "ov-perf",
-            _story_perf(cat, story, cache),
+            _story_perf(ws, story),
             N_("And on real LLM work?"),
             N_(
                 "DeepSeek-V3 on 16 chips, FP8 (INT8 where a chip lacks FP8), at most 50 ms/token, "
@@ -140,7 +117,7 @@ def overview_charts(
         ),
         chart(
             "ov-market",
-            _story_market(request, scenario),
+            _story_market(ws, scenario),
             N_("Where does China's AI-chip market go?"),
             "Domestic vendors' share of China's AI-chip market by revenue under three policy "
             "scenarios (median, P10–P90 band); diamonds are published forecasts (Bernstein).",
@@ -149,9 +126,9 @@ def overview_charts(
 
 
 def chip_charts(
-    chip: Accelerator, destination: str, request: Any = None
+    chip: Accelerator, destination: str, ws: Workspace
 ) -> tuple[list[dict[str, Any]], list[Any]]:
-    """A chip page's charts: its roofline and, with the control engine, its control timeline."""
+    """A chip page's charts: its roofline and its control timeline (the workspace's rules)."""
     out = [
         chart(
             "chip-roofline",
@@ -163,81 +140,71 @@ def chip_charts(
             ),
         )
     ]
-    periods: list[Any] = []
-    if available("controls"):
-        controls = domain_module("controls")
-        from chipwatch.api.controls import _rules
-
-        rules = _rules(request) if request is not None else None
-        periods = controls.timeline(chip, destination, rules=rules)
-        out.append(
-            chart(
-                "chip-timeline",
-                charts.control_timeline(periods, chip.id),
-                f"Control timeline (destination {destination})",
-                N_("Each bar is a period with the same determination; hover for why."),
-            )
+    periods = controls.timeline(chip, destination, ws=ws)
+    out.append(
+        chart(
+            "chip-timeline",
+            charts.control_timeline(periods, chip.id),
+            f"Control timeline (destination {destination})",
+            N_("Each bar is a period with the same determination; hover for why."),
         )
-    else:
-        out.append(chart("chip-timeline", _missing("controls"), "Control timeline"))
+    )
     return out, periods
 
 
-def report_sections(cat: Catalog, chip_ids: list[str], scenario: str | None) -> list[dict]:
+def report_sections(ws: Workspace, chip_ids: list[str], scenario: str | None) -> list[dict]:
     """The briefing's sections: the overview's questions, then the chosen chips and scenario."""
     import datetime as dt
 
-    request = offline_request(cat)
+    from chipwatch.services.perf import compare_rows
+
+    cat = ws.catalog
     chosen = [cat.chip(c) for c in chip_ids]
     ids = [c.id for c in chosen]
     sections: list[dict[str, Any]] = [
         {
             "title": "The story in four charts",
             "text": "",
-            "charts": overview_charts(request, highlight=ids, scenario=scenario),
+            "charts": overview_charts(ws, highlight=ids, scenario=scenario),
         },
     ]
-    if available("controls"):
-        today = dt.date.today()
-        rows = {r["chip"]: r for r in _map_rows(request, today, "CN")}
-        sections.append(
-            {
-                "title": f"Export-control status for China on {today}",
-                "text": "TPP and performance density as the rules define them; the paragraph "
-                "met and whether a license is needed (thresholds or chip-specific actions).",
-                "charts": [],
-                "table": {
-                    "columns": ["chip", "TPP", "PD", "ECCN", "license", "policy", "actions"],
-                    "rows": [
-                        {
-                            "cells": [
-                                i,
-                                rows[i]["tpp"],
-                                rows[i]["performance_density"],
-                                rows[i]["eccn"] or "none",
-                                "required" if rows[i]["license_required"] else "no",
-                                rows[i]["licensing_policy"],
-                                ", ".join(rows[i]["actions"]) or "none",
-                            ]
-                        }
-                        for i in ids
-                        if i in rows
-                    ],
-                },
-            }
-        )
-    if available("perf"):
-        from chipwatch.api.perf import CompareRequest, run_compare
-
-        rows_perf = run_compare(request, CompareRequest(chips=ids, **STORY_WORKLOAD))
-        sections.append(
-            {
-                "title": f"LLM serving: {STORY_WORKLOAD_TEXT}",
-                "text": "From the performance model; every assumption is in "
-                "chipwatch perf infer --json.",
-                "charts": compare_charts(rows_perf),
-            }
-        )
+    today = dt.date.today()
+    rows = {r["chip"]: r for r in controls_service.control_map(today, "CN", ws=ws)}
+    sections.append(
+        {
+            "title": f"Export-control status for China on {today}",
+            "text": "TPP and performance density as the rules define them; the paragraph "
+            "met and whether a license is needed (thresholds or chip-specific actions).",
+            "charts": [],
+            "table": {
+                "columns": ["chip", "TPP", "PD", "ECCN", "license", "policy", "actions"],
+                "rows": [
+                    {
+                        "cells": [
+                            i,
+                            rows[i]["tpp"],
+                            rows[i]["performance_density"],
+                            rows[i]["eccn"] or "none",
+                            "required" if rows[i]["license_required"] else "no",
+                            rows[i]["licensing_policy"],
+                            ", ".join(rows[i]["actions"]) or "none",
+                        ]
+                    }
+                    for i in ids
+                    if i in rows
+                ],
+            },
+        }
+    )
+    rows_perf = compare_rows(ids, ws=ws, **STORY_WORKLOAD)
+    sections.append(
+        {
+            "title": f"LLM serving: {STORY_WORKLOAD_TEXT}",
+            "text": "From the performance model; every assumption is in "
+            "chipwatch perf infer --json.",
+            "charts": compare_charts(rows_perf),
+        }
+    )
     sections.append(
         {
             "title": "Compute and memory roofs of the chosen chips",
@@ -247,18 +214,15 @@ def report_sections(cat: Catalog, chip_ids: list[str], scenario: str | None) -> 
             "charts": [chart("rep-rooflines", charts.rooflines(chosen))],
         }
     )
-    if available("market"):
-        from chipwatch.api.market import known_scenario
-
-        sid = known_scenario(scenario or "baseline")
-        m = market_context(request, sid, None)
-        sections.append(
-            {
-                "title": f"Market scenario: {sid}",
-                "text": m["description"] + f" ({m['draws']} draws, seed {m['seed']}.)",
-                "charts": m["charts"],
-            }
-        )
+    sid = known_scenario(scenario or "baseline", ws=ws)
+    m = market_context(ws, sid, None)
+    sections.append(
+        {
+            "title": f"Market scenario: {sid}",
+            "text": m["description"] + f" ({m['draws']} draws, seed {m['seed']}.)",
+            "charts": m["charts"],
+        }
+    )
     return sections
 
 
@@ -272,10 +236,8 @@ def story_chips(cat: Catalog) -> list[str]:
     return out
 
 
-def model_ids(request: Any) -> list[str]:
-    from chipwatch.api.perf import models_of
-
-    return list(models_of(request).ids)
+def model_ids(ws: Workspace) -> list[str]:
+    return list(ws.models.ids)
 
 
 def crossover_chart(result: Any) -> dict[str, Any]:
@@ -325,24 +287,14 @@ def compare_charts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def _map_rows(request: Any, on: Any, destination: str) -> list[dict[str, Any]]:
-    from chipwatch.api.controls import control_map_rows
-
-    maps: dict[Any, list[dict[str, Any]]] = memo(
-        request.app.state.cache, "control-map", dict, limit=1000
-    )
-    return memo(maps, (on, destination), lambda: control_map_rows(request, on, destination))
-
-
-def chip_table_rows(request: Any, on: Any, destination: str) -> list[dict[str, Any]]:
+def chip_table_rows(ws: Workspace, on: Any, destination: str) -> list[dict[str, Any]]:
     """The /chips rows: every chip's headline numbers with its TPP, performance density and
-    licence status for ``destination`` on ``on`` (None where it cannot be determined)."""
-    from chipwatch.api.chips import chip_rows
+    license status for ``destination`` on ``on`` (undetermined where it cannot be decided)."""
+    from chipwatch.services.catalog import chip_rows
 
-    cat: Catalog = request.app.state.catalog
-    status = {r["chip"]: r for r in _map_rows(request, on, destination)}
+    status = {r["chip"]: r for r in controls_service.control_map(on, destination, ws=ws)}
     out = []
-    for row in chip_rows(cat):
+    for row in chip_rows(ws.catalog):
         st = status.get(row["id"], {})
         needed = st.get("license_required")
         out.append(
@@ -359,20 +311,12 @@ def chip_table_rows(request: Any, on: Any, destination: str) -> list[dict[str, A
 
 
 def control_map_context(
-    request: Any, on: Any, destination: str, extra: dict[str, Any] | None = None
+    ws: Workspace, on: Any, destination: str, extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Rows, regions and the chart of the control map for a date and destination."""
-    from chipwatch.api.controls import _rules
-
-    controls = domain_module("controls")
-    rows = _map_rows(request, on, destination)
-    regions = controls.thresholds_in_force(on, rules=_rules(request))
-    rule_sets = [
-        r.short
-        for r in controls.classify(
-            controls.ChipSpec(tpp=1, die_area_mm2=1), on, destination, rules=_rules(request)
-        ).rule_sets
-    ]
+    rows = controls_service.control_map(on, destination, ws=ws)
+    regions = controls.thresholds_in_force(on, ws=ws)
+    rule_sets = controls_service.rule_sets_in_force(on, destination, ws=ws)
     fig = charts.control_map(rows, regions, on, destination, extra)
     hidden = [
         {"chip": r["chip"], "missing": _missing_input(r)}
@@ -410,12 +354,10 @@ def _missing_input(row: dict[str, Any]) -> str:
 CLASSIFY_FIELDS = ("name", "tpp", "die_area_mm2", "io_bidir_gbs", "dram_bw_gbs")
 
 
-def classify_context(request: Any, raw: dict[str, Any]) -> dict[str, Any]:
+def classify_context(ws: Workspace, raw: dict[str, Any]) -> dict[str, Any]:
     """The classify form's values, and the result (or the error) when it was submitted."""
     import datetime as dt
     from urllib.parse import urlencode
-
-    from chipwatch.api.controls import run_classify
 
     form: dict[str, Any] = {
         "name": raw.get("name", "my accelerator"),
@@ -442,10 +384,9 @@ def classify_context(request: Any, raw: dict[str, Any]) -> dict[str, Any]:
                 form["dense_precision"]: _number("dense value", form["dense_value"])
             }
         on = dt.date.fromisoformat(form["date"]) if form["date"] else dt.date.today()
-        result = run_classify(request, None, spec, on, form["destination"])
-    except ApiError as e:
-        ctx["error"] = e.message
-        return ctx
+        result = controls.classify(
+            controls_service.subject(None, spec, ws=ws), on, form["destination"], ws=ws
+        )
     except ValueError as e:
         ctx["error"] = str(e).splitlines()[0]
         return ctx
@@ -463,7 +404,7 @@ def classify_context(request: Any, raw: dict[str, Any]) -> dict[str, Any]:
         "tpp": result.tpp,
         "performance_density": result.performance_density,
     }
-    ctx["charts"] = control_map_context(request, on, form["destination"], extra)["charts"]
+    ctx["charts"] = control_map_context(ws, on, form["destination"], extra)["charts"]
     return ctx
 
 
@@ -491,11 +432,11 @@ def _series(
 
 def cited(metric: str, scenario_id: str) -> list[tuple[int, float, str]]:
     """Published figures for a metric that the market check compares with this scenario."""
-    market = domain_module("market")
     out = []
     for e in market.load_estimates().values():
         if (
             e.check
+            and e.value is not None
             and e.check.metric == metric
             and e.check.group == "total"
             and (e.check.scenario in (None, scenario_id))
@@ -507,17 +448,13 @@ def cited(metric: str, scenario_id: str) -> list[tuple[int, float, str]]:
 SHARE_SCENARIOS = ("baseline", "h20-banned", "h20-allowed")
 
 
-def _story_market(request: Any, scenario: str | None) -> Any:
+def _story_market(ws: Workspace, scenario: str | None) -> Any:
     """Domestic share by revenue under the main scenarios, against the cited forecasts."""
-    if not available("market"):
-        return _missing("market")
-    from chipwatch.api.market import market_run, scenario_ids
-
-    ids = scenario_ids()
+    ids = scenario_ids(ws=ws)
     wanted = [s for s in ([scenario] if scenario else []) + list(SHARE_SCENARIOS) if s in ids]
     series = []
     for sid in dict.fromkeys(wanted):
-        rows = _series(market_run(request, sid), "domestic_share_revenue")
+        rows = _series(market_run(sid, ws=ws), "domestic_share_revenue")
         if rows:
             series.append((sid, rows[0][1]))
     fig = charts.bands(
@@ -527,10 +464,8 @@ def _story_market(request: Any, scenario: str | None) -> Any:
     return fig
 
 
-def market_context(request: Any, scenario: str, compare: str | None) -> dict[str, Any]:
-    from chipwatch.api.market import DEFAULT_DRAWS, market_run
-
-    r = market_run(request, scenario)
+def market_context(ws: Workspace, scenario: str, compare: str | None) -> dict[str, Any]:
+    r = market_run(scenario, ws=ws)
     bn = 1e-9
     out = [
         chart(
@@ -568,7 +503,7 @@ def market_context(request: Any, scenario: str, compare: str | None) -> dict[str
         ),
     ]
     if compare and compare != scenario:
-        other = market_run(request, compare)
+        other = market_run(compare, ws=ws)
         series = [
             (scenario, _series(r, "domestic_share_units")[0][1]),
             (compare, _series(other, "domestic_share_units")[0][1]),
