@@ -241,19 +241,20 @@ def sql_cmd(
 ) -> None:
     """Run read-only SQL over the catalog tables: accelerators, accelerator_values, dies
     (and perf_sweep when a sweep was saved to the --db store)."""
-    from chipwatch.catalog.store import connect, query
+    from chipwatch.catalog.store import cached_store, connect, connect_read_only, query_rows
 
     try:
-        con = connect(catalog(), STATE.db)
+        # without --db: the tables persisted under the data's hash, built on first use
+        store = None if STATE.db else cached_store(STATE.ws.dirs, catalog)
+        con = connect_read_only(store) if store else connect(catalog(), STATE.db)
     except ValueError as e:
         fail(str(e))
     try:
-        df = query(con, statement)
+        rows = query_rows(con, statement)
     except ValueError as e:  # refused writes (ReadOnlyError) and SQL errors
         fail(str(e))
     finally:
         con.close()
-    rows: list[dict[str, Any]] = df.to_dict(orient="records")  # type: ignore[assignment]
     emit(rows, as_json, as_csv)
 
 

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -25,14 +25,33 @@ DESCRIPTION = (
 )
 
 
-def create_app(catalog_dirs: Iterable[str | Path] = (), ws: Workspace | None = None) -> FastAPI:
+def create_app(
+    catalog_dirs: Iterable[str | Path] = (), ws: Workspace | None = None, warm: bool = False
+) -> FastAPI:
     """The API under ``/api``, the dashboard pages, and offline docs at ``/docs``, over ``ws``
-    (default: a new workspace of the packaged data, ``CHIPWATCH_PATH`` and ``catalog_dirs``)."""
+    (default: a new workspace of the packaged data, ``CHIPWATCH_PATH`` and ``catalog_dirs``).
+    ``warm``: compute the default pages in a background thread once the server starts.
+    Responses of 1 kB or more are gzip-compressed for clients that accept it."""
+    from contextlib import asynccontextmanager
+
+    from fastapi.middleware.gzip import GZipMiddleware
+
     from chipwatch.api import chips, controls, errors, limits, market, perf
     from chipwatch.web import docs as web_docs
     from chipwatch.web import pages
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            import threading
+
+            threading.Thread(
+                target=pages.warm_up, args=(app.state.ws,), name="warm-up", daemon=True
+            ).start()
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         default_response_class=errors.SafeJSONResponse,
         title="chipwatch",
         version=__version__,
@@ -48,6 +67,7 @@ def create_app(catalog_dirs: Iterable[str | Path] = (), ws: Workspace | None = N
     app.state.error_page = pages.error_page
     errors.install_error_handlers(app)
     app.add_middleware(limits.BodySizeLimit, max_bytes=limits.MAX_BODY_BYTES)
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
     for module in (chips, controls, perf, market):
         app.include_router(module.router)
     app.include_router(web_docs.router)

@@ -51,6 +51,7 @@ VALUE_TEXT = [
     N_("memory"),
     N_("interconnect"),
     N_("Page not found"),
+    N_("API console"),
 ]
 
 # Titles built from parts: {0}, {1} stand for the parts, which are kept (chip ids become the

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from chipwatch import __version__, market
 from chipwatch.i18n import N_
-from chipwatch.perf.requests import CompareRequest, CrossoverRequest
+from chipwatch.perf.requests import CompareRequest
 from chipwatch.services.catalog import SEGMENTS, chip_detail, chip_rows
 from chipwatch.services.errors import ChoiceError
-from chipwatch.services.perf import compare_rows, crossover_result
 from chipwatch.web.columns import HEADLINE_COLUMNS
 from chipwatch.workspace import Workspace
 
@@ -139,12 +140,23 @@ def render(
 
 
 @router.get("/vendor/plotly.min.js")
-def plotly_js() -> FileResponse:
-    return FileResponse(
-        plotly_js_path(),
-        media_type="application/javascript",
-        headers={"Cache-Control": "public, max-age=86400"},
-    )
+def plotly_js(request: Request) -> Response:
+    """plotly.js, gzip-compressed once and kept in memory (4.8 MB -> about 1.4 MB on the wire)."""
+    headers = {"Cache-Control": "public, max-age=86400", "Vary": "Accept-Encoding"}
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(
+            _plotly_gzip(),
+            media_type="application/javascript",
+            headers={**headers, "Content-Encoding": "gzip"},
+        )
+    return FileResponse(plotly_js_path(), media_type="application/javascript", headers=headers)
+
+
+@functools.lru_cache(maxsize=1)
+def _plotly_gzip() -> bytes:
+    import gzip
+
+    return gzip.compress(plotly_js_path().read_bytes(), compresslevel=6, mtime=0)
 
 
 @router.get("/favicon.ico")
@@ -203,7 +215,11 @@ def chip_page(request: Request, chip_id: str, destination: str = "CN") -> HTMLRe
     ws = ws_of(request)
     d = chip_detail(ws.catalog, chip_id)
     chip = ws.catalog.chip(chip_id)
-    chart_list, periods = views.chip_charts(chip, destination.upper()[:3], ws)
+    chart_list, periods = ws.memo(
+        "web.chip_charts",
+        (chip.id, destination.upper()[:3], dt.date.today()),
+        lambda: views.chip_charts(chip, destination.upper()[:3], ws),
+    )
     return render(
         request,
         "chip.html",
@@ -292,28 +308,8 @@ def compare_page(request: Request) -> HTMLResponse:
         error = "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())
         form = CompareRequest.model_construct(**{**CompareRequest().model_dump(), **raw})
     if error is None:
-        try:
-            rows = compare_rows(
-                form.chips, form.model, ws=ws, **form.model_dump(exclude={"chips", "model"})
-            )
-            chart_list = views.compare_charts(rows)
-        except (ValueError, KeyError) as e:
-            error = str(e)
-    served = [r["chip"] for r in rows if not r.get("error")]
-    if error is None and len(served) >= 2:
-        try:  # where the chips trade places as the batch grows (pure decode)
-            cross = CrossoverRequest(
-                chips=served[:8],
-                model=form.model,
-                num_chips=form.num_chips,
-                precision=form.precision,
-                input_len=form.input_len,
-                output_len=form.output_len,
-                calibration=form.calibration,
-            )
-            chart_list.append(views.crossover_chart(crossover_result(cross, ws=ws)))
-        except (ValueError, KeyError) as e:
-            error = f"batch sweep: {e}"
+        result = views.compare_context(ws, form.model_dump(mode="json"))
+        rows, chart_list, error = list(result["rows"]), list(result["charts"]), result["error"]
     from urllib.parse import urlencode
 
     api_url = (
@@ -416,3 +412,33 @@ def error_page(request: Request, status: int, message: str, suggestions: list[st
         message=message,
         suggestions=links,
     )
+
+
+def warm_up(ws: Workspace) -> None:
+    """Compute the default views once (overview, chips table, control map, compare, market,
+    plotly.js compressed) so that first visits are answered from the workspace's caches. Runs in
+    a background thread at start-up; a failure here only means a slower first visit."""
+    import logging
+
+    from chipwatch.perf.requests import CompareRequest
+    from chipwatch.web import views
+
+    today = dt.date.today()
+    steps: list[Callable[[], object]] = [
+        _plotly_gzip,
+        lambda: views.overview_charts(ws),
+        lambda: views.chip_table_rows(ws, today, "CN"),
+        lambda: views.control_map_context(ws, today, "CN"),
+        lambda: views.compare_context(
+            ws,
+            CompareRequest.model_validate(
+                {"chips": views.story_chips(ws.catalog), **views.STORY_WORKLOAD}
+            ).model_dump(mode="json"),
+        ),
+        lambda: views.market_context(ws, "baseline", None),
+    ]
+    for step in steps:
+        try:
+            step()
+        except Exception:  # never let warming take the server down
+            logging.getLogger("chipwatch.web").exception("warm-up step failed")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+import datetime as dt
+import functools
+import json
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chipwatch import controls, market, perf
 from chipwatch.i18n import N_
@@ -18,6 +21,22 @@ if TYPE_CHECKING:
     from chipwatch.catalog.schema import Accelerator
 
 STORY_CHIPS = ("h20", "ascend-910b", "ascend-910c", "h100-sxm")
+T = TypeVar("T")
+
+
+def page_cache(name: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Cache a view's result in the workspace (so keyed on it), per inputs and per day (views
+    that default to today change at midnight). Views take the workspace first."""
+
+    def deco(fn: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(fn)
+        def cached(ws: Workspace, *args: Any, **kwargs: Any) -> T:
+            key = json.dumps([dt.date.today(), args, kwargs], sort_keys=True, default=str)
+            return ws.memo(f"web.{name}", key, lambda: fn(ws, *args, **kwargs), limit=128)
+
+        return cached
+
+    return deco
 
 
 def chart(chart_id: str, fig_or_missing: Any, question: str = "", explain: str = "") -> dict:
@@ -79,6 +98,7 @@ def _story_controls(ws: Workspace, story: Sequence[str]) -> Any:
     return charts.control_map(rows, regions, on, "CN")
 
 
+@page_cache("overview")
 def overview_charts(
     ws: Workspace, highlight: Sequence[str] = (), scenario: str | None = None
 ) -> list[dict[str, Any]]:
@@ -152,11 +172,21 @@ def chip_charts(
     return out, periods
 
 
-def report_sections(ws: Workspace, chip_ids: list[str], scenario: str | None) -> list[dict]:
-    """The briefing's sections: the overview's questions, then the chosen chips and scenario."""
-    import datetime as dt
+REPORT_STEPS = 6  # calls of ``progress`` in a report: five sections, then the HTML
 
+
+def report_sections(
+    ws: Workspace,
+    chip_ids: list[str],
+    scenario: str | None,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict]:
+    """The briefing's sections: the overview's questions, then the chosen chips and scenario.
+    ``progress(step)`` is called as each section starts (for a progress bar)."""
     from chipwatch.services.perf import compare_rows
+
+    step = progress or (lambda _name: None)
+    step("overview charts")
 
     cat = ws.catalog
     chosen = [cat.chip(c) for c in chip_ids]
@@ -169,6 +199,7 @@ def report_sections(ws: Workspace, chip_ids: list[str], scenario: str | None) ->
         },
     ]
     today = dt.date.today()
+    step("export-control status")
     rows = {r["chip"]: r for r in controls_service.control_map(today, "CN", ws=ws)}
     sections.append(
         {
@@ -196,6 +227,7 @@ def report_sections(ws: Workspace, chip_ids: list[str], scenario: str | None) ->
             },
         }
     )
+    step("LLM serving model")
     rows_perf = compare_rows(ids, ws=ws, **STORY_WORKLOAD)
     sections.append(
         {
@@ -205,6 +237,7 @@ def report_sections(ws: Workspace, chip_ids: list[str], scenario: str | None) ->
             "charts": compare_charts(rows_perf),
         }
     )
+    step("rooflines")
     sections.append(
         {
             "title": "Compute and memory roofs of the chosen chips",
@@ -214,6 +247,7 @@ def report_sections(ws: Workspace, chip_ids: list[str], scenario: str | None) ->
             "charts": [chart("rep-rooflines", charts.rooflines(chosen))],
         }
     )
+    step("market scenario")
     sid = known_scenario(scenario or "baseline", ws=ws)
     m = market_context(ws, sid, None)
     sections.append(
@@ -248,6 +282,41 @@ def crossover_chart(result: Any) -> dict[str, Any]:
         result.summary + " Small batches read every weight for few tokens (bandwidth); large "
         "batches reuse each weight read (compute).",
     )
+
+
+@page_cache("compare")
+def compare_context(ws: Workspace, form: dict[str, Any]) -> dict[str, Any]:
+    """The compare page's results for a validated form (``CompareRequest`` as a dict): rows,
+    charts (with the batch crossover when two or more chips are served) or the error."""
+    from chipwatch.perf.requests import CompareRequest, CrossoverRequest
+    from chipwatch.services.perf import compare_rows, crossover_result
+
+    req = CompareRequest.model_validate(form)
+    rows: list[dict[str, Any]] = []
+    chart_list: list[dict[str, Any]] = []
+    try:
+        rows = compare_rows(
+            req.chips, req.model, ws=ws, **req.model_dump(exclude={"chips", "model"})
+        )
+        chart_list = compare_charts(rows)
+    except (ValueError, KeyError) as e:
+        return {"rows": [], "charts": [], "error": str(e)}
+    served = [r["chip"] for r in rows if not r.get("error")]
+    if len(served) >= 2:
+        try:  # where the chips trade places as the batch grows (pure decode)
+            cross = CrossoverRequest(
+                chips=served[:8],
+                model=req.model,
+                num_chips=req.num_chips,
+                precision=req.precision,
+                input_len=req.input_len,
+                output_len=req.output_len,
+                calibration=req.calibration,
+            )
+            chart_list.append(crossover_chart(crossover_result(cross, ws=ws)))
+        except (ValueError, KeyError) as e:
+            return {"rows": rows, "charts": chart_list, "error": f"batch sweep: {e}"}
+    return {"rows": rows, "charts": chart_list, "error": None}
 
 
 def compare_charts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -287,6 +356,7 @@ def compare_charts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+@page_cache("chip_table")
 def chip_table_rows(ws: Workspace, on: Any, destination: str) -> list[dict[str, Any]]:
     """The /chips rows: every chip's headline numbers with its TPP, performance density and
     license status for ``destination`` on ``on`` (undetermined where it cannot be decided)."""
@@ -310,6 +380,7 @@ def chip_table_rows(ws: Workspace, on: Any, destination: str) -> list[dict[str, 
     return out
 
 
+@page_cache("control_map")
 def control_map_context(
     ws: Workspace, on: Any, destination: str, extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -464,6 +535,7 @@ def _story_market(ws: Workspace, scenario: str | None) -> Any:
     return fig
 
 
+@page_cache("market")
 def market_context(ws: Workspace, scenario: str, compare: str | None) -> dict[str, Any]:
     r = market_run(scenario, ws=ws)
     bn = 1e-9
