@@ -60,6 +60,27 @@ function fitLayout(el, fig) {
   return layout;
 }
 
+// Point labels placed by the server for a typical width: at the drawn size, hide any that would
+// cover another label or a title (hover and click still name every point).
+function hideCollidingLabels(el) {
+  var anns = (el.layout && el.layout.annotations) || [];
+  var nodes = el.querySelectorAll(".annotation");
+  var placed = [], hide = {};
+  el.querySelectorAll(".gtitle").forEach(function (t) { placed.push(t.getBoundingClientRect()); });
+  anns.forEach(function (a, i) {
+    var node = nodes[i];
+    if (!node) return;
+    var box = node.querySelector(".annotation-text-g") || node;
+    var r = box.getBoundingClientRect();
+    if (a.name !== "chip-label") { placed.push(r); return; }
+    var clash = placed.some(function (p) {
+      return r.left < p.right && p.left < r.right && r.top < p.bottom && p.top < r.bottom;
+    });
+    if (clash) hide["annotations[" + i + "].visible"] = false; else placed.push(r);
+  });
+  return Object.keys(hide).length ? Plotly.relayout(el, hide) : Promise.resolve();
+}
+
 function renderCharts(root) {
   (root || document).querySelectorAll("div.chart[data-figure]").forEach(function (el) {
     var src = document.getElementById(el.dataset.figure);
@@ -69,6 +90,8 @@ function renderCharts(root) {
     Plotly.newPlot(el, fig.data, fitLayout(el, fig), {
       responsive: true, displaylogo: false,
       toImageButtonOptions: { filename: el.id }
+    }).then(function () {
+      return hideCollidingLabels(el);
     }).then(function () {
       el.dataset.rendered = "1";
       el.dispatchEvent(new CustomEvent("chart-rendered", { bubbles: true }));
