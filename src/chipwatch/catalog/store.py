@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chipwatch.catalog import Catalog
-
 if TYPE_CHECKING:
     import duckdb
     import pandas as pd
+
+    from chipwatch.catalog import Catalog
 
 TABLES = ("accelerators", "accelerator_values", "dies")
 READ_ONLY_TYPES = {"SELECT", "EXPLAIN"}
@@ -66,13 +66,12 @@ def data_hash(dirs: Iterable[Path]) -> str:
     import hashlib
 
     import chipwatch
-    from chipwatch.controls import metrics
 
     h = hashlib.blake2b(digest_size=16)
     h.update(chipwatch.__version__.encode())
     for code in (
         Path(__file__),
-        Path(metrics.__file__),
+        Path(chipwatch.__file__).parent / "controls" / "metrics.py",
         Path(chipwatch.__file__).parent / "catalog" / "schema.py",
     ):
         h.update(code.read_bytes())
@@ -91,12 +90,14 @@ def cached_store(dirs: Iterable[Path], catalog: Callable[[], Catalog]) -> Path |
     hash: built once (from ``catalog()``), then opened directly, so ``chipwatch sql`` need not
     load the catalog. None when caching is off (``CHIPWATCH_NO_CACHE``) or the folder is not
     writable."""
-    from chipwatch.catalog.loader import ParseCache
-
-    cache_file = ParseCache.file()
-    if cache_file is None:
+    if os.environ.get("CHIPWATCH_NO_CACHE"):
         return None
-    path = cache_file.parent / f"store-{data_hash(dirs)}.duckdb"
+    # the parse cache's folder (catalog.loader.ParseCache), found without importing the loader
+    root = os.environ.get("CHIPWATCH_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+        "chipwatch",
+    )
+    path = Path(root) / f"store-{data_hash(dirs)}.duckdb"
     if path.is_file():
         return path
     try:
