@@ -247,3 +247,16 @@ def test_report_shows_progress_steps() -> None:
     html = build_report(["h20", "ascend-910b"], progress=steps.append)
     assert len(steps) == REPORT_STEPS and steps[-1] == "writing the HTML"
     assert "<html" in html
+
+
+def test_memo_in_chinese() -> None:
+    api = TestClient(create_app())
+    r = api.get(
+        "/api/classify/memo",
+        params={"chip": "ascend-910b", "date": "2025-05-01", "destination": "CN", "lang": "zh-CN"},
+    )
+    assert r.status_code == 200
+    assert r.text.startswith("# 出口管制判定：华为昇腾 910B")
+    assert "推定拒绝" in r.text and "不构成法律意见" in r.text
+    english = api.get("/api/classify/memo", params={"chip": "ascend-910b", "date": "2025-05-01"})
+    assert english.text.startswith("# Export-control determination")

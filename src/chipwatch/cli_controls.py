@@ -165,7 +165,7 @@ def register(app: typer.Typer) -> None:
             if memo is not None:
                 from chipwatch.controls.memo import write_memo
 
-                write_memo(c, memo, ws=STATE.ws)
+                write_memo(c, memo, ws=STATE.ws, lang=STATE.lang)
         except ControlsInputError as e:
             fail(str(e))
         if as_json:

@@ -48,6 +48,9 @@ class ClassifyQuery(SpecFields):
 
 class MemoQuery(ClassifyQuery):
     format: Literal["md", "html"] = Field("md", description="Markdown or HTML")
+    lang: Literal["en", "zh-CN"] = Field(
+        "en", description="Language of the memo's headings and labels (rule text stays English)"
+    )
 
 
 class ClassifyBody(BaseModel):
@@ -118,16 +121,17 @@ async def classify_post(request: Request, body: ClassifyBody) -> Response:
     )
 
 
-def memo_response(request: Request, c: Any, fmt: str) -> Response:
+def memo_response(request: Request, c: Any, fmt: str, lang: str = "en") -> Response:
     import re
 
     from chipwatch.controls.memo import memo_html, memo_markdown
 
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", f"determination-{c.chip}-{c.date}-{c.destination}")
     if fmt == "html":
-        text, media = memo_html(c, ws=get_ws(request)), "text/html; charset=utf-8"
+        text, media = memo_html(c, ws=get_ws(request), lang=lang), "text/html; charset=utf-8"
     else:
-        text, media = memo_markdown(c, ws=get_ws(request)), "text/markdown; charset=utf-8"
+        text = memo_markdown(c, ws=get_ws(request), lang=lang)
+        media = "text/markdown; charset=utf-8"
     suffix = "html" if fmt == "html" else "md"
     disposition = f'attachment; filename="{name}.{suffix}"'
     return Response(text, media_type=media, headers={"Content-Disposition": disposition})
@@ -136,7 +140,7 @@ def memo_response(request: Request, c: Any, fmt: str) -> Response:
 @router.get("/classify/memo", summary="The determination memo (Markdown or HTML) to download")
 def memo_get(request: Request, q: Annotated[MemoQuery, Query()]) -> Response:
     c = run_classify(request, q.chip, _spec_from_query(q), q.date, q.destination, q.headquarters)
-    return memo_response(request, c, q.format)
+    return memo_response(request, c, q.format, q.lang)
 
 
 @router.post("/classify/memo", summary="The memo for a posted chip or spec")
