@@ -236,10 +236,10 @@ def test_perf_sweep_saved_to_the_duckdb_store_joins_the_catalog(runner, tmp_path
 
 def test_perf_compare_disaggregated_decode_instance(runner):
     args = ["perf", "compare", "h20", "h100-sxm", "--model", "llama-3.1-8b", "--batch", "16"]
-    agg = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    agg = json.loads(runner.invoke(app, [*args, "--json"]).stdout)["rows"]
     r = runner.invoke(app, [*args, "--disaggregated", "--json"])
     assert r.exit_code == 0, r.output
-    dis = json.loads(r.stdout)
+    dis = json.loads(r.stdout)["rows"]
     for a, d in zip(agg, dis, strict=True):
         assert d["disaggregated"] and not a["disaggregated"]
         assert d["tpot_ms"] == pytest.approx(d["decode_step_ms"])

@@ -172,8 +172,7 @@ def test_sql_accelerators_carry_tpp_density_and_precision(runner) -> None:  # ty
 def test_sql_reuses_the_store_persisted_under_the_data_hash(runner, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import os
 
-    from chipwatch import clikit
-    from chipwatch.cli import app
+    from chipwatch.cli import app, kit
 
     first = runner.invoke(app, ["sql", "SELECT count(*) AS n FROM accelerators", "--json"])
     assert first.exit_code == 0, first.output
@@ -183,8 +182,8 @@ def test_sql_reuses_the_store_persisted_under_the_data_hash(runner, monkeypatch)
     def no_catalog() -> None:
         raise AssertionError("the catalog was loaded although the store was persisted")
 
-    monkeypatch.setattr(clikit, "catalog", no_catalog)
-    monkeypatch.setattr("chipwatch.cli.catalog", no_catalog)
+    monkeypatch.setattr(kit, "catalog", no_catalog)
+    monkeypatch.setattr("chipwatch.cli.catalog.catalog", no_catalog)
     again = runner.invoke(app, ["sql", "SELECT count(*) AS n FROM accelerators", "--json"])
     assert again.exit_code == 0, again.output
     assert again.stdout == first.stdout

@@ -53,8 +53,8 @@ class Workspace:
         return cls(user_dirs(list(dirs), env=env))
 
     def overlay(self, *dirs: str | Path) -> Workspace:
-        """A new workspace with these folders (or single YAML files' folders) layered on top,
-        e.g. a proposed rules file. This one is unchanged."""
+        """A new workspace with these user folders layered on top (e.g. a folder holding a
+        proposed ``rules/actions/*.yaml``). This one is unchanged."""
         extra = [Path(d) for d in dirs]
         if not extra:
             return self

@@ -7,13 +7,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field
 
 from chipwatch import controls
 from chipwatch.api.deps import get_ws
-from chipwatch.api.errors import ApiError, model_response
+from chipwatch.api.errors import model_response
+from chipwatch.controls.requests import ClassifyRequest, FrontierRequest, TimelineRequest
+from chipwatch.services import controls as service
 from chipwatch.services.controls import control_map as control_map_rows
-from chipwatch.services.controls import subject
 
 router = APIRouter(prefix="/api", tags=["controls"])
 
@@ -21,104 +22,28 @@ Destination = Annotated[str, Query(min_length=2, max_length=3, description="ISO 
 When = Annotated[dt.date | None, Query(description="YYYY-MM-DD (default: today)")]
 
 
-class SpecFields(BaseModel):
-    """A hypothetical chip given by its control-relevant numbers (see ``ChipSpec``)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field("hypothetical chip", max_length=100)
-    tpp: float | None = Field(None, ge=0, description="total processing performance")
-    dense_tops: dict[str, float] = Field(
-        default_factory=dict, description="dense TFLOPS/TOPS per precision"
-    )
-    die_area_mm2: float | None = Field(None, gt=0, description="applicable die area")
-    datacenter: bool = True
-    io_bidir_gbs: float | None = Field(None, ge=0)
-    dram_bw_gbs: float | None = Field(None, ge=0)
-
-
-class ClassifyQuery(SpecFields):
-    """GET /api/classify: a catalog ``chip`` id, or the fields of a hypothetical chip."""
-
-    chip: str | None = Field(None, max_length=64, description="catalog chip id")
-    date: dt.date | None = Field(None, description="YYYY-MM-DD (default: today)")
-    destination: str = Field("CN", min_length=2, max_length=3)
-    headquarters: str | None = Field(None, min_length=2, max_length=3)
-
-
-class MemoQuery(ClassifyQuery):
+class MemoQuery(ClassifyRequest):
     format: Literal["md", "html"] = Field("md", description="Markdown or HTML")
     lang: Literal["en", "zh-CN"] = Field(
         "en", description="Language of the memo's headings and labels (rule text stays English)"
     )
 
 
-class ClassifyBody(BaseModel):
-    """POST /api/classify: ``{"chip": "h20"}`` or ``{"spec": {...}}``, plus date and where."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    chip: str | None = Field(None, max_length=64)
-    spec: dict[str, Any] | None = Field(
-        None,
-        description="ChipSpec fields (name, tpp or "
-        "dense_tops, die_area_mm2, datacenter, io_bidir_gbs, ...)",
-    )
-    date: dt.date | None = None
-    destination: str = Field("CN", min_length=2, max_length=3)
-    headquarters: str | None = Field(None, min_length=2, max_length=3)
-
-    @model_validator(mode="after")
-    def _one_chip(self) -> ClassifyBody:
-        if (self.chip is None) == (self.spec is None):
-            raise ValueError("give exactly one of 'chip' (a catalog id) or 'spec'")
-        return self
-
-
-def _spec_from_query(q: ClassifyQuery) -> dict[str, Any] | None:
-    fields = q.model_dump(include=set(SpecFields.model_fields), exclude_defaults=True)
-    if not fields or set(fields) == {"name"}:
-        return None
-    return q.model_dump(include=set(SpecFields.model_fields))
-
-
-def run_classify(
-    request: Request,
-    chip: str | None,
-    spec: dict[str, Any] | None,
-    on: dt.date | None,
-    destination: str,
-    headquarters: str | None = None,
-) -> Any:
-    ws = get_ws(request)
-    try:
-        chip_or_spec = subject(chip, spec, ws=ws)
-    except ValueError as e:  # a malformed spec is unprocessable input: 422 naming the field
-        raise ApiError(422, str(e)) from None
-    return controls.classify(
-        chip_or_spec,
-        on,
-        destination.upper(),
-        headquarters=headquarters.upper() if headquarters else None,
-        ws=ws,
-    )
+def run_classify(request: Request, req: ClassifyRequest) -> Any:
+    return service.classify_request(req, ws=get_ws(request))
 
 
 # classify and infer take milliseconds: they run on the event loop (async def) instead of the
 # thread pool and serialize in one pass (model_dump_json); under 32 concurrent clients both cut
 # latency markedly (benchmarks/load_api.py). Slow endpoints (market runs) stay in the pool.
 @router.get("/classify", summary="Classify a chip under the US rules on a date, for a destination")
-async def classify_get(request: Request, q: Annotated[ClassifyQuery, Query()]) -> Response:
-    return model_response(
-        run_classify(request, q.chip, _spec_from_query(q), q.date, q.destination, q.headquarters)
-    )
+async def classify_get(request: Request, q: Annotated[ClassifyRequest, Query()]) -> Response:
+    return model_response(run_classify(request, q))
 
 
 @router.post("/classify", summary="Classify a catalog chip or a posted hypothetical spec")
-async def classify_post(request: Request, body: ClassifyBody) -> Response:
-    return model_response(
-        run_classify(request, body.chip, body.spec, body.date, body.destination, body.headquarters)
-    )
+async def classify_post(request: Request, body: ClassifyRequest) -> Response:
+    return model_response(run_classify(request, body))
 
 
 def memo_response(request: Request, c: Any, fmt: str, lang: str = "en") -> Response:
@@ -139,43 +64,32 @@ def memo_response(request: Request, c: Any, fmt: str, lang: str = "en") -> Respo
 
 @router.get("/classify/memo", summary="The determination memo (Markdown or HTML) to download")
 def memo_get(request: Request, q: Annotated[MemoQuery, Query()]) -> Response:
-    c = run_classify(request, q.chip, _spec_from_query(q), q.date, q.destination, q.headquarters)
+    c = run_classify(request, ClassifyRequest(**q.model_dump(exclude={"format", "lang"})))
     return memo_response(request, c, q.format, q.lang)
 
 
 @router.post("/classify/memo", summary="The memo for a posted chip or spec")
 def memo_post(
-    request: Request, body: ClassifyBody, format: Literal["md", "html"] = "md"
+    request: Request, body: ClassifyRequest, format: Literal["md", "html"] = "md"
 ) -> Response:
-    c = run_classify(request, body.chip, body.spec, body.date, body.destination, body.headquarters)
+    c = run_classify(request, body)
     return memo_response(request, c, format)
 
 
-@router.get("/timeline/{chip_id}", summary="A chip's control status from October 2022 to today")
-def timeline_get(request: Request, chip_id: str, destination: Destination = "CN") -> Any:
-    ws = get_ws(request)
-    chip = ws.catalog.chip(chip_id)
-    periods = controls.timeline(chip, destination.upper(), ws=ws)
-    return {"chip": chip.id, "destination": destination.upper(), "periods": periods}
+@router.get("/timeline", summary="A chip's control status from October 2022 to today")
+def timeline_query(request: Request, q: Annotated[TimelineRequest, Query()]) -> Any:
+    return service.timeline(q, ws=get_ws(request))
+
+
+@router.get("/timeline/{chip_id}", summary="The same, with the chip id in the path")
+def timeline_get(request: Request, chip_id: str, q: Annotated[TimelineRequest, Query()]) -> Any:
+    req = TimelineRequest(**{**q.model_dump(), "chip": chip_id})
+    return service.timeline(req, ws=get_ws(request))
 
 
 @router.get("/frontier", summary="Largest TPP outside every controlled paragraph at a die area")
-def frontier_get(
-    request: Request,
-    die_area_mm2: Annotated[float, Query(gt=0, le=1e6, description="applicable die area")],
-    date: When = None,
-    datacenter: bool = True,
-    io_bidir_gbs: Annotated[float | None, Query(ge=0)] = None,
-    dram_bw_gbs: Annotated[float | None, Query(ge=0)] = None,
-) -> Any:
-    return controls.frontier(
-        die_area_mm2,
-        date,
-        datacenter=datacenter,
-        io_bidir_gbs=io_bidir_gbs,
-        dram_bw_gbs=dram_bw_gbs,
-        ws=get_ws(request),
-    )
+def frontier_get(request: Request, q: Annotated[FrontierRequest, Query()]) -> Any:
+    return service.frontier(q, ws=get_ws(request))
 
 
 @router.get("/controls/thresholds", summary="Threshold regions in force on a date")

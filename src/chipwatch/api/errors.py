@@ -15,7 +15,7 @@ from pydantic_core import PydanticSerializationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chipwatch.catalog import UnknownIdError, suggest
-from chipwatch.services.errors import ChoiceError
+from chipwatch.services.errors import ChoiceError, InvalidRequest
 
 log = logging.getLogger("chipwatch.api")
 
@@ -147,6 +147,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(
             status, exc.message, kind=exc.kind, wanted=exc.wanted, suggestions=exc.suggestions
         )
+
+    @app.exception_handler(InvalidRequest)
+    async def _unprocessable(request: Request, exc: InvalidRequest) -> Any:
+        if _wants_html(request):
+            return _page(422, str(exc))
+        return error_response(422, str(exc))
 
     @app.exception_handler(UnknownIdError)
     async def _unknown_id(request: Request, exc: UnknownIdError) -> Any:

@@ -1,4 +1,9 @@
-"""/api/market: scenario list, one scenario's yearly P10/P50/P90, two scenarios compared."""
+"""/api/market: scenario list, a scenario's yearly P10/P50/P90, two scenarios compared, the
+sensitivity (tornado) table and the check against cited figures.
+
+Query models are the request models of :mod:`chipwatch.market.requests`; every route calls the
+service ``chipwatch market ...`` calls (:mod:`chipwatch.services.market`). The API allows at
+most ``MAX_API_DRAWS`` draws per request (limit on work per request)."""
 
 from __future__ import annotations
 
@@ -8,14 +13,25 @@ from fastapi import APIRouter, Query, Request
 
 from chipwatch import market
 from chipwatch.api.deps import get_ws
-from chipwatch.api.errors import unknown_choice
-from chipwatch.jsonable import to_jsonable
-from chipwatch.services.market import DEFAULT_DRAWS, known_scenario, market_run
+from chipwatch.api.errors import ApiError
+from chipwatch.market.requests import (
+    CheckRequest,
+    MarketCompareRequest,
+    MarketRunRequest,
+    SensitivityRequest,
+)
+from chipwatch.services import market as service
+from chipwatch.services.market import known_scenario
 
 router = APIRouter(prefix="/api/market", tags=["market"])
+MIN_API_DRAWS, MAX_API_DRAWS = 100, 20_000
 
-Draws = Annotated[int, Query(ge=100, le=20_000, description="Monte Carlo draws")]
-Seed = Annotated[int, Query(ge=0, le=2**32 - 1, description="random seed (reproducible)")]
+
+def _draws(draws: int) -> None:
+    if not MIN_API_DRAWS <= draws <= MAX_API_DRAWS:
+        raise ApiError(
+            422, f"draws: between {MIN_API_DRAWS:,} and {MAX_API_DRAWS:,} per API request"
+        )
 
 
 @router.get("/scenarios", summary="Market scenarios with one line each")
@@ -27,55 +43,44 @@ def scenarios(request: Request) -> dict[str, Any]:
     return {"count": len(rows), "scenarios": rows}
 
 
-@router.get("/run/{scenario}", summary="Yearly units, revenue, shares and stocks, P10/P50/P90")
+def _run(request: Request, q: MarketRunRequest) -> dict[str, Any]:
+    ws = get_ws(request)
+    known_scenario(q.scenario, ws=ws)
+    _draws(q.draws)
+    return service.run(q, ws=ws)
+
+
+@router.get("/run", summary="Yearly units, revenue, shares and stocks, P10/P50/P90")
+def run_query(request: Request, q: Annotated[MarketRunRequest, Query()]) -> dict[str, Any]:
+    return _run(request, q)
+
+
+@router.get("/run/{scenario}", summary="The same, with the scenario id in the path")
 def run_scenario(
-    request: Request,
-    scenario: str,
-    draws: Draws = DEFAULT_DRAWS,
-    seed: Seed = 0,
-    metric: Annotated[str | None, Query(max_length=64, description="only this metric")] = None,
-    group: Annotated[str | None, Query(max_length=64, description="only this group")] = None,
+    request: Request, scenario: str, q: Annotated[MarketRunRequest, Query()]
 ) -> dict[str, Any]:
-    result = market_run(scenario, draws, seed, ws=get_ws(request))
-    body = result.to_json()
-    rows = body["summary"]
-    if metric is not None:
-        metrics = sorted({r["metric"] for r in rows})
-        if metric not in metrics:
-            raise unknown_choice(422, f"unknown metric {metric!r}", "metric", metric, metrics)
-        rows = [r for r in rows if r["metric"] == metric]
-    if group is not None:
-        rows = [r for r in rows if r["group"] == group]
-    body["summary"] = rows
-    return body
+    return _run(request, MarketRunRequest(**{**q.model_dump(), "scenario": scenario}))
 
 
 @router.get("/compare", summary="Two scenarios side by side on one metric, per year")
-def compare(
-    request: Request,
-    a: Annotated[str, Query(max_length=64, description="first scenario")] = "h20-allowed",
-    b: Annotated[str, Query(max_length=64, description="second scenario")] = "h20-banned",
-    metric: Annotated[str, Query(max_length=64)] = "domestic_share",
-    group: Annotated[str | None, Query(max_length=64)] = None,
-    draws: Draws = DEFAULT_DRAWS,
-    seed: Seed = 0,
-) -> dict[str, Any]:
+def compare(request: Request, q: Annotated[MarketCompareRequest, Query()]) -> dict[str, Any]:
     ws = get_ws(request)
-    df = market.compare(
-        known_scenario(a, ws=ws),
-        known_scenario(b, ws=ws),
-        metric=metric,
-        group=group,
-        draws=draws,
-        seed=seed,
-        ws=ws,
-    )
-    return {
-        "a": a,
-        "b": b,
-        "metric": metric,
-        "group": group,
-        "draws": draws,
-        "seed": seed,
-        "rows": to_jsonable(df),
-    }
+    known_scenario(q.a, ws=ws)
+    known_scenario(q.b, ws=ws)
+    _draws(q.draws)
+    return service.compare(q, ws=ws)
+
+
+@router.get("/sensitivity", summary="Which inputs move an output most (one at a time)")
+def sensitivity(request: Request, q: Annotated[SensitivityRequest, Query()]) -> dict[str, Any]:
+    ws = get_ws(request)
+    known_scenario(q.scenario, ws=ws)
+    return service.sensitivity(q, ws=ws)
+
+
+@router.get("/check", summary="The model against every cited figure")
+def check(request: Request, q: Annotated[CheckRequest, Query()]) -> dict[str, Any]:
+    ws = get_ws(request)
+    known_scenario(q.scenario, ws=ws)
+    _draws(q.draws)
+    return service.check(q, ws=ws)

@@ -101,6 +101,9 @@ class Classification(BaseModel):
     dram_bw_gbs: float | None
     license_required: bool
     licensing_policy: str
+    presumption_of_denial: bool = Field(
+        False, description="the licensing policy is a presumption of denial (typed flag)"
+    )
     license_exception: str | None = None
     licensing_basis: str | None
     conditions: list[str]
@@ -511,6 +514,7 @@ def classify(
         dram_bw_gbs=inputs.dram_bw_gbs,
         license_required=license_required,
         licensing_policy=policy.value,
+        presumption_of_denial=policy == Policy.presumption_of_denial,
         license_exception=exception,
         licensing_basis=basis,
         conditions=conditions,

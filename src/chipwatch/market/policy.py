@@ -23,19 +23,15 @@ def month_dates(years: list[int]) -> list[dt.date]:
     return [dt.date(y, m, 15) for y in years for m in range(1, 13)]
 
 
-def _month_status(chip_id: str, day: dt.date, market: str, ws: Workspace) -> tuple[bool, str]:
-    """(licence required, licensing policy) for one chip on one day, cached on the workspace."""
+def _month_status(chip_id: str, day: dt.date, market: str, ws: Workspace) -> tuple[bool, bool]:
+    """(licence required, presumption of denial) for one chip on one day, cached on the
+    workspace."""
 
-    def compute() -> tuple[bool, str]:
+    def compute() -> tuple[bool, bool]:
         r = classify(ws.catalog.chip(chip_id), day, market, ws=ws)
-        return bool(r.license_required), str(getattr(r, "licensing_policy", "") or "")
+        return bool(r.license_required), bool(r.presumption_of_denial)
 
     return ws.memo("market.month_status", (chip_id, day, market), compute, limit=4096)
-
-
-def denies(policy: str) -> bool:
-    p = policy.lower().replace("_", " ").replace("-", " ")
-    return "denial" in p or "deny" in p or "prohibit" in p
 
 
 def monthly_availability(
@@ -53,9 +49,9 @@ def monthly_availability(
     notes: list[str] = []
     try:
         for i, day in enumerate(month_dates(years)):
-            required, policy = _month_status(chip_id, day, market, ws)
+            required, denial = _month_status(chip_id, day, market, ws)
             if required:
-                out[i] = {"grant": 1.0, "deny": 0.0}.get(licences, 0.0 if denies(policy) else 1.0)
+                out[i] = {"grant": 1.0, "deny": 0.0}.get(licences, 0.0 if denial else 1.0)
     except Exception as e:  # the engine is another domain: never let it break a market run
         return np.ones(n), [
             f"export-control engine failed for {chip_id} ({e}); treated as available"

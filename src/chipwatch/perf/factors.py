@@ -7,6 +7,7 @@ docs/performance-model.md); this module only reads it.
 from __future__ import annotations
 
 import json
+import math
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -74,3 +75,122 @@ def factors_for(chip: Accelerator, factors: dict[str, Any] | None = None) -> Eff
 
 # ------------------------------------------------------------------------------------------
 # Points
+
+
+def factor_row(
+    vendor: str,
+    family: str,
+    chip: str,
+    f: dict[str, Any],
+    *,
+    ttft_queue_share: float | None,
+    points: int,
+    fit_err_pct: float | None,
+) -> dict[str, Any]:
+    """One row of the calibration table from a fitted-factor record (times in ms and us)."""
+    return {
+        "vendor": vendor,
+        "family": family,
+        "chip": chip,
+        "compute_eff": f["compute"],
+        "memory_eff": f["memory"],
+        "link_eff": f["link"],
+        "overhead_ms": f["overhead_s"] * 1e3,
+        "collective_us": f["link_latency_s"] * 1e6,
+        "ttft_queue_share": ttft_queue_share,
+        "points": points,
+        "fit_median_abs_err_pct": fit_err_pct,
+    }
+
+
+def vendor_rows(data: dict[str, Any], cat: Any) -> list[dict[str, Any]]:
+    """One row per catalog vendor: fitted efficiencies where measured (point-weighted geometric
+    mean over the vendor's fitted families), else the pooled default, marked 'not measured'."""
+    fams = data.get("families", {})
+    by_vendor: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    vendors = sorted({c.vendor for c in cat})
+    fam_vendor = {c.family: c.vendor for c in cat if c.family}
+    for fam, f in fams.items():
+        by_vendor.setdefault(fam_vendor.get(fam, "?"), []).append((fam, f))
+    out = []
+    for v in vendors:
+        items = by_vendor.get(v, [])
+        n = sum(int(f["n_points"]) for _, f in items)
+        if not items or n == 0:
+            d = data["default"]
+            out.append(
+                {
+                    "vendor": v,
+                    "measured": "not measured (pooled default)",
+                    "families": "",
+                    "points": 0,
+                    "compute_eff": d["compute"],
+                    "memory_eff": d["memory"],
+                    "link_eff": d["link"],
+                }
+            )
+            continue
+
+        def gmean(key: str, items: list[tuple[str, dict[str, Any]]] = items, n: int = n) -> float:
+            return math.exp(sum(f["n_points"] * math.log(f[key]) for _, f in items) / n)
+
+        out.append(
+            {
+                "vendor": v,
+                "measured": "fitted",
+                "families": ", ".join(sorted(fam for fam, _ in items)),
+                "points": n,
+                "compute_eff": gmean("compute"),
+                "memory_eff": gmean("memory"),
+                "link_eff": gmean("link"),
+            }
+        )
+    return out
+
+
+def factor_rows(data: dict[str, Any], cat: Any) -> list[dict[str, Any]]:
+    """The calibration table: one row per fitted family (by vendor), then its chips with their
+    own factors, then the pooled default."""
+    vendor_of_family = {c.family: c.vendor for c in cat if c.family}
+    rows: list[dict[str, Any]] = []
+    for fam, f in sorted(
+        data["families"].items(), key=lambda kv: (vendor_of_family.get(kv[0], ""), kv[0])
+    ):
+        vendor = vendor_of_family.get(fam, "?")
+        rows.append(
+            factor_row(
+                vendor,
+                fam,
+                "(family)",
+                f,
+                ttft_queue_share=f.get("ttft_queue_share"),
+                points=f["n_points"],
+                fit_err_pct=f.get("fit_median_abs_err_pct"),
+            )
+        )
+        for chip_id, c in sorted(data.get("chips", {}).items()):
+            if chip_id in cat and cat.chip(chip_id).family == fam:
+                rows.append(
+                    factor_row(
+                        vendor,
+                        fam,
+                        chip_id,
+                        c,
+                        ttft_queue_share=None,
+                        points=c["n_points"],
+                        fit_err_pct=c.get("fit_median_abs_err_pct"),
+                    )
+                )
+    d = data["default"]
+    rows.append(
+        factor_row(
+            "(other)",
+            "(default)",
+            "(no measurements)",
+            d,
+            ttft_queue_share=d.get("ttft_queue_share"),
+            points=0,
+            fit_err_pct=None,
+        )
+    )
+    return rows

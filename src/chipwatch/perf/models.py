@@ -108,6 +108,11 @@ class ModelSpec(_Strict):
         return self.layers - self.moe_layers
 
     @property
+    def attention_label(self) -> str:
+        """MLA (latent attention), GQA (fewer KV heads than query heads) or MHA."""
+        return "MLA" if self.mla else ("GQA" if self.kv_heads < self.heads else "MHA")
+
+    @property
     def is_moe(self) -> bool:
         return self.moe is not None
 

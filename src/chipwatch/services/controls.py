@@ -1,25 +1,34 @@
-"""Export-control operations the views share: the subject of a query, the control map."""
+"""Export-control operations, one per request model (what ``chipwatch classify|timeline|frontier``
+and ``/api/classify|timeline|frontier`` both call), and the control map the views share."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from chipwatch.controls import ChipSpec, classify, thresholds_in_force
+from chipwatch.controls import ChipSpec, Classification, Frontier, classify, thresholds_in_force
+from chipwatch.controls import frontier as _frontier
+from chipwatch.controls import timeline as _timeline
 from chipwatch.controls.errors import ControlsInputError
+from chipwatch.controls.requests import ClassifyRequest, FrontierRequest, TimelineRequest
+from chipwatch.services.errors import InvalidRequest
 from chipwatch.workspace import Workspace, resolve
 
 
 def subject(chip: str | None, spec: dict[str, Any] | None, *, ws: Workspace | None = None) -> Any:
-    """The catalog chip, or a ``ChipSpec`` built from the given fields (one-line errors)."""
+    """The catalog chip, or a ``ChipSpec`` built from the given fields (one-line
+    :class:`InvalidRequest` errors naming the field)."""
     if chip:
         return resolve(ws).catalog.chip(chip)
     if not spec:
-        raise ControlsInputError(
+        raise InvalidRequest(
             "give a catalog 'chip' id, or a hypothetical chip's 'tpp' (or "
             "'dense_tops') and 'die_area_mm2'"
         )
-    return ChipSpec.build(**spec)
+    try:
+        return ChipSpec.build(**spec)
+    except ControlsInputError as e:
+        raise InvalidRequest(str(e)) from None
 
 
 def _row(chip: Any, c: Any) -> dict[str, Any]:
@@ -89,3 +98,42 @@ def rule_sets_in_force(on: dt.date, destination: str, *, ws: Workspace | None = 
 
 def threshold_regions(on: dt.date, *, ws: Workspace | None = None) -> Any:
     return thresholds_in_force(on, ws=ws)
+
+
+def classify_request(req: ClassifyRequest, *, ws: Workspace | None = None) -> Classification:
+    """Classify the request's chip (catalog id, ``spec`` or spec fields) on its date."""
+    w = resolve(ws)
+    return classify(
+        subject(req.chip, req.spec or req.spec_fields(), ws=w),
+        req.date,
+        req.destination.upper(),
+        headquarters=req.headquarters.upper() if req.headquarters else None,
+        ws=w,
+    )
+
+
+def timeline(req: TimelineRequest, *, ws: Workspace | None = None) -> dict[str, Any]:
+    """The chip's periods of equal status, with what changed each."""
+    w = resolve(ws)
+    chip = w.catalog.chip(req.chip)
+    periods = _timeline(
+        chip,
+        req.destination.upper(),
+        start=req.start,
+        end=req.end,
+        headquarters=req.headquarters.upper() if req.headquarters else None,
+        ws=w,
+    )
+    return {"chip": chip.id, "destination": req.destination.upper(), "periods": periods}
+
+
+def frontier(req: FrontierRequest, *, ws: Workspace | None = None) -> Frontier:
+    """The control frontier at the request's die area and date."""
+    return _frontier(
+        req.die_area_mm2,
+        req.date,
+        datacenter=req.datacenter,
+        io_bidir_gbs=req.io_bidir_gbs,
+        dram_bw_gbs=req.dram_bw_gbs,
+        ws=ws,
+    )

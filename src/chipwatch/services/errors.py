@@ -27,3 +27,8 @@ class ChoiceError(ValueError):
 
     def __str__(self) -> str:
         return self.message
+
+
+class InvalidRequest(ValueError):
+    """A request that cannot be processed as given (a malformed hypothetical chip, ...): the API
+    answers 422 naming the field, the CLI exits 2."""

@@ -1,12 +1,27 @@
-"""Market operations the views share: a scenario id checked, a run computed once per workspace."""
+"""Market operations, one per request model (what ``chipwatch market ...`` and
+``/api/market/...`` both call), returning the JSON-shaped results both views print, and a run
+computed once per workspace for the dashboard's charts."""
 
 from __future__ import annotations
 
-from chipwatch.market import MarketResult, run
+from typing import Any
+
+from chipwatch.jsonable import to_jsonable
+from chipwatch.market import MarketResult
+from chipwatch.market import check as _check
+from chipwatch.market import compare as _compare
+from chipwatch.market import run as _run
+from chipwatch.market import sensitivity as _sensitivity
+from chipwatch.market.requests import (
+    CheckRequest,
+    MarketCompareRequest,
+    MarketRunRequest,
+    SensitivityRequest,
+)
 from chipwatch.services.errors import ChoiceError
 from chipwatch.workspace import Workspace, resolve
 
-DEFAULT_DRAWS = 1000
+DEFAULT_DRAWS = MarketRunRequest.model_fields["draws"].default
 
 
 def scenario_ids(*, ws: Workspace | None = None) -> list[str]:
@@ -26,7 +41,52 @@ def market_run(
 ) -> MarketResult:
     """``market.run`` computed once per workspace, scenario, draws and seed (reproducible)."""
     w = resolve(ws)
-    key = (known_scenario(scenario, ws=w), draws, seed)
+    key = (scenario, draws, seed)
     return w.memo(
-        "services.market_run", key, lambda: run(scenario, draws=draws, seed=seed, ws=w), limit=16
+        "services.market_run", key, lambda: _run(scenario, draws=draws, seed=seed, ws=w), limit=16
     )
+
+
+def run(req: MarketRunRequest, *, ws: Workspace | None = None) -> dict[str, Any]:
+    """The run as JSON (``MarketResult.to_json``), its summary limited to ``metric``/``group``."""
+    body = market_run(req.scenario, req.draws, req.seed, ws=ws).to_json()
+    rows = body["summary"]
+    if req.metric is not None:
+        metrics = sorted({r["metric"] for r in rows})
+        if req.metric not in metrics:
+            raise ChoiceError(
+                f"unknown metric {req.metric!r}", "metric", req.metric, metrics, missing=False
+            )
+        rows = [r for r in rows if r["metric"] == req.metric]
+    if req.group is not None:
+        rows = [r for r in rows if r["group"] == req.group]
+    body["summary"] = rows
+    return body
+
+
+def compare(req: MarketCompareRequest, *, ws: Workspace | None = None) -> dict[str, Any]:
+    """Both scenarios per year on one metric, with the paired difference."""
+    df = _compare(
+        req.a, req.b, metric=req.metric, group=req.group, draws=req.draws, seed=req.seed, ws=ws
+    )
+    return {
+        "a": df.attrs["a"],
+        "b": df.attrs["b"],
+        "metric": req.metric,
+        "group": req.group,
+        "draws": req.draws,
+        "seed": req.seed,
+        "rows": to_jsonable(df),
+    }
+
+
+def sensitivity(req: SensitivityRequest, *, ws: Workspace | None = None) -> dict[str, Any]:
+    """The tornado table: inputs by swing, with the run's metric, group and year."""
+    df = _sensitivity(req.scenario, req.metric, year=req.year, group=req.group, ws=ws)
+    return {**{str(k): v for k, v in df.attrs.items()}, "rows": to_jsonable(df)}
+
+
+def check(req: CheckRequest, *, ws: Workspace | None = None) -> dict[str, Any]:
+    """The model against every cited figure."""
+    df = _check(req.scenario, draws=req.draws, seed=req.seed, ws=ws)
+    return {**{str(k): v for k, v in df.attrs.items()}, "rows": to_jsonable(df)}

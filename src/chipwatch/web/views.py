@@ -183,7 +183,8 @@ def report_sections(
 ) -> list[dict]:
     """The briefing's sections: the overview's questions, then the chosen chips and scenario.
     ``progress(step)`` is called as each section starts (for a progress bar)."""
-    from chipwatch.services.perf import compare_rows
+    from chipwatch.perf.requests import CompareRequest
+    from chipwatch.services.perf import compare
 
     step = progress or (lambda _name: None)
     step("overview charts")
@@ -228,7 +229,7 @@ def report_sections(
         }
     )
     step("LLM serving model")
-    rows_perf = compare_rows(ids, ws=ws, **STORY_WORKLOAD)
+    rows_perf = compare(CompareRequest(chips=ids, **STORY_WORKLOAD), ws=ws)
     sections.append(
         {
             "title": f"LLM serving: {STORY_WORKLOAD_TEXT}",
@@ -289,15 +290,13 @@ def compare_context(ws: Workspace, form: dict[str, Any]) -> dict[str, Any]:
     """The compare page's results for a validated form (``CompareRequest`` as a dict): rows,
     charts (with the batch crossover when two or more chips are served) or the error."""
     from chipwatch.perf.requests import CompareRequest, CrossoverRequest
-    from chipwatch.services.perf import compare_rows, crossover_result
+    from chipwatch.services.perf import compare, crossover
 
     req = CompareRequest.model_validate(form)
     rows: list[dict[str, Any]] = []
     chart_list: list[dict[str, Any]] = []
     try:
-        rows = compare_rows(
-            req.chips, req.model, ws=ws, **req.model_dump(exclude={"chips", "model"})
-        )
+        rows = compare(req, ws=ws)
         chart_list = compare_charts(rows)
     except (ValueError, KeyError) as e:
         return {"rows": [], "charts": [], "error": str(e)}
@@ -313,7 +312,7 @@ def compare_context(ws: Workspace, form: dict[str, Any]) -> dict[str, Any]:
                 output_len=req.output_len,
                 calibration=req.calibration,
             )
-            chart_list.append(crossover_chart(crossover_result(cross, ws=ws)))
+            chart_list.append(crossover_chart(crossover(cross, ws=ws)))
         except (ValueError, KeyError) as e:
             return {"rows": rows, "charts": chart_list, "error": f"batch sweep: {e}"}
     return {"rows": rows, "charts": chart_list, "error": None}
@@ -430,17 +429,22 @@ def classify_context(ws: Workspace, raw: dict[str, Any]) -> dict[str, Any]:
     import datetime as dt
     from urllib.parse import urlencode
 
+    from chipwatch.controls.requests import ClassifyRequest
+
+    defaults = ClassifyRequest.model_fields  # the form's defaults are the request model's
     form: dict[str, Any] = {
-        "name": raw.get("name", "my accelerator"),
+        "name": raw.get("name", defaults["name"].default),
         "tpp": raw.get("tpp"),
         "dense_value": raw.get("dense_value"),
         "dense_precision": raw.get("dense_precision", "fp8"),
         "die_area_mm2": raw.get("die_area_mm2"),
         "io_bidir_gbs": raw.get("io_bidir_gbs"),
         "dram_bw_gbs": raw.get("dram_bw_gbs"),
-        "datacenter": raw.get("datacenter") == "true" if "submitted" in raw else True,
+        "datacenter": raw.get("datacenter") == "true"
+        if "submitted" in raw
+        else defaults["datacenter"].default,
         "date": raw.get("date", dt.date.today().isoformat()),
-        "destination": str(raw.get("destination", "CN")).upper()[:3],
+        "destination": str(raw.get("destination", defaults["destination"].default)).upper()[:3],
     }
     ctx: dict[str, Any] = {"form": form, "result": None, "error": None, "charts": []}
     if "submitted" not in raw:
@@ -537,7 +541,7 @@ def _story_market(ws: Workspace, scenario: str | None) -> Any:
 
 @page_cache("market")
 def market_context(ws: Workspace, scenario: str, compare: str | None) -> dict[str, Any]:
-    r = market_run(scenario, ws=ws)
+    r = market_run(known_scenario(scenario, ws=ws), ws=ws)
     bn = 1e-9
     out = [
         chart(

@@ -12,9 +12,10 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
+from pydantic import BaseModel, ValidationError
 
 from chipwatch.jsonable import to_jsonable
 from chipwatch.workspace import Workspace, default_workspace
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from chipwatch.catalog import Catalog
 
 EXIT_USAGE = 2
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass
@@ -193,3 +195,46 @@ ColumnsOpt = Annotated[
     typer.Option("--columns", help="Comma-separated columns to show (see --wide for all)."),
 ]
 WideOpt = Annotated[bool, typer.Option("--wide", help="Show every column, however wide.")]
+
+
+# --- options from request models -----------------------------------------------------------
+def opt(model: type[BaseModel], field: str, *decls: str, **kw: Any) -> Any:
+    """A ``typer.Option`` for a request-model field: its help text is the field's description."""
+    return typer.Option(*decls, help=model.model_fields[field].description, **kw)
+
+
+def arg(model: type[BaseModel], field: str, **kw: Any) -> Any:
+    """A ``typer.Argument`` for a request-model field (help from its description)."""
+    return typer.Argument(help=model.model_fields[field].description, **kw)
+
+
+def default(model: type[BaseModel], field: str) -> Any:
+    """The field's default (the option's default)."""
+    return model.model_fields[field].get_default(call_default_factory=True)
+
+
+def csv_default(model: type[BaseModel], field: str) -> str:
+    """A list field's default written as the comma-separated option value."""
+    return ",".join(str(x) for x in default(model, field))
+
+
+def csv_list(text: str | None) -> list[str] | None:
+    """A comma-separated option value as a list (None when not given)."""
+    if text is None:
+        return None
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def build(model: type[M], values: dict[str, Any], positional: tuple[str, ...] = ()) -> M:
+    """The request from the command's option values (None: the model's default); a bad value
+    exits with code 2 and one line naming its option (``--field-name``, an alias every option
+    has) or its argument (``positional``)."""
+    given = {k: v for k, v in values.items() if v is not None and k in model.model_fields}
+    try:
+        return model.model_validate(given)
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = str(err["loc"][0]) if err.get("loc") else ""
+        where = field if field in positional or not field else "--" + field.replace("_", "-")
+        msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        fail(f"{where}: {msg}" if where else msg)

@@ -8,13 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from chipwatch.clikit import STATE, console, emit_json, fail
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``serve`` and ``report`` to the main app. Module-level imports stay light."""
-    app.command("serve")(serve)
-    app.command("report")(report)
+from chipwatch.cli.kit import STATE, console, emit_json, fail
 
 
 def serve(

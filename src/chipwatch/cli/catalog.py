@@ -1,19 +1,13 @@
-"""The ``chipwatch`` command line: a thin view over the library.
-
-Core catalog commands live here; each domain registers its own commands from a small
-``cli_<domain>.py`` module so that start-up imports nothing heavy.
-"""
+"""CLI for the catalog: ``chipwatch chips list|show|compare``, ``sql`` and ``validate``."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from chipwatch import __version__
-from chipwatch.clikit import (
+from chipwatch.cli.kit import (
     STATE,
     ColumnsOpt,
     WideOpt,
@@ -27,58 +21,10 @@ from chipwatch.clikit import (
     translate,
 )
 
-app = typer.Typer(
-    name="chipwatch",
-    help="AI accelerators and US export controls, with numbers and sources.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-chips_app = typer.Typer(help="List, inspect and compare accelerators.", no_args_is_help=True)
-app.add_typer(chips_app, name="chips")
+app = typer.Typer(help="List, inspect and compare accelerators.", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV.")]
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"chipwatch {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main_options(
-    catalog_dirs: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--catalog",
-            help="Folder of user YAML (chips, models) to add or override. "
-            "Repeatable; CHIPWATCH_PATH works too.",
-        ),
-    ] = None,
-    db: Annotated[
-        str | None,
-        typer.Option("--db", help="Persist the DuckDB store to this file (or CHIPWATCH_DB)."),
-    ] = None,
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
-    ] = False,
-    lang: Annotated[
-        str | None,
-        typer.Option(
-            "--lang",
-            help="Language of table headers and messages: en or zh-CN (or CHIPWATCH_LANG).",
-        ),
-    ] = None,
-) -> None:
-    from chipwatch.i18n import LANGUAGES, normalize
-
-    chosen = lang or os.environ.get("CHIPWATCH_LANG")
-    STATE.lang = normalize(chosen)
-    if chosen and STATE.lang is None:
-        fail(f"unknown language {chosen!r}: use {' or '.join(LANGUAGES)}")
-    STATE.configure(list(catalog_dirs or []), db or os.environ.get("CHIPWATCH_DB") or None)
 
 
 # Default columns, most important first: the table keeps those that fit the terminal.
@@ -98,7 +44,7 @@ LIST_COLUMNS = [
 ]
 
 
-@chips_app.command("list")
+@app.command("list")
 def chips_list(
     vendor: Annotated[str | None, typer.Option(help="Only this vendor (e.g. NVIDIA).")] = None,
     segment: Annotated[
@@ -143,7 +89,7 @@ def chip_detail(chip_id: str) -> dict[str, Any]:
     return catalog().detail(chip_or_fail(chip_id).id)
 
 
-@chips_app.command("show")
+@app.command("show")
 def chips_show(
     chip_id: Annotated[str, typer.Argument(metavar="ID")], as_json: JsonOpt = False
 ) -> None:
@@ -194,7 +140,7 @@ COMPARE_FIELDS = [
 ]
 
 
-@chips_app.command("compare")
+@app.command("compare")
 def chips_compare(
     chip_ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Two or more chip ids.")],
     as_json: JsonOpt = False,
@@ -233,7 +179,6 @@ def chips_compare(
         )
 
 
-@app.command("sql")
 def sql_cmd(
     statement: Annotated[str, typer.Argument(help="One read-only SQL statement.")],
     as_json: JsonOpt = False,
@@ -258,7 +203,6 @@ def sql_cmd(
     emit(rows, as_json, as_csv)
 
 
-@app.command("validate")
 def validate_cmd(
     folder: Annotated[Path, typer.Argument(help="Folder of user YAML to check.")],
     as_json: JsonOpt = False,
@@ -277,17 +221,3 @@ def validate_cmd(
             typer.echo(f"{folder}: OK")
     if errors:
         raise typer.Exit(1)
-
-
-def _register_domains() -> None:
-    from chipwatch import cli_controls, cli_market, cli_perf, cli_web
-
-    for mod in (cli_controls, cli_perf, cli_market, cli_web):
-        mod.register(app)
-
-
-_register_domains()
-
-
-def main() -> None:
-    app()

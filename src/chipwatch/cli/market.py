@@ -1,7 +1,6 @@
-"""CLI commands for the market domain: ``chipwatch market list|run|compare|sensitivity|check``.
-
-A thin view over :mod:`chipwatch.market`; heavy imports happen inside the commands.
-"""
+"""CLI for the market domain: ``chipwatch market list|run|compare|sensitivity|check|inputs``.
+Each command builds its request model (``chipwatch.market.requests``) from its options and calls
+the service the API calls (``chipwatch.services.market``)."""
 
 from __future__ import annotations
 
@@ -10,18 +9,28 @@ from typing import Annotated, Any
 
 import typer
 
-from chipwatch.clikit import (
+from chipwatch.cli.kit import (
     STATE,
     ColumnsOpt,
     WideOpt,
+    arg,
+    build,
+    default,
     emit,
     emit_json,
     emit_table,
     fail,
+    opt,
     split_columns,
 )
+from chipwatch.market.requests import (
+    CheckRequest,
+    MarketCompareRequest,
+    MarketRunRequest,
+    SensitivityRequest,
+)
 
-market_app = typer.Typer(
+app = typer.Typer(
     help="Market and compute-stock scenarios: shipments, revenue, domestic share, installed "
     "compute, with P10/P50/P90 ranges.",
     no_args_is_help=True,
@@ -29,12 +38,10 @@ market_app = typer.Typer(
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV.")]
-DrawsOpt = Annotated[
-    int, typer.Option("--draws", help="Monte Carlo draws (1-50,000).", min=1, max=50_000)
-]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same numbers).")]
+R, CMP, SENS, CHK = MarketRunRequest, MarketCompareRequest, SensitivityRequest, CheckRequest
+CLI_ONLY = {"as_json", "as_csv", "top", "unverified"}  # output options: not part of a request
 ScenarioArg = Annotated[
-    str, typer.Argument(metavar="SCENARIO", help="Scenario id (see `market list`) or a YAML file.")
+    str | None, arg(MarketRunRequest, "scenario", metavar="SCENARIO", show_default=False)
 ]
 
 RUN_TABLES = [
@@ -61,11 +68,6 @@ RUN_TABLES = [
         ],
     ),
 ]
-
-
-def register(app: typer.Typer) -> None:
-    """Add the ``market`` sub-command group to the main app."""
-    app.add_typer(market_app, name="market")
 
 
 def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -101,7 +103,7 @@ def short(v: Any, metric: str = "") -> str:
     return f"{v:.3g}"
 
 
-@market_app.command("list")
+@app.command("list")
 def list_cmd(as_json: JsonOpt = False) -> None:
     """Name the scenarios, one line each."""
     from chipwatch.market import list_scenarios
@@ -119,24 +121,29 @@ def list_cmd(as_json: JsonOpt = False) -> None:
         )
 
 
-@market_app.command("run")
+@app.command("run")
 def run_cmd(
-    scenario: ScenarioArg,
-    draws: DrawsOpt = 2000,
-    seed: SeedOpt = 0,
+    scenario: ScenarioArg = None,
+    draws: Annotated[int, opt(R, "draws", "--draws")] = default(R, "draws"),
+    seed: Annotated[int, opt(R, "seed", "--seed")] = default(R, "seed"),
+    metric: Annotated[str | None, opt(R, "metric", "--metric")] = None,
+    group: Annotated[str | None, opt(R, "group", "--group")] = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
     """Yearly units, revenue, shares and installed compute with P10/P50/P90."""
-    from chipwatch.market import run
+    from chipwatch.services import market as service
 
-    r = _guard(run, scenario, draws=draws, seed=seed, ws=STATE.ws)
+    req = build(R, locals(), ("scenario",))
+    body = _guard(service.run, req, ws=STATE.ws)
     if as_json:
-        emit_json(r.to_json())
+        emit_json(body)
         return
     if as_csv:
-        emit(r.summary.to_dict(orient="records"), as_csv=True)
+        emit(body["summary"], as_csv=True)
         return
+    r = service.market_run(req.scenario, req.draws, req.seed, ws=STATE.ws)
+    draws, seed = req.draws, req.seed
     df = r.summary
     for title, cols in RUN_TABLES:
         rows = []
@@ -164,34 +171,29 @@ def run_cmd(
         typer.echo(f"Note: {n}")
 
 
-@market_app.command("compare")
+@app.command("compare")
 def compare_cmd(
-    a: Annotated[str, typer.Argument(metavar="A", help="First scenario.")],
-    b: Annotated[str, typer.Argument(metavar="B", help="Second scenario.")],
-    metric: Annotated[str, typer.Option("--metric", help="Metric to compare.")] = "domestic_share",
-    group: Annotated[
-        str | None, typer.Option("--group", help="Group (vendor, country, product); default total.")
-    ] = None,
-    draws: DrawsOpt = 2000,
-    seed: SeedOpt = 0,
+    a: Annotated[str | None, arg(CMP, "a", metavar="A", show_default=False)] = None,
+    b: Annotated[str | None, arg(CMP, "b", metavar="B", show_default=False)] = None,
+    metric: Annotated[str, opt(CMP, "metric", "--metric")] = default(CMP, "metric"),
+    group: Annotated[str | None, opt(CMP, "group", "--group")] = None,
+    draws: Annotated[int, opt(CMP, "draws", "--draws")] = default(CMP, "draws"),
+    seed: Annotated[int, opt(CMP, "seed", "--seed")] = default(CMP, "seed"),
     as_json: JsonOpt = False,
 ) -> None:
     """Two scenarios per year on one metric, with the difference A - B over paired draws."""
-    from chipwatch.market import compare
+    import pandas as pd
 
-    df = _guard(compare, a, b, metric=metric, group=group, draws=draws, seed=seed, ws=STATE.ws)
+    from chipwatch.services import market as service
+
+    req = build(CMP, locals(), ("a", "b"))
+    out = _guard(service.compare, req, ws=STATE.ws)
     if as_json:
-        emit_json(
-            {
-                "a": df.attrs["a"],
-                "b": df.attrs["b"],
-                "metric": metric,
-                "draws": draws,
-                "seed": seed,
-                "rows": df.to_dict(orient="records"),
-            }
-        )
+        emit_json(out)
         return
+    metric = req.metric
+    df: Any = pd.DataFrame(out["rows"])
+    df.attrs.update({"a": out["a"], "b": out["b"]})
     rows = [
         {
             "year": x.year,
@@ -213,22 +215,28 @@ def _signed(v: float, metric: str) -> str:
     return s if s.startswith("-") or s == "-" else f"+{s}"
 
 
-@market_app.command("sensitivity")
+@app.command("sensitivity")
 def sensitivity_cmd(
-    scenario: ScenarioArg,
-    metric: Annotated[str, typer.Option("--metric", help="Output to explain.")] = "domestic_share",
-    year: Annotated[int | None, typer.Option("--year", help="Year (default: last).")] = None,
-    group: Annotated[str, typer.Option("--group", help="Group (default total).")] = "total",
+    scenario: ScenarioArg = None,
+    metric: Annotated[str, opt(SENS, "metric", "--metric")] = default(SENS, "metric"),
+    year: Annotated[int | None, opt(SENS, "year", "--year")] = None,
+    group: Annotated[str, opt(SENS, "group", "--group")] = default(SENS, "group"),
     top: Annotated[int, typer.Option("--top", help="Rows to show in the table.", min=1)] = 15,
     as_json: JsonOpt = False,
 ) -> None:
     """Which inputs move an output most (one-at-a-time, P10 to P90)."""
-    from chipwatch.market import sensitivity
+    import pandas as pd
 
-    df = _guard(sensitivity, scenario, metric, year=year, group=group, ws=STATE.ws)
+    from chipwatch.services import market as service
+
+    req = build(SENS, locals(), ("scenario",))
+    out = _guard(service.sensitivity, req, ws=STATE.ws)
     if as_json:
-        emit_json({**df.attrs, "rows": df.to_dict(orient="records")})
+        emit_json(out)
         return
+    metric, group = req.metric, req.group
+    df: Any = pd.DataFrame(out["rows"])
+    df.attrs.update({k: v for k, v in out.items() if k != "rows"})
     rows = [
         {
             "input": x.input,
@@ -247,21 +255,26 @@ def sensitivity_cmd(
     )
 
 
-@market_app.command("check")
+@app.command("check")
 def check_cmd(
-    scenario: ScenarioArg,
-    draws: DrawsOpt = 2000,
-    seed: SeedOpt = 0,
+    scenario: ScenarioArg = None,
+    draws: Annotated[int, opt(CHK, "draws", "--draws")] = default(CHK, "draws"),
+    seed: Annotated[int, opt(CHK, "seed", "--seed")] = default(CHK, "seed"),
     as_json: JsonOpt = False,
     columns: ColumnsOpt = None,
     wide: WideOpt = False,
 ) -> None:
     """Distance from the model to each cited figure (model P50, P10-P90, relative distance)."""
-    from chipwatch.market import check
+    import pandas as pd
 
-    df = _guard(check, scenario, draws=draws, seed=seed, ws=STATE.ws)
+    from chipwatch.services import market as service
+
+    req = build(CHK, locals(), ("scenario",))
+    out = _guard(service.check, req, ws=STATE.ws)
+    df: Any = pd.DataFrame(out["rows"])
+    df.attrs.update({k: v for k, v in out.items() if k != "rows"})
     if as_json:
-        emit_json({**df.attrs, "rows": df.to_dict(orient="records")})
+        emit_json(out)
         return
     rows = [
         {
@@ -292,9 +305,11 @@ def check_cmd(
     )
 
 
-@market_app.command("inputs")
+@app.command("inputs")
 def inputs_cmd(
-    scenario: ScenarioArg,
+    scenario: Annotated[
+        str, typer.Argument(metavar="SCENARIO", help=R.model_fields["scenario"].description)
+    ],
     unverified: Annotated[
         bool, typer.Option("--unverified", help="Only inputs marked unverified.")
     ] = False,
