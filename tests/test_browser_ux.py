@@ -169,3 +169,16 @@ def test_api_console_loads_from_this_server(server: str, page: Any) -> None:
     page.wait_for_selector("#swagger-ui .opblock", timeout=20_000)
     assert page.locator("#swagger-ui .opblock").count() >= 5
     assert external == []
+
+
+def test_chips_table_fits_1440_with_numbers_right_aligned(server: str, page: Any) -> None:
+    open_page(page, server + "/chips", "chips-1440")
+    wrap = page.evaluate(
+        "(() => { const w = document.querySelector('.table-wrap');"
+        " return [w.scrollWidth, w.clientWidth]; })()"
+    )
+    assert wrap[0] <= wrap[1] + 1, f"the chips table scrolls sideways at 1440 px: {wrap}"
+    aligns = page.eval_on_selector_all(
+        "#chips-table td.num", "tds => [...new Set(tds.map(t => getComputedStyle(t).textAlign))]"
+    )
+    assert aligns == ["right"]

@@ -33,22 +33,16 @@ def request_lang(request: Any) -> tuple[str, bool]:
     return from_accept_language(request.headers.get("accept-language")) or DEFAULT, False
 
 
-_LABELS: dict[tuple[int, str], dict[str, str]] = {}
-
-
 def chip_labels(cat: Catalog, lang: str) -> dict[str, str]:
     """Chip id -> the label charts show in ``lang`` (only where it differs from the id)."""
     from chipwatch.i18n.names import short_name
 
-    key = (id(cat), lang)
-    if key not in _LABELS:
-        labels = {}
-        for cid in cat.ids:
-            label = short_name(cid, cat.chip(cid).vendor, lang)
-            if label != cid:
-                labels[cid] = label
-        _LABELS[key] = labels
-    return _LABELS[key]
+    labels = {}
+    for cid in cat.ids:
+        label = short_name(cid, cat.chip(cid).vendor, lang)
+        if label != cid:
+            labels[cid] = label
+    return labels
 
 
 def text(s: str, lang: str, labels: dict[str, str] | None = None) -> str:

@@ -104,7 +104,8 @@ def render(
     from chipwatch.web import localize
 
     lang, asked = localize.request_lang(request)
-    labels = localize.chip_labels(ws_of(request).catalog, lang)
+    ws = ws_of(request)
+    labels = ws.memo("web.chip_labels", lang, lambda: localize.chip_labels(ws.catalog, lang))
     if "charts" in ctx:
         ctx["charts"] = [localize.chart_card(c, lang, labels) for c in ctx["charts"]]
 
@@ -174,6 +175,7 @@ def overview(request: Request) -> HTMLResponse:
         "Overview",
         "/",
         charts=views.overview_charts(ws_of(request)),
+        story=views.story_chips(ws_of(request).catalog),
     )
 
 
