@@ -8,8 +8,8 @@ import re
 import pytest
 from typer.testing import CliRunner
 
+from chipwatch.catalog import COMPARE_FIELDS
 from chipwatch.cli import app
-from chipwatch.cli.catalog import COMPARE_FIELDS
 from chipwatch.tables import header, render_text
 
 COMMANDS = {

@@ -50,7 +50,7 @@ COMMANDS: dict[tuple[str, ...], tuple[type[BaseModel], set[str], set[str]]] = {
 def _command(path: tuple[str, ...]) -> Any:
     cmd: Any = typer.main.get_command(app)
     for name in path:
-        cmd = cmd.commands[name]
+        cmd = cmd.get_command(typer.Context(cmd), name)
     return cmd
 
 

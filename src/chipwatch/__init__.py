@@ -1,15 +1,22 @@
-"""chipwatch: AI accelerators and US export controls, with numbers and sources."""
+"""chipwatch: AI accelerators and US export controls, with numbers and sources.
+
+``chipwatch.load_catalog()`` gives the accelerator catalog; ``chipwatch.default_workspace()``
+(or ``chipwatch.Workspace.from_dirs([...])`` with user folders) everything else: its catalog,
+rulebook, models, scenarios and fitted factors, handed to any domain function as ``ws=``.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+from chipwatch.workspace import Workspace, default_workspace
 
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from chipwatch.catalog import Catalog
 
-__all__ = ["__version__", "load_catalog"]
+__all__ = ["Workspace", "__version__", "default_workspace", "load_catalog"]
 
 
 def load_catalog(*catalog_dirs: Any) -> Catalog:

@@ -49,6 +49,24 @@ def _provenance(c: Accelerator, v: Sourced[Any], unit: str | None) -> dict[str, 
     }
 
 
+COMPARE_FIELDS = [
+    "tflops_fp64_dense",
+    "tflops_tf32_dense",
+    "tflops_fp16_dense",
+    "tflops_bf16_dense",
+    "tflops_fp8_dense",
+    "tops_int8_dense",
+    "tflops_fp4_dense",
+    "mem_gb",
+    "mem_bw_tbs",
+    "scaleup_bidir_gbs",
+    "host_bidir_gbs",
+    "die_area_mm2",
+    "tdp_w",
+    "price_usd",
+]
+
+
 class Catalog:
     """Accelerators by id, plus the problems met while loading them."""
 
@@ -112,6 +130,28 @@ class Catalog:
             "values": values,
             "origin": self.origins.get(c.id, []),
         }
+
+    def compare(self, chip_ids: list[str]) -> list[dict[str, Any]]:
+        """Headline fields side by side, one row per field, with each chip's ratio to the
+        first (``chips compare``)."""
+        chips = [self.chip(i) for i in chip_ids]
+        flats = [c.flat() for c in chips]
+        base = flats[0]
+        rows = []
+        for f in COMPARE_FIELDS:
+            row: dict[str, Any] = {"field": f}
+            for c, fl in zip(chips, flats, strict=True):
+                row[c.id] = fl[f]
+            for c, fl in zip(chips[1:], flats[1:], strict=True):
+                a, b = base[f], fl[f]
+                ratio = (
+                    (b / a)
+                    if isinstance(a, int | float) and isinstance(b, int | float) and a
+                    else None
+                )
+                row[f"{c.id}/{chips[0].id}"] = round(ratio, 3) if ratio is not None else None
+            rows.append(row)
+        return rows
 
     def with_chip(self, chip: Accelerator) -> Catalog:
         """A copy of the catalog with one chip added or replaced (hypothetical chips)."""

@@ -3,23 +3,76 @@
 ``catalog`` (chips, sql, validate), ``controls`` (classify, timeline, frontier), ``perf``,
 ``market`` and ``web`` (serve, report). Each command builds its domain's request model from its
 options (their defaults and help text come from the model), calls the service the API calls
-too, and prints the result. Heavy libraries are imported inside commands.
+too, and prints the result. A domain's module is imported only when one of its commands runs
+(``LazyGroup``), so ``chipwatch chips show`` does not load the performance or market models.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from chipwatch import __version__
-from chipwatch.cli import catalog, controls, market, perf, web
 from chipwatch.cli.kit import STATE, fail
+
+# command -> the module of chipwatch.cli whose ``commands`` app defines it (in help order)
+COMMANDS = {
+    "chips": "catalog",
+    "sql": "catalog",
+    "validate": "catalog",
+    "classify": "controls",
+    "timeline": "controls",
+    "frontier": "controls",
+    "perf": "perf",
+    "market": "market",
+    "serve": "web",
+    "report": "web",
+}
+
+
+def domain_commands(module: str) -> Any:
+    """The click group of one CLI module's commands (the module is imported here)."""
+    if module == "catalog":
+        from chipwatch.cli import catalog
+
+        return typer.main.get_group(catalog.commands)
+    if module == "controls":
+        from chipwatch.cli import controls
+
+        return typer.main.get_group(controls.commands)
+    if module == "perf":
+        from chipwatch.cli import perf
+
+        return typer.main.get_group(perf.commands)
+    if module == "market":
+        from chipwatch.cli import market
+
+        return typer.main.get_group(market.commands)
+    from chipwatch.cli import web
+
+    return typer.main.get_group(web.commands)
+
+
+class LazyGroup(TyperGroup):
+    """The root group: each command comes from its domain's module, imported on first use."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        module = COMMANDS.get(cmd_name)
+        if module is None:
+            return None
+        return domain_commands(module).get_command(ctx, cmd_name)
+
 
 app = typer.Typer(
     name="chipwatch",
+    cls=LazyGroup,
     help="AI accelerators and US export controls, with numbers and sources.",
     no_args_is_help=True,
     add_completion=False,
@@ -65,18 +118,6 @@ def main_options(
     if chosen and STATE.lang is None:
         fail(f"unknown language {chosen!r}: use {' or '.join(LANGUAGES)}")
     STATE.configure(list(catalog_dirs or []), db or os.environ.get("CHIPWATCH_DB") or None)
-
-
-app.add_typer(catalog.app, name="chips")
-app.command("sql")(catalog.sql_cmd)
-app.command("validate")(catalog.validate_cmd)
-app.command("classify")(controls.classify_cmd)
-app.command("timeline")(controls.timeline_cmd)
-app.command("frontier")(controls.frontier_cmd)
-app.add_typer(perf.app, name="perf")
-app.add_typer(market.app, name="market")
-app.command("serve")(web.serve)
-app.command("report")(web.report)
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from chipwatch.cli.kit import (
     translate,
 )
 
-app = typer.Typer(help="List, inspect and compare accelerators.", no_args_is_help=True)
+chips_app = typer.Typer(help="List, inspect and compare accelerators.", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV.")]
@@ -44,7 +44,7 @@ LIST_COLUMNS = [
 ]
 
 
-@app.command("list")
+@chips_app.command("list")
 def chips_list(
     vendor: Annotated[str | None, typer.Option(help="Only this vendor (e.g. NVIDIA).")] = None,
     segment: Annotated[
@@ -89,7 +89,7 @@ def chip_detail(chip_id: str) -> dict[str, Any]:
     return catalog().detail(chip_or_fail(chip_id).id)
 
 
-@app.command("show")
+@chips_app.command("show")
 def chips_show(
     chip_id: Annotated[str, typer.Argument(metavar="ID")], as_json: JsonOpt = False
 ) -> None:
@@ -122,25 +122,7 @@ def chips_show(
         con.print(f"Notes: {d['notes']}")
 
 
-COMPARE_FIELDS = [
-    "tflops_fp64_dense",
-    "tflops_tf32_dense",
-    "tflops_fp16_dense",
-    "tflops_bf16_dense",
-    "tflops_fp8_dense",
-    "tops_int8_dense",
-    "tflops_fp4_dense",
-    "mem_gb",
-    "mem_bw_tbs",
-    "scaleup_bidir_gbs",
-    "host_bidir_gbs",
-    "die_area_mm2",
-    "tdp_w",
-    "price_usd",
-]
-
-
-@app.command("compare")
+@chips_app.command("compare")
 def chips_compare(
     chip_ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Two or more chip ids.")],
     as_json: JsonOpt = False,
@@ -151,20 +133,7 @@ def chips_compare(
     if len(chip_ids) < 2:
         fail("give at least two chip ids to compare")
     chips = [chip_or_fail(i) for i in chip_ids]
-    flats = [c.flat() for c in chips]
-    base = flats[0]
-    rows = []
-    for f in COMPARE_FIELDS:
-        row: dict[str, Any] = {"field": f}
-        for c, fl in zip(chips, flats, strict=True):
-            row[c.id] = fl[f]
-        for c, fl in zip(chips[1:], flats[1:], strict=True):
-            a, b = base[f], fl[f]
-            ratio = (
-                (b / a) if isinstance(a, int | float) and isinstance(b, int | float) and a else None
-            )
-            row[f"{c.id}/{chips[0].id}"] = round(ratio, 3) if ratio is not None else None
-        rows.append(row)
+    rows = catalog().compare([c.id for c in chips])
     if as_json:
         emit_json({"chips": [c.id for c in chips], "base": chips[0].id, "rows": rows})
     else:
@@ -221,3 +190,10 @@ def validate_cmd(
             typer.echo(f"{folder}: OK")
     if errors:
         raise typer.Exit(1)
+
+
+# the commands this module adds to ``chipwatch`` (see chipwatch.cli.LazyGroup)
+commands = typer.Typer()
+commands.add_typer(chips_app, name="chips")
+commands.command("sql")(sql_cmd)
+commands.command("validate")(validate_cmd)

@@ -242,3 +242,10 @@ def _dense(items: list[str] | None) -> dict[str, float] | None:
         except ValueError:
             fail(f"--dense-tops: expected PRECISION=VALUE (e.g. fp8=148), got {item!r}")
     return out
+
+
+# the commands this module adds to ``chipwatch`` (see chipwatch.cli.LazyGroup)
+commands = typer.Typer()
+commands.command("classify")(classify_cmd)
+commands.command("timeline")(timeline_cmd)
+commands.command("frontier")(frontier_cmd)

@@ -331,3 +331,8 @@ def inputs_cmd(
         title=f"{s.id}: {len(rows)} inputs",
         columns=["input", "year", "distribution", "source", "unverified"],
     )
+
+
+# the commands this module adds to ``chipwatch`` (see chipwatch.cli.LazyGroup)
+commands = typer.Typer()
+commands.add_typer(app, name="market")

@@ -521,3 +521,8 @@ def models_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
             "max_context",
         ],
     )
+
+
+# the commands this module adds to ``chipwatch`` (see chipwatch.cli.LazyGroup)
+commands = typer.Typer()
+commands.add_typer(app, name="perf")

@@ -125,3 +125,9 @@ def report(
         emit_json(summary)
     else:
         typer.echo(f"wrote {out} ({size / 1e6:.1f} MB, {n_charts} charts)")
+
+
+# the commands this module adds to ``chipwatch`` (see chipwatch.cli.LazyGroup)
+commands = typer.Typer()
+commands.command("serve")(serve)
+commands.command("report")(report)
