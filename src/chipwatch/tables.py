@@ -147,8 +147,15 @@ class Column:
         return self.minimum + 3  # one space either side and a separator
 
 
+def _width(text: str) -> int:
+    """Terminal cells the text takes (CJK characters take two)."""
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
 def _longest_word(text: str) -> int:
-    return max((len(w) for w in re.split(r"\s+", text) if w), default=1)
+    return max((_width(w) for w in re.split(r"\s+", text) if w), default=1)
 
 
 def columns_for(
@@ -160,12 +167,12 @@ def columns_for(
         numeric = all(v is None or is_number(v) for v in vals)
         texts = [cell(v) for v in vals]
         head = header(f, lang)
-        widest = max((len(t) for t in texts), default=1)
+        widest = max((_width(t) for t in texts), default=1)
         word = _longest_word(head)
         # numbers and the first (key) column are never cut
         keep_whole = numeric or i == 0
         minimum = max(widest, word) if keep_whole else max(word, min(widest, TEXT_MIN))
-        out.append(Column(f, head, numeric, max(widest, len(head)), minimum))
+        out.append(Column(f, head, numeric, max(widest, _width(head)), minimum))
     return out
 
 

@@ -72,12 +72,30 @@ def chips_list(
         emit(rows, as_json, as_csv)
     else:
         emit(
-            rows,
+            _localized(rows),
             title=translate("{n} accelerators").format(n=len(rows)),
             columns=LIST_COLUMNS,
             selected=split_columns(columns),
             wide=wide,
         )
+
+
+def _localized(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Table rows with chip and vendor names in the ``--lang`` language (JSON/CSV keep the
+    catalog's own names)."""
+    if STATE.lang in (None, "en"):
+        return rows
+    from chipwatch.i18n.names import chip_name, vendor_name
+
+    return [
+        {
+            **r,
+            "name": chip_name(r["id"], r["name"], r["vendor"], STATE.lang),
+            "vendor": vendor_name(r["vendor"], STATE.lang),
+            "segment": translate(str(r["segment"])),
+        }
+        for r in rows
+    ]
 
 
 def _note_load_errors() -> None:

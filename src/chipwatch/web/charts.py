@@ -735,7 +735,12 @@ def control_timeline(periods: Sequence[Any], chip_id: str) -> go.Figure:
         )
     fig.update_layout(
         **base_layout(
-            f"Control status of {chip_id} over time", "", "policy", barmode="overlay", height=300
+            f"Control status of {chip_id} over time",
+            "",
+            "policy",
+            barmode="overlay",
+            height=300,
+            uniformtext={"minsize": 9, "mode": "hide"},  # a bar too short for its label: hover
         )
     )
     fig.update_xaxes(type="date")
