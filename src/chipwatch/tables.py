@@ -86,6 +86,7 @@ HEADERS = {
     "precision_used": N_("precision"),
     "num_chips": N_("chips"),
     "usd_per_million_tokens": N_("USD per M tok"),
+    "tpp_precision": N_("TPP precision"),
 }
 EDGE = -2  # n columns take sum(widths) + 3 (n - 1) characters; one spare for the cursor
 TEXT_MIN = 6  # a text column is never cut below this many characters (ellipsis included)
@@ -288,5 +289,9 @@ def table(
         t.add_row(*(Text(cell(r.get(c.field)), no_wrap=True, overflow="ellipsis") for c in kept))
     if len(kept) < len(cols):
         left = [c.field for c in cols if c not in kept]
-        t.caption = f"{len(left)} more column(s) with --wide or --columns: {', '.join(left)}"
+        from chipwatch.i18n import gettext
+
+        t.caption = gettext("{n} more column(s) with --wide or --columns: {names}", lang).format(
+            n=len(left), names=", ".join(left)
+        )
     return t

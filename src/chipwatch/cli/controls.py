@@ -10,7 +10,17 @@ from typing import Annotated, Any
 
 import typer
 
-from chipwatch.cli.kit import STATE, build, console, default, emit_json, emit_table, fail, opt
+from chipwatch.cli.kit import (
+    STATE,
+    build,
+    console,
+    default,
+    emit_json,
+    emit_table,
+    fail,
+    opt,
+    translate,
+)
 from chipwatch.controls.requests import ClassifyRequest, FrontierRequest, TimelineRequest
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -137,7 +147,7 @@ def classify_cmd(
     else:
         _print_classification(c)
     if memo is not None:
-        typer.echo(f"Memo written to {memo}", err=True)
+        typer.echo(translate("Memo written to {path}").format(path=memo), err=True)
 
 
 def timeline_cmd(

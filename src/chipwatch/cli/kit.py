@@ -63,7 +63,8 @@ def catalog() -> Catalog:
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print one clear error line to stderr and exit (2 = bad input)."""
-    typer.echo(f"Error: {message}", err=True)
+    prefix = translate("Error")
+    typer.echo(f"{prefix}: {message}", err=True)
     raise typer.Exit(code)
 
 
