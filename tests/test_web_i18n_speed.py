@@ -190,7 +190,7 @@ def test_sql_reuses_the_store_persisted_under_the_data_hash(runner, monkeypatch)
 
 
 def test_store_hash_follows_the_data(tmp_path: Path) -> None:
-    from chipwatch.catalog.store import data_hash
+    from chipwatch.sqlstore import data_hash
 
     user = tmp_path / "user"
     user.mkdir()

@@ -173,12 +173,19 @@ def sql_cmd(
 ) -> None:
     """Run read-only SQL over the catalog tables: accelerators, accelerator_values, dies
     (and perf_sweep when a sweep was saved to the --db store)."""
-    from chipwatch.catalog.store import cached_store, connect, connect_read_only, query_rows
+    from chipwatch.sqlstore import cached_store, connect_read_only, query_rows, user_dirs
+
+    def build(path: Path | str | None) -> Any:
+        from chipwatch.catalog.store import connect
+
+        return connect(catalog(), path)
 
     try:
-        # without --db: the tables persisted under the data's hash, built on first use
-        store = None if STATE.db else cached_store(STATE.ws.dirs, catalog)
-        con = connect_read_only(store) if store else connect(catalog(), STATE.db)
+        # without --db: the tables persisted under the data's hash, built on first use (the
+        # catalog is loaded only then)
+        dirs = user_dirs(STATE.catalog_dirs)
+        store = None if STATE.db else cached_store(dirs, lambda p: build(p).close())
+        con = connect_read_only(store) if store else build(STATE.db)
     except ValueError as e:
         fail(str(e))
     try:
