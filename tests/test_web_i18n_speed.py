@@ -259,3 +259,20 @@ def test_memo_in_chinese() -> None:
     assert "推定拒绝" in r.text and "不构成法律意见" in r.text
     english = api.get("/api/classify/memo", params={"chip": "ascend-910b", "date": "2025-05-01"})
     assert english.text.startswith("# Export-control determination")
+
+
+def test_chinese_names_in_the_json_of_the_api_and_the_cli(runner) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from chipwatch.cli import app
+
+    api = TestClient(create_app()).get("/api/chips/ascend-910b").json()
+    cli = json.loads(runner.invoke(app, ["chips", "show", "ascend-910b", "--json"]).stdout)
+    assert api["local_names"] == cli["local_names"]
+    zh = api["local_names"]["zh-CN"]
+    assert zh["name"].startswith("华为昇腾 910B") and zh["vendor"] == "华为"
+    assert "gitee" in zh["name_source"] and "huawei.com" in zh["vendor_source"]
+    assert (
+        TestClient(create_app()).get("/api/chips/h20").json()["local_names"]["zh-CN"]["vendor"]
+        == "英伟达"
+    )

@@ -104,7 +104,9 @@ def _note_load_errors() -> None:
 
 
 def chip_detail(chip_id: str) -> dict[str, Any]:
-    return catalog().detail(chip_or_fail(chip_id).id)
+    from chipwatch.services.catalog import chip_detail as detail
+
+    return detail(catalog(), chip_or_fail(chip_id).id)
 
 
 @chips_app.command("show")
@@ -121,6 +123,14 @@ def chips_show(
         f"[bold]{d['name']}[/bold] ({d['id']}) - {d['vendor']}, {d['vendor_country']}; "
         f"{d['segment']}, {d['status']}, released {d['released']}"
     )
+    zh = d.get("local_names", {}).get("zh-CN")
+    if zh:
+        con.print(
+            f"中文名 {zh['name']} ({zh['name_source']}"
+            + (", unverified" if zh["unverified"] else "")
+            + ")",
+            soft_wrap=True,
+        )
     c = chip_or_fail(chip_id)
     rows = [
         {
