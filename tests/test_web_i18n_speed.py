@@ -64,6 +64,27 @@ def test_the_chinese_catalog_translates_every_message() -> None:
     assert normalize("zh_CN") == normalize("zh") == "zh-CN" and normalize("fr") is None
 
 
+def test_every_message_in_the_code_has_a_chinese_translation() -> None:
+    """Extract the messages from the code now (as babel.cfg says): a new ``_()`` / ``N_()``
+    string without a translation in the zh-CN catalog fails here, not silently in the page."""
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
+    from babel.messages.pofile import read_po
+
+    root = SRC.parent.parent
+    with (root / "babel.cfg").open(encoding="utf-8") as f:
+        methods, options = parse_mapping_cfg(f)
+    keywords = {**DEFAULT_KEYWORDS, "N_": None, "translate": None}
+    found = {
+        m[2] if isinstance(m[2], str) else m[2][0]
+        for m in extract_from_dir(str(root), methods, options, keywords=keywords)
+    }
+    with (LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        zh = read_po(f)
+    untranslated = sorted(m for m in found if m and not (zh.get(m) and zh.get(m).string))
+    assert untranslated == []
+
+
 def test_chart_messages_still_occur_in_the_chart_code() -> None:
     """Chart text is listed for extraction in web/messages.py; a title that changes in the chart
     code must change there too (else it would silently stay English)."""
