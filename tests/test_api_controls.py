@@ -80,7 +80,6 @@ def test_classify_dense_throughput_spec(client: TestClient) -> None:
         ({"chip": "h20", "date": "yesterday"}, 422, "date"),
         ({"chip": "h20", "date": "2021-06-01"}, 400, "2022-10-07"),
         ({"chip": "h20", "destination": "ZZ"}, 400, "destination"),
-        ({"tpp": 3000}, 422, "die_area_mm2"),
         ({}, 422, "chip"),
         ({"chip": "h20", "color": "red"}, 422, "color"),
     ],
@@ -98,7 +97,6 @@ def test_bad_classify_queries_are_4xx_json(
 @pytest.mark.parametrize(
     "body",
     [
-        {"spec": {"tpp": 3000}},  # no die area
         {"spec": {"tpp": -1, "die_area_mm2": 100}},
         {"spec": {"tpp": "lots", "die_area_mm2": 100}},
         {"spec": {"tpp": 1, "die_area_mm2": 100, "colour": "red"}},
@@ -213,3 +211,28 @@ def test_control_map_reports_a_chip_the_engine_refuses(monkeypatch: pytest.Monke
     assert rows["a800-sxm"]["license_required"] is True
     page = client.get("/controls", params={"date": "2024-06-01"})
     assert page.status_code == 200 and "cannot classify: h20: inconsistent inputs" in page.text
+
+
+def test_spec_without_die_area_is_undetermined_not_false(client: TestClient) -> None:
+    r = client.post("/api/classify", json={"spec": {"tpp": 3000}, "date": "2024-06-01"})
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert d["license_required"] is None and d["status"] == "undetermined"
+    assert any("die area" in m for m in d["missing_inputs"])
+
+
+def test_rules_endpoints(client: TestClient) -> None:
+    s = client.get("/api/rules/status", params={"date": "2026-06-01"}).json()
+    assert any(
+        i["id"] == "2025-01-ai-diffusion" and i["legal_status"] == "not_enforced"
+        for i in s["items"]
+    )
+    d = client.get(
+        "/api/rules/diff", params={"date_a": "2023-11-16", "date_b": "2023-11-17"}
+    ).json()
+    assert {"a800-sxm", "h800-sxm", "rtx-4090"} <= set(d["newly_controlled"])
+    bad = client.post("/api/rules/propose", json={"rule_sets": [{"id": "x"}]})
+    assert bad.status_code == 400 and "rule_sets" in bad.json()["message"]
+    m = client.get("/api/market-access", params={"chip": "h200-sxm", "date": "2026-01-20"}).json()
+    assert m["open"] is False and m["measures"]
+    assert client.get("/api/market-access", params={"chip": "nope"}).status_code == 404

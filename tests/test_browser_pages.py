@@ -142,7 +142,8 @@ def test_control_map_date_flips_a800_across_october_2023_rule(server: str, page:
 
 
 def test_clicking_a_chip_on_the_map_shows_its_classification(server: str, page: Any) -> None:
-    open_page(page, server + "/controls?date=2024-06-01&destination=CN", "control-map-click")
+    # 2025-01-15: both H20 variants released (the 141 GB one in 2024-11), before the April letter
+    open_page(page, server + "/controls?date=2025-01-15&destination=CN", "control-map-click")
     # find the drawn point for h20 and click it like a user would
     box = page.evaluate("""() => {
         const gd = document.getElementById('control-map');
@@ -249,3 +250,11 @@ def test_control_map_slider_moves_through_time(server: str, page: Any) -> None:
     open_page(page, page.url, "control-map-slider-2024")
     assert "date=2024-01-02" in page.url
     assert _status(page, "a800-sxm") == "yes"
+
+
+def test_control_map_shows_undetermined_not_green(server: str, page: Any) -> None:
+    open_page(page, server + "/controls?date=2024-06-01&destination=CN", "control-map-undetermined")
+    assert _status(page, "metax-c500") == "unknown"  # die area unpublished: never "no"
+    cell = page.locator("tr[data-chip='metax-c500'] td.status-unknown")
+    assert cell.inner_text() == "undetermined"
+    assert _status(page, "h20") == "no"

@@ -100,7 +100,11 @@ def test_2026_review_policy_band_boundaries(tpp: float, dram: float, policy: str
 def test_2026_band_needs_dram_bandwidth() -> None:
     c = classify(ChipSpec(tpp=15000, die_area_mm2=800), dt.date(2026, 3, 1), "CN")
     assert c.licensing_policy == "presumption_of_denial"
-    assert any("unknown inputs" in n for n in c.notes)
+    # the band could apply: the answer says it was not decided and what it would need
+    assert any(
+        "Review policy not decided: r7-cbc-band" in a and "DRAM bandwidth" in a
+        for a in c.assumptions
+    )
 
 
 def test_hbm_paragraph_is_greater_than_2_and_only_for_hbm_commodities() -> None:

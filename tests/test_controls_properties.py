@@ -69,3 +69,39 @@ def test_non_datacenter_never_more_controlled_than_datacenter(tpp, area, on, des
 def test_us_destination_never_needs_a_license(tpp, area, dc, on):  # type: ignore[no-untyped-def]
     c = classify(ChipSpec(tpp=tpp, die_area_mm2=area, datacenter=dc), on, "US", ws=WS)
     assert not c.license_required
+
+
+def _restriction(c) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    from chipwatch.controls.rules import POLICY_RANK, Policy
+
+    lic = {None: 1, False: 0, True: 2}[c.license_required]
+    return lic, POLICY_RANK.get(
+        Policy(c.licensing_policy), 0
+    ) if c.licensing_policy in Policy.__members__ else 0
+
+
+@settings(max_examples=120, deadline=None)
+@given(TPP, AREA, st.booleans(), DATES, DESTS, DRAM)
+def test_d5_headquarters_never_less_restrictive(tpp, area, dc, on, dest, dram):  # type: ignore[no-untyped-def]
+    spec = ChipSpec(tpp=tpp, die_area_mm2=area, datacenter=dc, dram_bw_gbs=dram)
+    elsewhere = classify(spec, on, dest, headquarters="DE")
+    d5 = classify(spec, on, dest, headquarters="CN")
+    assert d5.license_required or not elsewhere.license_required
+    if d5.license_required == elsewhere.license_required:
+        assert _restriction(d5)[1] >= _restriction(elsewhere)[1]
+
+
+@settings(max_examples=120, deadline=None)
+@given(TPP, AREA, st.booleans(), DATES, DESTS, DRAM)
+def test_undetermined_never_yields_false(tpp, area, dc, on, dest, dram):  # type: ignore[no-untyped-def]
+    """If the engine says 'no license' without the die area, no die area can make it 'yes'."""
+    unknown = classify(
+        ChipSpec(tpp=tpp, datacenter=dc, dram_bw_gbs=dram), on, dest
+    ).license_required
+    known = classify(
+        ChipSpec(tpp=tpp, die_area_mm2=area, datacenter=dc, dram_bw_gbs=dram), on, dest
+    ).license_required
+    if unknown is False:
+        assert known is False
+    if unknown is True:
+        assert known is True

@@ -14,7 +14,7 @@ def test_tour_notebook_executes_with_charts(tmp_path: Path) -> None:
     nbclient = pytest.importorskip("nbclient")
     nb = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     )
     client.execute()  # raises CellExecutionError, with the cell and traceback, on any failure
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]

@@ -5,6 +5,7 @@ the same result, for every perf, controls and market command."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,15 @@ from pydantic import BaseModel
 
 from chipwatch.api import create_app
 from chipwatch.cli import app
-from chipwatch.controls.requests import ClassifyRequest, FrontierRequest, TimelineRequest
+from chipwatch.controls.changes import read_proposal
+from chipwatch.controls.requests import (
+    ClassifyRequest,
+    FrontierRequest,
+    RulesDiffRequest,
+    RulesProposeRequest,
+    RulesStatusRequest,
+    TimelineRequest,
+)
 from chipwatch.market.requests import (
     CheckRequest,
     MarketCompareRequest,
@@ -40,7 +49,10 @@ COMMANDS: dict[tuple[str, ...], tuple[type[BaseModel], set[str], set[str]]] = {
     ("classify",): (ClassifyRequest, {"spec_file"}, {"spec"}),  # --spec FILE is read into spec
     ("timeline",): (TimelineRequest, set(), set()),
     ("frontier",): (FrontierRequest, set(), set()),
-    ("market", "run"): (MarketRunRequest, set(), set()),
+    ("rules", "status"): (RulesStatusRequest, set(), set()),
+    ("rules", "diff"): (RulesDiffRequest, set(), set()),
+    ("rules", "propose"): (RulesProposeRequest, {"file"}, {"rule_sets"}),  # FILE -> rule_sets
+    ("market", "run"): (MarketRunRequest, {"rules_file"}, {"rules"}),  # --rules FILE -> rules
     ("market", "compare"): (MarketCompareRequest, set(), set()),
     ("market", "sensitivity"): (SensitivityRequest, set(), set()),
     ("market", "check"): (CheckRequest, set(), set()),
@@ -99,6 +111,10 @@ def api_json(client: TestClient, method: str, url: str, data: dict[str, Any]) ->
     return r.json()
 
 
+PROPOSAL = Path(__file__).parents[1] / "docs" / "examples" / "proposal-tpp-1500.yaml"
+PROPOSAL_SETS = [
+    r.model_dump(mode="json", by_alias=True, exclude_none=True) for r in read_proposal(PROPOSAL)
+]
 CASES: list[tuple[str, list[str], str, str, dict[str, Any]]] = [
     # (id, CLI arguments, method, API path, the same inputs as API parameters)
     ("perf infer defaults", ["perf", "infer"], "GET", "/api/perf/infer", {}),
@@ -209,6 +225,27 @@ CASES: list[tuple[str, list[str], str, str, dict[str, Any]]] = [
         {"die_area_mm2": 814, "date": "2025-01-15", "io_bidir_gbs": 600},
     ),
     (
+        "rules status",
+        ["rules", "status", "--date", "2026-06-01"],
+        "GET",
+        "/api/rules/status",
+        {"date": "2026-06-01"},
+    ),
+    (
+        "rules diff",
+        ["rules", "diff", "2023-11-16", "2023-11-17", "-d", "CN"],
+        "GET",
+        "/api/rules/diff",
+        {"date_a": "2023-11-16", "date_b": "2023-11-17", "destination": "CN"},
+    ),
+    (
+        "rules propose",
+        ["rules", "propose", str(PROPOSAL), "-d", "CN"],
+        "POST",
+        "/api/rules/propose",
+        {"rule_sets": PROPOSAL_SETS, "destination": "CN"},
+    ),
+    (
         "market run",
         ["market", "run", "h20-banned", "--draws", "200", "--seed", "3", "--metric", "units"],
         "GET",
@@ -247,5 +284,7 @@ def test_cli_json_equals_the_api(  # type: ignore[no-untyped-def]
 
 
 def test_every_command_has_a_parity_case() -> None:
-    covered = {tuple(c[1][:2]) if c[1][0] in ("perf", "market") else (c[1][0],) for c in CASES}
+    covered = {
+        tuple(c[1][:2]) if c[1][0] in ("perf", "market", "rules") else (c[1][0],) for c in CASES
+    }
     assert set(COMMANDS) <= covered

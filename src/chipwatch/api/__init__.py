@@ -36,7 +36,7 @@ def create_app(
 
     from fastapi.middleware.gzip import GZipMiddleware
 
-    from chipwatch.api import chips, controls, errors, limits, market, perf
+    from chipwatch.api import chips, controls, errors, limits, market, perf, rules
     from chipwatch.web import docs as web_docs
     from chipwatch.web import pages
 
@@ -68,7 +68,7 @@ def create_app(
     errors.install_error_handlers(app)
     app.add_middleware(limits.BodySizeLimit, max_bytes=limits.MAX_BODY_BYTES)
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
-    for module in (chips, controls, perf, market):
+    for module in (chips, controls, rules, perf, market):
         app.include_router(module.router)
     app.include_router(web_docs.router)
     app.include_router(pages.router)

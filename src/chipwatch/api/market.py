@@ -55,6 +55,15 @@ def run_query(request: Request, q: Annotated[MarketRunRequest, Query()]) -> dict
     return _run(request, q)
 
 
+@router.post(
+    "/run",
+    summary="The same as a JSON body; with 'rules' (proposed rule sets) it "
+    "runs under them and adds the effect against the rules in force",
+)
+def run_body(request: Request, body: MarketRunRequest) -> dict[str, Any]:
+    return _run(request, body)
+
+
 @router.get("/run/{scenario}", summary="The same, with the scenario id in the path")
 def run_scenario(
     request: Request, scenario: str, q: Annotated[MarketRunRequest, Query()]

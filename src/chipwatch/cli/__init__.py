@@ -1,6 +1,6 @@
 """The ``chipwatch`` command line: thin shims over the library, one module per domain.
 
-``catalog`` (chips, sql, validate), ``controls`` (classify, timeline, frontier), ``perf``,
+``catalog`` (chips, sql, validate), ``controls`` (classify, timeline, frontier, rules), ``perf``,
 ``market`` and ``web`` (serve, report). Each command builds its domain's request model from its
 options (their defaults and help text come from the model), calls the service the API calls
 too, and prints the result. A domain's module is imported only when one of its commands runs
@@ -27,6 +27,7 @@ COMMANDS = {
     "classify": "controls",
     "timeline": "controls",
     "frontier": "controls",
+    "rules": "controls",
     "perf": "perf",
     "market": "market",
     "serve": "web",

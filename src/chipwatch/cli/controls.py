@@ -12,6 +12,7 @@ import typer
 
 from chipwatch.cli.kit import (
     STATE,
+    arg,
     build,
     console,
     default,
@@ -21,7 +22,14 @@ from chipwatch.cli.kit import (
     opt,
     translate,
 )
-from chipwatch.controls.requests import ClassifyRequest, FrontierRequest, TimelineRequest
+from chipwatch.controls.requests import (
+    ClassifyRequest,
+    FrontierRequest,
+    RulesDiffRequest,
+    RulesProposeRequest,
+    RulesStatusRequest,
+    TimelineRequest,
+)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 K, TL, F = ClassifyRequest, TimelineRequest, FrontierRequest
@@ -29,9 +37,10 @@ CLI_ONLY = {"as_json", "memo", "spec_file"}  # output options and the spec file 
 
 
 def _print_classification(c: Any) -> None:
-
     con = console()
     what = c.eccn or (f"excluded by {c.excluded_by}" if c.excluded_by else "no 3A090 paragraph")
+    if not c.eccn and c.undetermined:
+        what = f"not decided ({', '.join(c.undetermined)} open)"
     pd = f"{c.performance_density:.2f}" if c.performance_density is not None else "unknown"
     tpp = f"{c.tpp:,.0f} ({c.tpp_precision})" if c.tpp is not None else "unknown"
     con.print(
@@ -39,12 +48,29 @@ def _print_classification(c: Any) -> None:
         f"({c.destination_name})" + (f", headquarters {c.headquarters}" if c.headquarters else "")
     )
     con.print(f"TPP {tpp}; PD {pd}; datacenter {'yes' if c.datacenter else 'no'}")
+    if c.jurisdiction is not None:
+        sub = {True: "yes", False: "no", None: "undetermined"}[c.jurisdiction.subject_to_ear]
+        con.print(
+            f"Subject to the EAR: {sub} ({c.jurisdiction.basis}; confidence "
+            f"{c.jurisdiction.confidence})",
+            highlight=False,
+        )
+    if c.transaction != "export" or c.origin != "US":
+        con.print(f"Transaction: {c.transaction} from {c.origin}")
+    for h in c.screening:
+        con.print(
+            f"Screening: {c.end_user!r} ~ {h.name} (score {h.score}; {h.fr_citation}; "
+            f"{'listed' if h.listed_on_date else 'not listed'} on {c.date})",
+            highlight=False,
+        )
     con.print(f"ECCN: [bold]{what}[/bold]")
-    lic = (
-        "[red]license required[/red]"
-        if c.license_required
-        else "[green]no license required[/green]"
-    )
+    lic = {
+        True: "[red]license required[/red]",
+        False: "[green]no license required[/green]",
+        None: "[yellow]undetermined[/yellow]",
+    }[c.license_required]
+    if c.status == "not_released":
+        lic = "[yellow]not released on this date: no ruling[/yellow]"
     con.print(
         f"{lic}; policy: {c.licensing_policy}"
         + (f" (License Exception {c.license_exception})" if c.license_exception else "")
@@ -57,12 +83,37 @@ def _print_classification(c: Any) -> None:
         emit_table([{"scope": t.scope, "test": t.text} for t in c.tests], title="Threshold tests")
     for a in c.actions:
         con.print(
-            f"Action {a.date} {a.title} [bound by {a.bound_by}]: "
+            f"Action {a.date} {a.title} [bound by {a.bound_by}; {a.legal_status}"
+            f"{'' if a.applied else ', not applied'}]: "
             f"{'license required' if a.license_required else ''}"
-            + (f", policy {a.policy}" if a.policy else "")
+            + (f", policy {a.policy}" if a.policy else ""),
+            highlight=False,
         )
+    for o in c.outcomes:
+        con.print(
+            f"If {o.assumption}: "
+            f"{'license required' if o.license_required else 'no license required'} "
+            f"({o.licensing_policy})",
+            highlight=False,
+        )
+    for m in c.missing_inputs:
+        con.print(f"Missing: {m}", highlight=False)
     for cond in c.conditions:
-        con.print(f"Condition: {cond}")
+        con.print(f"Condition (to confirm): {cond}", highlight=False)
+    for w in c.warnings:
+        con.print(f"[yellow]Warning:[/yellow] {w}", highlight=False)
+    for x in c.assumptions:
+        con.print(f"Assumption: {x}", highlight=False)
+    for x in c.context:
+        con.print(f"Context: {x}", highlight=False)
+    if c.market_access is not None:
+        m = c.market_access
+        state = {True: "open", False: "closed", None: "named buyers only"}[m.open]
+        measures = "; ".join(f"{x.date} {x.title}" for x in m.measures) or "no measure recorded"
+        con.print(
+            f"{m.market} market access (not US law): {state} ({m.status}); {measures}",
+            highlight=False,
+        )
     for n in c.notes:
         con.print(f"Note: {n}", highlight=False)
 
@@ -119,8 +170,18 @@ def classify_cmd(
     ] = None,
     dram_bw_gbs: Annotated[float | None, opt(K, "dram_bw_gbs", "--dram-bw-gbs")] = None,
     name: Annotated[str, opt(K, "name", "--name")] = default(K, "name"),
+    parent_headquarters: Annotated[
+        str | None, opt(K, "parent_headquarters", "--parent-hq", "--parent-headquarters")
+    ] = None,
+    end_user: Annotated[str | None, opt(K, "end_user", "--end-user")] = None,
+    owned_by_listed: Annotated[
+        bool, opt(K, "owned_by_listed", "--owned-by-listed/--not-owned-by-listed")
+    ] = default(K, "owned_by_listed"),
+    transaction: Annotated[str | None, opt(K, "transaction", "--transaction")] = None,
+    origin: Annotated[str | None, opt(K, "origin", "--from", "--origin")] = None,
+    assume_pd: Annotated[float | None, opt(K, "assume_pd", "--assume-pd")] = None,
 ) -> None:
-    """Classify a chip under the US rules in force on a date, for a destination."""
+    """Classify a chip for a date, shipment and parties, under the US rules legally in force."""
     from chipwatch.controls import ControlsInputError
     from chipwatch.controls.spec import ChipSpec
     from chipwatch.services import controls as service
@@ -177,7 +238,11 @@ def timeline_cmd(
     con.print(f"[bold]{chip_acc.name}[/bold] ({chip_acc.id}) to {out['destination']}")
     for p in periods:
         eccn = p.eccn or (f"excluded ({p.excluded_by})" if p.excluded_by else "no 3A090")
-        lic = "license required" if p.license_required else "no license required"
+        lic = {True: "license required", False: "no license required", None: "undetermined"}[
+            p.license_required
+        ]
+        if p.status == "not_released":
+            lic = "not released yet"
         con.print(
             f"[bold]{p.start} to {p.end or 'today'}[/bold]: {eccn}; {lic} ({p.licensing_policy})"
         )
@@ -254,8 +319,112 @@ def _dense(items: list[str] | None) -> dict[str, float] | None:
     return out
 
 
+rules_app = typer.Typer(
+    help="The rulebook: legal status by date, what changed between dates, proposed rules.",
+    no_args_is_help=True,
+)
+
+
+def _print_diff(d: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit_json(d)
+        return
+    con = console(highlight=False)
+    con.print(
+        f"[bold]{d['label_a']} -> {d['label_b']}[/bold], destination {d['destination']}: "
+        f"{len(d['changes'])} chips changed, {d['unchanged']} unchanged"
+    )
+    for e in d["events"]:
+        con.print(f"  event: {e}")
+    if d["newly_controlled"]:
+        con.print("Newly controlled: " + ", ".join(d["newly_controlled"]))
+    emit_table(
+        [
+            {"chip": c["chip"], "before": c["before"], "after": c["after"], "reason": c["reason"]}
+            for c in d["changes"]
+        ],
+        title="Chips whose answer changed",
+    )
+
+
+RS, RD, RP = RulesStatusRequest, RulesDiffRequest, RulesProposeRequest
+
+
+@rules_app.command("status")
+def rules_status(
+    date: Annotated[str | None, opt(RS, "date", "--date")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every rule set, action, guidance and foreign measure known on a date, with legal status."""
+    from chipwatch.services import controls as service
+
+    req = build(RS, {"date": _date(date)})
+    out = _run(service.rules_status, req)
+    if as_json:
+        emit_json(out)
+        return
+    emit_table(
+        [
+            {
+                "date": i.date,
+                "kind": i.kind,
+                "item": i.title,
+                "status": i.legal_status + (f" since {i.since}" if i.since != i.date else ""),
+                "confidence": i.confidence or "",
+                "citation": i.citation,
+            }
+            for i in out["items"]
+        ],
+        title=f"Rulebook as of {out['date']}",
+    )
+
+
+@rules_app.command("diff")
+def rules_diff(
+    date_a: Annotated[str, arg(RD, "date_a", metavar="DATE_A")],
+    date_b: Annotated[str, arg(RD, "date_b", metavar="DATE_B")],
+    destination: Annotated[str, opt(RD, "destination", "--destination", "-d")] = default(
+        RD, "destination"
+    ),
+    as_json: JsonOpt = False,
+) -> None:
+    """Every catalog chip whose classification, license or policy changed between two dates."""
+    from chipwatch.services import controls as service
+
+    values = {"date_a": _date(date_a), "date_b": _date(date_b), "destination": destination}
+    req = build(RD, values, ("date_a", "date_b"))
+    _print_diff(_run(service.rules_diff, req), as_json)
+
+
+@rules_app.command("propose")
+def rules_propose(
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE.yaml", help="Proposed rule set(s), packaged schema.")
+    ],
+    date: Annotated[str | None, opt(RP, "date", "--date")] = None,
+    destination: Annotated[str, opt(RP, "destination", "--destination", "-d")] = default(
+        RP, "destination"
+    ),
+    as_json: JsonOpt = False,
+) -> None:
+    """Which catalog chips flip under a proposed rule set (e.g. a moved TPP line)."""
+    from chipwatch.controls import ControlsInputError
+    from chipwatch.controls.changes import read_proposal
+    from chipwatch.services import controls as service
+
+    try:
+        sets = [
+            r.model_dump(mode="json", by_alias=True, exclude_none=True) for r in read_proposal(file)
+        ]
+    except ControlsInputError as e:
+        fail(str(e))
+    req = build(RP, {"rule_sets": sets, "date": _date(date), "destination": destination})
+    _print_diff(_run(service.rules_propose, req), as_json)
+
+
 # the commands this module adds to ``chipwatch`` (see chipwatch.cli.LazyGroup)
 commands = typer.Typer()
 commands.command("classify")(classify_cmd)
 commands.command("timeline")(timeline_cmd)
 commands.command("frontier")(frontier_cmd)
+commands.add_typer(rules_app, name="rules")

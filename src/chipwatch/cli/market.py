@@ -5,6 +5,7 @@ the service the API calls (``chipwatch.services.market``)."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -128,21 +129,50 @@ def run_cmd(
     seed: Annotated[int, opt(R, "seed", "--seed")] = default(R, "seed"),
     metric: Annotated[str | None, opt(R, "metric", "--metric")] = None,
     group: Annotated[str | None, opt(R, "group", "--group")] = None,
+    rules_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--rules",
+            help="YAML file of proposed rule sets (packaged rules schema), read into 'rules'.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
     """Yearly units, revenue, shares and installed compute with P10/P50/P90."""
     from chipwatch.services import market as service
 
-    req = build(R, locals(), ("scenario",))
+    values: dict[str, Any] = dict(locals())
+    if rules_file is not None:
+        from chipwatch.controls import ControlsInputError
+        from chipwatch.controls.changes import read_proposal
+
+        try:
+            values["rules"] = [
+                r.model_dump(mode="json", by_alias=True, exclude_none=True)
+                for r in read_proposal(rules_file)
+            ]
+        except ControlsInputError as e:
+            fail(str(e))
+    req = build(R, values, ("scenario",))
     body = _guard(service.run, req, ws=STATE.ws)
     if as_json:
         emit_json(body)
         return
+    if req.rules:
+        emit_table(
+            [
+                {k: (f"{v:+,}" if isinstance(v, int) else v) for k, v in row.items()}
+                for row in body["effect_vs_rules_in_force"]
+            ]
+            or [{"note": "no product's P50 units changed under the proposed rules"}],
+            title=f"Effect of {rules_file}: P50 units, proposed minus rules in force",
+        )
     if as_csv:
         emit(body["summary"], as_csv=True)
         return
-    r = service.market_run(req.scenario, req.draws, req.seed, ws=STATE.ws)
+    ws = service.under_proposed_rules(STATE.ws, req.rules) if req.rules else STATE.ws
+    r = service.market_run(req.scenario, req.draws, req.seed, ws=ws)
     draws, seed = req.draws, req.seed
     df = r.summary
     for title, cols in RUN_TABLES:

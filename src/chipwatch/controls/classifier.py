@@ -1,54 +1,68 @@
-"""One classifier for every rule version: ECCN paragraph, threshold tests, license and policy.
+"""One classifier for every rule version, in the order a compliance officer works:
 
-It reads the rule sets in force on a date from ``data/rules`` and interprets them; no threshold
-lives in this module.
+1. is the chip out yet (no ruling before its release);
+2. which 3A090 paragraph it meets under the items text in force (unknown inputs leave it open);
+3. whether US law reaches it (jurisdiction: US origin, GP10 guidance, FDP rules, de minimis);
+4. the parties (headquarters, ultimate parent, Entity List screening);
+5. licensing for the shipment (destination, origin, transaction) from the rules and actions
+   legally in force; announcements and unenforced rules are listed as context;
+6. where an input is missing, every outcome it allows: the answer is undetermined (null) unless
+   they all agree.
+
+It reads the rule data in ``data/rules``; no threshold or rule wording lives in this module.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from chipwatch.catalog.schema import Accelerator
 from chipwatch.controls import destinations as dst
 from chipwatch.controls.errors import ControlsInputError
+from chipwatch.controls.jurisdiction import Jurisdiction, jurisdiction
+from chipwatch.controls.licensing import (
+    ActionRef,
+    LicensingFinding,
+    Shipment,
+    legal_context,
+    licensing,
+    shipment,
+)
+from chipwatch.controls.market_access import MarketAccess, market_access
+from chipwatch.controls.parties import Parties, ScreeningHit, parties
 from chipwatch.controls.rules import (
-    METRIC_LABEL,
-    POLICY_RANK,
-    Action,
     Cmp,
     Exclusion,
-    LicenseRule,
     Metric,
     Paragraph,
     Policy,
     RuleBook,
     RuleSet,
-    Test,
 )
-from chipwatch.controls.spec import ChipInputs, ChipSpec, chip_inputs
+from chipwatch.controls.spec import ChipInputs, ChipSpec, InputValue, chip_inputs
+from chipwatch.controls.thresholds import (
+    NEAR_PCT,
+    ThresholdCheck,
+    all_pass,
+    check,
+    fmt_num,
+    unverified_at_the_line,
+)
 from chipwatch.workspace import Workspace, resolve
 
 EARLIEST = dt.date(2022, 10, 7)
-NEAR_PCT = 3.0  # vendor TPPs differ from datasheet arithmetic by up to ~3%: flag closer margins
 
-
-class ThresholdCheck(BaseModel):
-    """One threshold tested: value, threshold, comparison and margin (value - threshold)."""
-
-    scope: str = Field(description="paragraph, exclusion, license rule or action id")
-    metric: str
-    label: str
-    value: float | None
-    threshold: float
-    comparison: str
-    symbol: str
-    passed: bool | None = Field(description="None when the value is unknown")
-    margin: float | None
-    margin_pct: float | None
-    rule_text: str
-    text: str
+MISSING_INPUT = {
+    "performance_density": "applicable die area (die_area_mm2), for performance density",
+    "tpp": "TPP (dense TOPS/TFLOPS by precision)",
+    "dram_bw_gbs": "total DRAM bandwidth (GB/s)",
+    "io_bidir_gbs": "aggregate bidirectional I/O (GB/s)",
+    "scaleup_bidir_gbs": "chip-to-chip interconnect bandwidth (GB/s)",
+    "memory_bandwidth_density": "HBM memory bandwidth density (GB/s/mm2)",
+}
 
 
 class RuleSetRef(BaseModel):
@@ -58,38 +72,42 @@ class RuleSetRef(BaseModel):
     fr_citation: str | None
     effective: dt.date
     status: str
+    legal_status: str = "in_force"
     url: str | None = None
 
 
-class ActionRef(BaseModel):
-    id: str
-    kind: str
-    title: str
-    date: dt.date
-    bound_by: str
+class Outcome(BaseModel):
+    """One way an undetermined input could resolve, and the licensing answer it gives."""
+
+    assumption: str
+    eccn: str | None
+    subject_to_ear: bool | None
     license_required: bool
-    policy: str | None
-    conditions: list[str]
-    source: str
-    unverified: bool
-    note: str | None = None
+    licensing_policy: str
 
 
 class Classification(BaseModel):
-    """The determination for one chip, date and destination (and optional headquarters)."""
+    """The determination for one chip, date, shipment and set of parties."""
 
     chip: str
     chip_name: str
     date: dt.date
+    status: Literal["determined", "undetermined", "not_released"] = "determined"
     destination: str
     destination_name: str
+    origin: str = "US"
+    transaction: str = "export"
     headquarters: str | None = None
+    parent_headquarters: str | None = None
+    end_user: str | None = None
+    screening: list[ScreeningHit] = Field(default_factory=list)
+    jurisdiction: Jurisdiction | None = None
     rule_sets: list[RuleSetRef]
     eccn: str | None
     paragraphs_met: list[str]
     undetermined: list[str] = Field(description="paragraphs that unknown inputs leave open")
     excluded_by: str | None = None
-    controlled: bool
+    controlled: bool | None
     control_level: int = Field(description="0 none, 1 3A090.b/.c, 2 3A090.a")
     datacenter: bool
     tpp: float | None
@@ -99,15 +117,28 @@ class Classification(BaseModel):
     die_area_mm2: float | None
     io_bidir_gbs: float | None
     dram_bw_gbs: float | None
-    license_required: bool
+    license_required: bool | None = Field(description="null when undetermined or not released")
     licensing_policy: str
-    presumption_of_denial: bool = Field(
-        False, description="the licensing policy is a presumption of denial (typed flag)"
+    presumption_of_denial: bool | None = Field(
+        None,
+        description="the licensing policy is a presumption of denial (typed flag); null when "
+        "undetermined or not released",
     )
     license_exception: str | None = None
     licensing_basis: str | None
+    licensing_basis_kind: str = "none"
+    missing_inputs: list[str] = Field(default_factory=list)
+    outcomes: list[Outcome] = Field(default_factory=list, description="range of outcomes")
+    assumptions: list[str] = Field(default_factory=list)
     conditions: list[str]
     actions: list[ActionRef]
+    context: list[str] = Field(
+        default_factory=list, description="announced, suspended or unenforced measures, not applied"
+    )
+    warnings: list[str] = Field(default_factory=list, description="near-threshold warnings")
+    market_access: MarketAccess | None = Field(
+        default=None, description="the destination's own measures (not US law), where recorded"
+    )
     tests: list[ThresholdCheck]
     nearest: list[ThresholdCheck] = Field(description="per metric, the closest threshold tested")
     citations: list[str]
@@ -117,64 +148,15 @@ class Classification(BaseModel):
 
     def summary(self) -> str:
         what = self.eccn or (f"excluded ({self.excluded_by})" if self.excluded_by else "not 3A090")
-        lic = "license required" if self.license_required else "no license required"
+        if not self.eccn and self.undetermined:
+            what = f"{', '.join(self.undetermined)} open"
+        lic = {True: "license required", False: "no license required", None: "undetermined"}[
+            self.license_required
+        ]
         return (
             f"{self.chip} on {self.date} to {self.destination}: {what}; {lic} "
             f"({self.licensing_policy})"
         )
-
-
-def fmt_num(v: float) -> str:
-    if abs(v) >= 100:
-        return f"{v:,.0f}"
-    return f"{v:.3g}" if abs(v) < 10 else f"{v:.1f}"
-
-
-def check(test: Test, scope: str, inputs: ChipInputs) -> ThresholdCheck:
-    """Test one threshold and say by how much it passes or fails, in the rule's words."""
-    value = inputs.metric(test.metric.value)
-    label = METRIC_LABEL[test.metric]
-    passed: bool | None = None
-    margin: float | None = None
-    pct: float | None = None
-    if value is None:
-        text = (
-            f"{label} unknown: cannot test {test.cmp.symbol} {fmt_num(test.value)} "
-            f"({scope}: {test.text})"
-        )
-    else:
-        passed = test.cmp.holds(value, test.value)
-        margin = value - test.value
-        pct = 100.0 * margin / test.value if test.value else None
-        actual = "=" if margin == 0 else (">" if margin > 0 else "<")
-        pct_s = f" ({abs(pct):.1f}%)" if pct is not None else ""
-        text = (
-            f"{label} {fmt_num(value)} {actual} {fmt_num(test.value)}: {scope} needs {test.text} "
-            f"-> {'met' if passed else 'not met'}, margin {fmt_num(abs(margin))}{pct_s}"
-        )
-    return ThresholdCheck(
-        scope=scope,
-        metric=test.metric.value,
-        label=label,
-        value=value,
-        threshold=test.value,
-        comparison=test.cmp.value,
-        symbol=test.cmp.symbol,
-        passed=passed,
-        margin=margin,
-        margin_pct=pct,
-        rule_text=test.text,
-        text=text,
-    )
-
-
-def all_pass(checks: list[ThresholdCheck]) -> bool | None:
-    """True if every check passes, False if any fails, None if none fails but some are unknown."""
-    if any(c.passed is False for c in checks):
-        return False
-    if any(c.passed is None for c in checks):
-        return None
-    return True
 
 
 def check_date(on: dt.date) -> None:
@@ -195,6 +177,9 @@ def _ref(r: RuleSet, on: dt.date) -> RuleSetRef:
         status = f"in force; compliance not required until {r.compliance}"
     if not r.items and not r.licensing:
         status = "in force; informational (not applied)"
+    ev = r.status_on(on)
+    if ev is not None and ev.unverified:
+        status += f"; legal status since {ev.date} unverified"
     return RuleSetRef(
         id=r.id,
         short=r.short,
@@ -212,241 +197,283 @@ def _level(paragraph: str | None) -> int:
     return 2 if paragraph.split(".")[1:2] == ["a"] else 1
 
 
-def _item_matches(rule: LicenseRule, met: list[str], datacenter: bool) -> bool:
-    for m in rule.items:
-        if m.datacenter is not None and m.datacenter != datacenter:
-            continue
-        if any(p == m.paragraph or p.startswith(m.paragraph + ".") for p in met):
-            return True
-    return False
+# -- step 0: overrides the user decides ---------------------------------------------------------
 
 
-def _binds(action: Action, inputs: ChipInputs) -> tuple[str | None, list[ThresholdCheck]]:
-    """How an action binds the chip: 'id', 'parameters', or None; with the parameter checks."""
-    ids = {i.lower() for i in action.binds.ids}
-    names = {inputs.id or "", *inputs.aliases}
-    if ids & {n.lower() for n in names if n}:
-        return "id", []
-    b = action.binds
-    if not (b.all or b.any):
-        return None, []
-    if b.vendor and (inputs.vendor or "").lower() != b.vendor.lower():
-        return None, []
-    alls = [check(t, action.id, inputs) for t in b.all]
-    anys = [check(t, action.id, inputs) for t in b.any]
-    ok_all = all_pass(alls) if alls else True
-    ok_any = any(c.passed for c in anys) if anys else True
-    if ok_all and ok_any:
-        return "parameters", alls + anys
-    return None, alls + anys
+def with_overrides(
+    inputs: ChipInputs, assume_pd: float | None, die_area_mm2: float | None
+) -> ChipInputs:
+    """Apply ``--die-area`` / ``--assume-pd``: the user decides an input the data leaves open."""
+    if die_area_mm2 is not None:
+        if die_area_mm2 <= 0:
+            raise ControlsInputError(f"die area must be > 0 mm2 (got {die_area_mm2})")
+        pd = inputs.tpp / die_area_mm2 if inputs.tpp is not None else None
+        iv = InputValue(
+            field="die_area_mm2",
+            value=die_area_mm2,
+            unit="mm2",
+            source="user override (--die-area)",
+        )
+        inputs = inputs.model_copy(
+            update={
+                "die_area_mm2": die_area_mm2,
+                "performance_density": pd,
+                "inputs": [*inputs.inputs, iv],
+            }
+        )
+    if assume_pd is not None:
+        if assume_pd < 0:
+            raise ControlsInputError(f"performance density must not be negative (got {assume_pd})")
+        iv = InputValue(
+            field="performance_density", value=assume_pd, source="user assumption (--assume-pd)"
+        )
+        inputs = inputs.model_copy(
+            update={"performance_density": assume_pd, "inputs": [*inputs.inputs, iv]}
+        )
+    return inputs
 
 
-def classify(
-    chip: Accelerator | ChipSpec | ChipInputs,
-    on: dt.date | None = None,
-    destination: str = "CN",
-    headquarters: str | None = None,
-    *,
-    ws: Workspace | None = None,
-) -> Classification:
-    """Classify a chip under the US rules in force on a date, for a destination.
+# -- step 1: release ------------------------------------------------------------------------------
 
-    ``headquarters`` (ISO code) is where the purchaser / consignee / end user is headquartered
-    (or its ultimate parent), for the headquarters rule; None leaves that rule unevaluated.
-    The rules are the workspace's rulebook (packaged plus user rules files).
-    """
-    rb = resolve(ws).rulebook
-    on = on or dt.date.today()
-    check_date(on)
-    inputs = chip_inputs(chip)
-    if inputs.tpp is not None and inputs.tpp < 0:
-        raise ControlsInputError(f"TPP must not be negative (got {inputs.tpp})")
-    country = dst.resolve(destination, rb)
-    code = dst.effective_code(country)
-    hq_country = dst.resolve(headquarters, rb) if headquarters else None
-    hq_code = dst.effective_code(hq_country) if hq_country else None
 
-    notes: list[str] = list(inputs.notes)
-    citations: list[str] = []
-    in_force = rule_sets_in_force(on, rb)
+def release_date(chip: Accelerator | ChipSpec | ChipInputs) -> tuple[dt.date | None, bool]:
+    """First day of the chip's release month (catalog chips only) and whether it is unverified."""
+    if not isinstance(chip, Accelerator):
+        return None, False
+    y, m = (int(x) for x in str(chip.released.value).split("-")[:2])
+    return dt.date(y, m, 1), bool(chip.released.unverified)
 
-    # 1. Items: the paragraphs in force (replace / amend, oldest first).
+
+# -- step 2: items ------------------------------------------------------------------------------
+
+
+class ItemsFinding(BaseModel):
+    eccn: str | None
+    met: list[str]
+    undetermined: list[str]
+    excluded_by: str | None
+    open_exclusions: list[str] = Field(default_factory=list)
+    tests: list[ThresholdCheck]
+    citations: list[str]
+    notes: list[str]
+    paragraph_ids: set[str]
+
+
+def items_text(
+    on: dt.date, rb: RuleBook, kind: str
+) -> tuple[list[tuple[RuleSet, Paragraph]], list[tuple[RuleSet, Exclusion]], list[str]]:
+    """The ECCN paragraphs and exclusions in force (replace / amend, oldest first), with notes."""
     paragraphs: list[tuple[RuleSet, Paragraph]] = []
     exclusions: list[tuple[RuleSet, Exclusion]] = []
-    for r in in_force:
+    notes: list[str] = []
+    for r in rule_sets_in_force(on, rb):
         if r.items is None:
             continue
         if r.items.mode == "replace":
             paragraphs, exclusions = [], []
         paragraphs += [(r, p) for p in r.items.paragraphs]
         exclusions += [(r, e) for e in r.items.exclusions]
-        notes += [f"{r.short}: {n}" for n in r.items.notes if inputs.kind == "ic" or "HBM" in n]
+        notes += [f"{r.short}: {n.text}" for n in r.items.notes if kind in n.applies_to]
+    return paragraphs, exclusions, notes
 
+
+def classify_items(inputs: ChipInputs, on: dt.date, rb: RuleBook) -> ItemsFinding:
+    """Exclusions first (e.g. Note 2 to 3A090), then each paragraph's tests."""
+    paragraphs, exclusions, notes = items_text(on, rb, inputs.kind)
     tests: list[ThresholdCheck] = []
+    citations: list[str] = []
     excluded_by = None
+    open_exclusions: list[str] = []
     for r, e in exclusions:
         if e.datacenter is not None and e.datacenter != inputs.datacenter:
             continue
-        cs = [check(t, e.id, inputs) for t in e.all]
+        cs = [unverified_at_the_line(check(t, e.id, inputs), inputs) for t in e.all]
         tests += cs
         if all_pass(cs):
             excluded_by = e.id
             citations.append(f"{e.id}: {r.cite(e.cite)}")
             notes.append(f"Excluded by {e.id}: {e.text}")
         elif all_pass(cs) is None:
-            notes.append(f"{e.id} could not be tested (unknown inputs).")
-
+            open_exclusions.append(e.id)
+            notes.append(
+                f"{e.id} could not be decided (unknown or unverified inputs at its line): the "
+                "paragraphs it would exclude stay open."
+            )
     met: list[str] = []
     undetermined: list[str] = []
     for r, p in paragraphs:
         if p.applies_to != inputs.kind:
             continue
-        cs = [check(t, p.id, inputs) for t in p.all]
+        cs = [unverified_at_the_line(check(t, p.id, inputs), inputs) for t in p.all]
         tests += cs
         ok = all_pass(cs)
         citations.append(f"{p.id}: {r.cite(p.cite)}")
-        if ok and not excluded_by:
+        if ok and not excluded_by and not open_exclusions:
             met.append(p.id)
-        elif ok is None and not excluded_by:
+        elif ok is not False and not excluded_by:
             undetermined.append(p.id)
-    eccn = met[0] if met else None
-    if undetermined and not met:
-        notes.append(
-            f"Not determined: {', '.join(undetermined)} depend on unknown inputs "
-            "(see tests); the result assumes they are not met."
-        )
+    return ItemsFinding(
+        eccn=met[0] if met else None,
+        met=met,
+        undetermined=undetermined,
+        excluded_by=excluded_by,
+        open_exclusions=open_exclusions,
+        tests=tests,
+        citations=citations,
+        notes=notes,
+        paragraph_ids={p.id for _, p in paragraphs},
+    )
 
-    # 2. Licensing: the rules of the sets whose licensing binds on this date, newest first.
-    stack: list[tuple[RuleSet, LicenseRule]] = []
-    for r in in_force:
-        if r.licensing is None:
-            continue
-        if not r.licensing_applies(on):
-            notes.append(
-                f"{r.short} is in force but compliance is not required until "
-                f"{r.compliance}; its licensing rules are not applied."
+
+# -- step 6: outcomes under missing inputs ------------------------------------------------------
+
+
+def outcomes(
+    items: ItemsFinding,
+    juris: Jurisdiction,
+    lic_for: dict[str | None, LicensingFinding],
+) -> list[Outcome]:
+    """Every licensing answer the open inputs allow (paragraph met or not; EAR reach)."""
+    eccns: list[str | None] = [items.eccn] if items.eccn else [None]
+    if not items.eccn:
+        eccns += items.undetermined
+    subjects = [juris.subject_to_ear] if juris.subject_to_ear is not None else [True, False]
+    out: list[Outcome] = []
+    if False in subjects:
+        out.append(
+            Outcome(
+                assumption="not subject to the EAR",
+                eccn=None,
+                subject_to_ear=False,
+                license_required=False,
+                licensing_policy=Policy.none.value,
             )
-            if r.not_enforced_from:
-                notes.append(
-                    f"{r.short}: BIS announced non-enforcement from "
-                    f"{r.not_enforced_from}, before its compliance date, so its "
-                    "licensing rules never bound."
+        )
+    for subject in subjects:
+        for e in eccns:
+            if subject is False:
+                continue
+            f = lic_for.get(e) or next(iter(lic_for.values()))
+            what = f"meets {e}" if e and e != items.eccn else (e or "no 3A090 paragraph")
+            if juris.subject_to_ear is None:
+                what += "; subject to the EAR"
+            out.append(
+                Outcome(
+                    assumption=what,
+                    eccn=e,
+                    subject_to_ear=subject,
+                    license_required=f.license_required,
+                    licensing_policy=f.policy.value,
                 )
+            )
+    return out
+
+
+def missing_inputs(items: ItemsFinding, juris: Jurisdiction) -> list[str]:
+    """What would decide the open tests: an unknown value, or a verified one at the line."""
+    out: list[str] = []
+    open_scopes = {*items.undetermined, *items.open_exclusions}
+    for t in items.tests:
+        if t.passed is not None or t.scope not in open_scopes:
             continue
-        new = [(r, x) for x in r.licensing.rules]
-        stack = new if r.licensing.mode == "replace" else new + stack
-    matched: tuple[RuleSet, LicenseRule] | None = None
-    hq_note = False
-    for r, rule in stack:
-        if eccn is None or not _item_matches(rule, [eccn], inputs.datacenter):
-            continue
-        if rule.headquarters is not None:
-            if hq_code is None:
-                hq_note = True
-                continue
-            if not dst.matches(rule.headquarters, hq_code, on, rb):
-                continue
-        if not dst.matches(rule.destination, code, on, rb):
-            continue
-        cs = [check(t, rule.id, inputs) for t in rule.tests]
-        tests += cs
-        ok = all_pass(cs) if cs else True
-        if ok is None:
-            notes.append(f"{rule.id} ({r.short}) could apply but its tests need unknown inputs.")
-            continue
-        if not ok:
-            continue
-        matched = (r, rule)
-        break
-    if hq_note and headquarters is None:
+        if t.value is None:
+            out.append(MISSING_INPUT.get(t.metric, t.metric))
+        else:
+            out.append(
+                f"a verified {t.label} ({fmt_num(t.value)} is unverified and within "
+                f"{NEAR_PCT:.0f}% of {fmt_num(t.threshold)})"
+            )
+    return list(dict.fromkeys(out)) + (juris.missing if juris.subject_to_ear is None else [])
+
+
+class Decision(BaseModel):
+    outcomes: list[Outcome]
+    determined: bool
+    license_required: bool | None
+    missing: list[str]
+    notes: list[str]
+
+
+def decide(
+    items: ItemsFinding,
+    juris: Jurisdiction,
+    lic_for: dict[str | None, LicensingFinding],
+    primary: LicensingFinding,
+) -> Decision:
+    """Determined when every outcome the open inputs allow gives the same licence answer;
+    otherwise null, with what is missing."""
+    outs = outcomes(items, juris, lic_for)
+    decided = {o.license_required for o in outs}
+    determined = len(decided) == 1
+    license_required = decided.pop() if determined else None
+    notes: list[str] = []
+    missing: list[str] = []
+    if not determined:
+        missing = missing_inputs(items, juris)
         notes.append(
-            "Headquarters rule not evaluated: a license is also required when a party "
-            "is headquartered in (or its ultimate parent is in) D:5 or Macau, wherever "
-            "it is located (pass headquarters / --hq to evaluate)."
+            "Undetermined: the outcome depends on "
+            + "; ".join(missing)
+            + ". Give the value (e.g. --die-area or --assume-pd) to decide it."
         )
-
-    # 3. Chip-specific actions in force that bind this chip for this destination.
-    action_refs: list[ActionRef] = []
-    binding: list[Action] = []
-    for a in rb.actions:
-        if not a.in_force(on):
-            continue
-        how, cs = _binds(a, inputs)
-        if how is None:
-            continue
-        to_dest = dst.matches(a.destination, code, on, rb)
-        to_hq = bool(a.headquarters and hq_code and dst.matches(a.headquarters, hq_code, on, rb))
-        if not (to_dest or to_hq):
-            continue
-        tests += cs
-        binding.append(a)
-        action_refs.append(
-            ActionRef(
-                id=a.id,
-                kind=a.kind,
-                title=a.title,
-                date=a.date,
-                bound_by=how,
-                license_required=a.license_required,
-                policy=a.policy.value if a.policy else None,
-                conditions=a.conditions,
-                source=a.source,
-                unverified=a.date_unverified
-                or a.policy_unverified
-                or (how == "parameters" and a.binds.parameters_unverified),
-                note=a.note,
-            )
+    elif items.undetermined and not items.met:
+        notes.append(
+            f"{', '.join(items.undetermined)} depend on unknown inputs, but every outcome gives "
+            f"the same license answer ({'required' if license_required else 'not required'})."
         )
-        citations.append(f"{a.id}: {a.source}")
-        if action_refs[-1].unverified and a.note:
-            notes.append(f"Action {a.id} is partly unverified: {a.note}")
-
-    # 4. Combine: any license requirement stands; the later-in-time measure sets the policy.
-    license_required = bool(matched and matched[1].license_required)
-    license_required = license_required or any(a.license_required for a in binding)
-    candidates: list[tuple[dt.date, int, Policy, str]] = []
-    if matched:
-        candidates.append(
-            (
-                matched[0].effective,
-                POLICY_RANK[matched[1].policy],
-                matched[1].policy,
-                f"{matched[1].id} ({matched[0].short})",
-            )
+    if juris.subject_to_ear is False:
+        notes.append("Not subject to the EAR: no US license requirement.")
+    if determined and juris.subject_to_ear is None and primary.policy is not Policy.none:
+        notes.append(
+            f"Policy {primary.policy.value} applies if the chip is subject to the EAR "
+            "(undetermined); if it is not, nothing applies."
         )
-    for a in binding:
-        if a.policy is not None:
-            candidates.append((a.date, POLICY_RANK[a.policy], a.policy, f"{a.id} ({a.title})"))
-    if candidates:
-        _, _, policy, basis = max(candidates, key=lambda c: (c[0], c[1]))
-    else:
-        policy, basis = (Policy.not_stated if license_required else Policy.none), None
-    if license_required and POLICY_RANK[policy] < POLICY_RANK[Policy.presumption_of_approval]:
-        policy = Policy.not_stated  # an action requires a license; the exception cannot be used
-    conditions = list(matched[1].conditions) if matched else []
-    for a in binding:
-        conditions += a.conditions
-    exception = matched[1].exception if matched and not license_required else None
-    if matched:
-        citations.append(f"{matched[1].id}: {matched[0].cite(matched[1].cite)}")
-        if matched[1].unverified:
-            notes.append(f"Licensing rule {matched[1].id} is partly unverified: {matched[1].text}")
+    return Decision(
+        outcomes=outs,
+        determined=determined,
+        license_required=license_required,
+        missing=missing,
+        notes=notes,
+    )
 
-    # 5. Notes on uncertain inputs and data.
-    for i in inputs.inputs:
-        if i.unverified:
-            notes.append(f"Input {i.field} = {i.value} is unverified ({i.source}).")
-    paragraph_ids = {p.id for _, p in paragraphs}
-    near = [
-        c
-        for c in tests
-        if c.margin_pct is not None and abs(c.margin_pct) < NEAR_PCT and c.scope in paragraph_ids
+
+# -- step 7: warnings and notes -----------------------------------------------------------------
+
+
+def near_threshold_warnings(tests: list[ThresholdCheck], paragraph_ids: set[str]) -> list[str]:
+    """Values within ~3% of a line, for the ECCN paragraphs and the review-policy bands alike."""
+    out = []
+    for c in tests:
+        if not c.near:
+            continue
+        kind = "ECCN threshold" if c.scope in paragraph_ids else "review-policy or band line"
+        tail = (
+            f" Vendor-published TPPs differ from datasheet arithmetic by up to ~{NEAR_PCT:.0f}%."
+            if c.metric == Metric.tpp.value
+            else ""
+        )
+        out.append(f"Near a {kind}: {c.text}.{tail}")
+    return list(dict.fromkeys(out))
+
+
+def nearest_checks(tests: list[ThresholdCheck], paragraph_ids: set[str]) -> list[ThresholdCheck]:
+    nearest: dict[str, ThresholdCheck] = {}
+    for c in tests:
+        if c.margin_pct is None or c.scope not in paragraph_ids:
+            continue
+        best = nearest.get(c.metric)
+        if best is None or abs(c.margin_pct) < abs(best.margin_pct or 0):
+            nearest[c.metric] = c
+    return list(nearest.values())
+
+
+def data_notes(
+    inputs: ChipInputs, code: str, country_note: str | None, on: dt.date, rb: RuleBook
+) -> list[str]:
+    notes = [
+        f"Input {i.field} = {i.value} is unverified ({i.source})."
+        for i in inputs.inputs
+        if i.unverified
     ]
-    for c in near:
-        notes.append(
-            f"Near a threshold: {c.text}. Vendor-published TPPs differ from datasheet "
-            f"arithmetic by up to ~{NEAR_PCT:.0f}%."
-        )
     ug = dst.unverified_groups(code, on, rb)
     if ug:
         notes.append(
@@ -455,36 +482,95 @@ def classify(
         )
     if code == "US":
         notes.append("Destination is the United States: not an export.")
-    if country.treated_as:
-        notes.append(f"{country.name} is treated as {country.treated_as} under the EAR.")
-    if inputs.vendor_country and inputs.vendor_country != "US":
-        notes.append(
-            f"Vendor country {inputs.vendor_country}: the engine assumes the item is "
-            "subject to the EAR; whether it is (US content, foreign direct product rules) "
-            "is not evaluated."
-        )
-    for r in in_force:
+    if country_note:
+        notes.append(country_note)
+    for r in rule_sets_in_force(on, rb):
         if not r.items and not r.licensing:
             notes += [f"{r.short}: {n}" for n in r.notes]
-    for r in rb.rule_sets:
-        if r.not_enforced_from and on >= r.not_enforced_from and r.effective <= on:
-            notes.append(
-                f"{r.short} ({r.fr_citation}) is not applied: BIS announced "
-                f"non-enforcement from {r.not_enforced_from}."
-            )
-    for r in in_force:
-        citations.append(
-            f"{r.short}: {r.fr_citation or ''} (FR Doc. {r.fr_doc}) {r.url or ''}".strip()
+    return notes
+
+
+def shipment_measures(inputs: ChipInputs, ship: Shipment, on: dt.date, rb: RuleBook) -> list[str]:
+    """Measures of the country the item leaves (e.g. Malaysia's permit rule): not US law."""
+    return [
+        f"{m.title} ({m.authority}, from {m.date}; {m.source}): the country the item leaves, "
+        "not US law"
+        for m in rb.measures
+        if m.applies_to == "shipments_from"
+        and m.country == ship.origin
+        and m.current(on)
+        and m.covers(inputs.id, inputs.vendor, inputs.vendor_country)
+    ]
+
+
+def _rulebook(rules: RuleBook | None, ws: Workspace | None) -> RuleBook:
+    """The workspace's rulebook, or an explicit derived one (e.g. with proposed rule sets)."""
+    return rules if rules is not None else resolve(ws).rulebook
+
+
+def classify(
+    chip: Accelerator | ChipSpec | ChipInputs,
+    on: dt.date | None = None,
+    destination: str = "CN",
+    headquarters: str | None = None,
+    *,
+    rules: RuleBook | None = None,
+    parent_headquarters: str | None = None,
+    end_user: str | None = None,
+    owned_by_listed: bool = False,
+    transaction: str | None = None,
+    origin: str | None = None,
+    assume_pd: float | None = None,
+    die_area_mm2: float | None = None,
+    ws: Workspace | None = None,
+) -> Classification:
+    """Classify a chip under the US rules legally in force on a date, for a shipment and parties.
+
+    ``headquarters`` / ``parent_headquarters`` (ISO codes): where the purchaser, consignee or end
+    user (or its ultimate parent) is headquartered; ``end_user`` is screened against the
+    packaged Entity List subset; ``origin`` / ``transaction``: export from the US (default),
+    reexport or in-country transfer. None for a party leaves the headquarters rules unevaluated
+    (stated in ``assumptions``). The rules are the workspace's rulebook (packaged plus user
+    rules files); ``rules`` replaces it with a derived rulebook (e.g. proposed rule sets).
+    """
+    rb = _rulebook(rules, ws)
+    on = on or dt.date.today()
+    check_date(on)
+    inputs = with_overrides(chip_inputs(chip), assume_pd, die_area_mm2)
+    if inputs.tpp is not None and inputs.tpp < 0:
+        raise ControlsInputError(f"TPP must not be negative (got {inputs.tpp})")
+    country = dst.resolve(destination, rb)
+    code = dst.effective_code(country)
+    ship = shipment(code, origin, transaction, rb)
+    who = parties(on, rb, headquarters, parent_headquarters, end_user, owned_by_listed)
+
+    released, release_unverified = release_date(chip)
+    if released is not None and on < released:
+        return _not_released(
+            inputs, on, country.id, country.name, ship, who, released, release_unverified, rb
         )
 
-    nearest: dict[str, ThresholdCheck] = {}
-    for c in tests:
-        if c.margin_pct is None or c.scope not in paragraph_ids:
-            continue
-        best = nearest.get(c.metric)
-        if best is None or abs(c.margin_pct) < abs(best.margin_pct or 0):
-            nearest[c.metric] = c
+    items = classify_items(inputs, on, rb)
+    meets: bool | None = bool(items.met) or (None if items.undetermined else False)
+    juris = jurisdiction(inputs, meets, on, rb)
 
+    lic_for: dict[str | None, LicensingFinding] = {}
+    for e in [items.eccn, *([] if items.eccn else items.undetermined)]:
+        lic_for[e] = licensing(e, inputs, ship, who, on, rb)
+    primary = lic_for[items.eccn]
+    if juris.basis == "gp10_guidance" and juris.license_required:
+        primary = _gp10(primary, juris)
+        lic_for = {items.eccn: primary}
+    d = decide(items, juris, lic_for, primary)
+    outs, determined, license_required, missing = (
+        d.outcomes,
+        d.determined,
+        d.license_required,
+        d.missing,
+    )
+    notes = list(inputs.notes) + items.notes + primary.notes + who.notes + d.notes
+    tests = items.tests + [t for f in lic_for.values() for t in f.tests]
+    policy = primary.policy.value if determined else "undetermined"
     tpp_range = (
         [inputs.tpp_low, inputs.tpp_high]
         if inputs.tpp_low is not None and inputs.tpp_high is not None
@@ -494,16 +580,23 @@ def classify(
         chip=inputs.id or inputs.name,
         chip_name=inputs.name,
         date=on,
+        status="determined" if determined else "undetermined",
         destination=country.id,
         destination_name=country.name,
-        headquarters=hq_country.id if hq_country else None,
-        rule_sets=[_ref(r, on) for r in in_force],
-        eccn=eccn,
-        paragraphs_met=met,
-        undetermined=undetermined,
-        excluded_by=excluded_by,
-        controlled=bool(met) or license_required,
-        control_level=_level(eccn),
+        origin=ship.origin,
+        transaction=ship.transaction.value,
+        headquarters=who.headquarters,
+        parent_headquarters=who.parent_headquarters,
+        end_user=who.end_user,
+        screening=who.hits + who.possible,
+        jurisdiction=juris,
+        rule_sets=[_ref(r, on) for r in rule_sets_in_force(on, rb)],
+        eccn=items.eccn,
+        paragraphs_met=items.met,
+        undetermined=items.undetermined,
+        excluded_by=items.excluded_by,
+        controlled=(bool(items.met) or bool(license_required)) if determined or items.met else None,
+        control_level=_level(items.eccn),
         datacenter=inputs.datacenter,
         tpp=inputs.tpp,
         tpp_precision=inputs.tpp_precision,
@@ -513,19 +606,135 @@ def classify(
         io_bidir_gbs=inputs.io_bidir_gbs,
         dram_bw_gbs=inputs.dram_bw_gbs,
         license_required=license_required,
-        licensing_policy=policy.value,
-        presumption_of_denial=policy == Policy.presumption_of_denial,
-        license_exception=exception,
-        licensing_basis=basis,
-        conditions=conditions,
-        actions=action_refs,
+        licensing_policy=policy,
+        presumption_of_denial=(primary.policy is Policy.presumption_of_denial)
+        if determined
+        else None,
+        license_exception=primary.exception if determined else None,
+        licensing_basis=primary.basis if determined else None,
+        licensing_basis_kind=primary.basis_kind if determined else "none",
+        missing_inputs=missing,
+        outcomes=outs if len(outs) > 1 else [],
+        assumptions=primary.assumptions,
+        conditions=primary.conditions,
+        actions=primary.actions,
+        context=[n.removeprefix("Context: ") for n in notes if n.startswith("Context: ")]
+        + legal_context(on, rb)
+        + shipment_measures(inputs, ship, on, rb),
+        warnings=near_threshold_warnings(tests, items.paragraph_ids),
+        market_access=(
+            market_access(chip, on, market=code, ws=ws, rules=rb)
+            if isinstance(chip, Accelerator) and any(m.country == code for m in rb.measures)
+            else None
+        ),
         tests=tests,
-        nearest=list(nearest.values()),
-        citations=list(dict.fromkeys(citations)),
-        notes=list(dict.fromkeys(notes)),
+        nearest=nearest_checks(tests, items.paragraph_ids),
+        citations=list(
+            dict.fromkeys(
+                items.citations
+                + primary.citations
+                + juris.citations
+                + [
+                    f"{r.short}: {r.fr_citation or ''} (FR Doc. {r.fr_doc}) {r.url or ''}".strip()
+                    for r in rule_sets_in_force(on, rb)
+                ]
+            )
+        ),
+        notes=list(
+            dict.fromkeys(
+                [n for n in notes if not n.startswith("Context: ")]
+                + data_notes(
+                    inputs,
+                    code,
+                    f"{country.name} is treated as {country.treated_as} under the EAR."
+                    if country.treated_as
+                    else None,
+                    on,
+                    rb,
+                )
+            )
+        ),
         inputs=[i.model_dump(mode="json") for i in inputs.inputs],
         data_hash=rb.data_hash,
     )
 
 
-__all__ = ["Classification", "ThresholdCheck", "classify", "check", "Cmp", "Metric"]
+def _gp10(f: LicensingFinding, juris: Jurisdiction) -> LicensingFinding:
+    """A PRC-made chip named by the GP10 guidance: BIS authorization for any dealing, anywhere."""
+    return LicensingFinding(
+        license_required=True,
+        policy=Policy.not_stated,
+        basis="General Prohibition 10 (BIS guidance of 2025-05-13 on PRC advanced computing ICs)",
+        basis_kind="gp10",
+        citations=juris.citations,
+        notes=[
+            "PRC-made: the US-origin destination and headquarters rules do not set this answer; "
+            "BIS's GP10 guidance does (no license exception; technical analysis excepted).",
+            *[n for n in f.notes if not n.startswith("Context: ")],
+        ],
+        assumptions=[],
+    )
+
+
+def _not_released(
+    inputs: ChipInputs,
+    on: dt.date,
+    dest: str,
+    dest_name: str,
+    ship: Shipment,
+    who: Parties,
+    released: dt.date,
+    unverified: bool,
+    rb: RuleBook,
+) -> Classification:
+    note = f"{inputs.name} was not released on {on} (released {released:%Y-%m}"
+    note += ", month unverified)" if unverified else ")"
+    return Classification(
+        chip=inputs.id or inputs.name,
+        chip_name=inputs.name,
+        date=on,
+        status="not_released",
+        destination=dest,
+        destination_name=dest_name,
+        origin=ship.origin,
+        transaction=ship.transaction.value,
+        headquarters=who.headquarters,
+        parent_headquarters=who.parent_headquarters,
+        end_user=who.end_user,
+        rule_sets=[_ref(r, on) for r in rule_sets_in_force(on, rb)],
+        eccn=None,
+        paragraphs_met=[],
+        undetermined=[],
+        controlled=None,
+        control_level=0,
+        datacenter=inputs.datacenter,
+        tpp=inputs.tpp,
+        tpp_precision=inputs.tpp_precision,
+        performance_density=inputs.performance_density,
+        die_area_mm2=inputs.die_area_mm2,
+        io_bidir_gbs=inputs.io_bidir_gbs,
+        dram_bw_gbs=inputs.dram_bw_gbs,
+        license_required=None,
+        licensing_policy="not_released",
+        licensing_basis=None,
+        conditions=[],
+        actions=[],
+        tests=[],
+        nearest=[],
+        citations=[],
+        notes=[note + ": no ruling."],
+        inputs=[i.model_dump(mode="json") for i in inputs.inputs],
+        data_hash=rb.data_hash,
+    )
+
+
+__all__ = [
+    "Classification",
+    "Outcome",
+    "ThresholdCheck",
+    "classify",
+    "check",
+    "fmt_num",
+    "Cmp",
+    "Metric",
+]

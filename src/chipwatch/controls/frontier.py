@@ -12,7 +12,7 @@ import math
 
 from pydantic import BaseModel, Field, computed_field
 
-from chipwatch.controls.classifier import check_date, rule_sets_in_force
+from chipwatch.controls.classifier import check_date, items_text, rule_sets_in_force
 from chipwatch.controls.errors import ControlsInputError
 from chipwatch.controls.rules import (
     Cmp,
@@ -148,16 +148,105 @@ class Frontier(BaseModel):
 def _paragraphs(
     on: dt.date, rb: RuleBook
 ) -> tuple[list[tuple[str, Paragraph]], list[tuple[str, Exclusion]]]:
-    paras: list[tuple[str, Paragraph]] = []
-    excls: list[tuple[str, Exclusion]] = []
-    for r in rule_sets_in_force(on, rb):
-        if r.items is None:
+    """The IC paragraphs and exclusions in force (the classifier's items text)."""
+    paras, excls, _ = items_text(on, rb, "ic")
+    return [(r.id, p) for r, p in paras if p.applies_to == "ic"], [(r.id, e) for r, e in excls]
+
+
+def exclusions_that_apply(
+    excls: list[tuple[str, Exclusion]],
+    area_mm2: float,
+    datacenter: bool,
+    others: dict[str, float | None],
+) -> tuple[list[tuple[str, Interval]], list[str]]:
+    """The exclusions (e.g. Note 2 to 3A090) that reach this kind of chip, as TPP intervals."""
+    out: list[tuple[str, Interval]] = []
+    notes: list[str] = []
+    for _, e in excls:
+        if e.datacenter is not None and e.datacenter != datacenter:
             continue
-        if r.items.mode == "replace":
-            paras, excls = [], []
-        paras += [(r.id, p) for p in r.items.paragraphs if p.applies_to == "ic"]
-        excls += [(r.id, e) for e in r.items.exclusions]
-    return paras, excls
+        iv, _n = tpp_interval(e.all, area_mm2, others, e.id)
+        if iv is not None:
+            out.append((e.id, iv))
+            notes.append(f"{e.id} applies: {e.text}")
+    return out, notes
+
+
+def paragraph_frontier(
+    rid: str,
+    p: Paragraph,
+    area_mm2: float,
+    others: dict[str, float | None],
+    excluded: list[tuple[str, Interval]],
+) -> ParagraphFrontier:
+    """The TPP values meeting one paragraph at this area, less the excluded ones; the frontier
+    is the lower edge of what is left."""
+    iv, notes = tpp_interval(p.all, area_mm2, others, p.id)
+    for eid, ex in excluded:
+        if iv is None:
+            break
+        iv = _minus_lower_ray(iv, ex)
+        if (
+            iv is not None
+            and iv.lo is not None
+            and ex.hi is not None
+            and iv.lo.value == ex.hi.value
+        ):
+            notes.append(f"lower bound set by {eid}")
+    if iv is None:
+        return ParagraphFrontier(
+            paragraph=p.id,
+            rule_set=rid,
+            controlled_tpp=None,
+            max_uncontrolled_tpp=None,
+            max_is_allowed=None,
+            binding=None,
+            notes=notes + ["cannot be met at this area"],
+        )
+    lo = iv.lo
+    return ParagraphFrontier(
+        paragraph=p.id,
+        rule_set=rid,
+        controlled_tpp=iv,
+        max_uncontrolled_tpp=lo.value if lo else 0.0,
+        max_is_allowed=(not lo.inclusive) if lo else False,
+        binding=lo.source if lo else None,
+        notes=notes,
+    )
+
+
+def lowest_frontier(out: list[ParagraphFrontier]) -> ParagraphFrontier | None:
+    """The paragraph reached first as TPP grows: the one that binds."""
+    met = [f for f in out if f.controlled_tpp is not None and f.max_uncontrolled_tpp is not None]
+    return min(met, key=lambda f: (f.max_uncontrolled_tpp, f.max_is_allowed)) if met else None
+
+
+def _summary(best: ParagraphFrontier | None, area_mm2: float, on: dt.date, datacenter: bool) -> str:
+    if best is None or best.max_uncontrolled_tpp is None:
+        return (
+            f"No 3A090 paragraph can be met at {area_mm2:g} mm2 on {on} with the given "
+            "inputs: TPP alone does not bring the chip under control."
+        )
+    mx = best.max_uncontrolled_tpp
+    rel = "<=" if best.max_is_allowed else "<"
+    return (
+        f"At {area_mm2:g} mm2 on {on} ({'datacenter' if datacenter else 'non-datacenter'}"
+        f"), a chip stays outside every 3A090 paragraph with TPP {rel} {mx:,.1f}: "
+        f"dense BF16 {rel} {mx / 16:,.1f} TFLOPS or FP8 {rel} {mx / 8:,.1f} TFLOPS "
+        f"(PD {rel} {mx / area_mm2:.3f}); binding: {best.binding}."
+    )
+
+
+def _upper_bound_notes(out: list[ParagraphFrontier]) -> list[str]:
+    notes = []
+    for f in out:
+        hi = f.controlled_tpp.hi if f.controlled_tpp else None
+        if hi is not None and f.max_uncontrolled_tpp is not None:
+            notes.append(
+                f"{f.paragraph} is bounded above ({hi.source}); TPP above it falls into a "
+                "stricter paragraph, not outside control."
+            )
+    return notes
 
 
 def frontier(
@@ -170,7 +259,8 @@ def frontier(
     ws: Workspace | None = None,
 ) -> Frontier:
     """The largest TPP (and dense BF16/FP8 TFLOPS) that stays outside each controlled paragraph
-    for a chip of this applicable die area, and which threshold binds."""
+    for a chip of this applicable die area, and which threshold binds: each paragraph's TPP
+    interval at this area (PD x area), less the exclusions, and the lowest lower edge."""
     if not (die_area_mm2 > 0 and math.isfinite(die_area_mm2)):
         raise ControlsInputError(f"die area must be a positive number of mm2 (got {die_area_mm2})")
     rb = resolve(ws).rulebook
@@ -178,81 +268,13 @@ def frontier(
     check_date(on)
     others = {"io_bidir_gbs": io_bidir_gbs, "dram_bw_gbs": dram_bw_gbs}
     paras, excls = _paragraphs(on, rb)
-    notes: list[str] = []
-    excl_ivs: list[tuple[str, Interval]] = []
-    for _, e in excls:
-        if e.datacenter is not None and e.datacenter != datacenter:
-            continue
-        iv, _n = tpp_interval(e.all, die_area_mm2, others, e.id)
-        if iv is not None:
-            excl_ivs.append((e.id, iv))
-            notes.append(f"{e.id} applies: {e.text}")
-    out: list[ParagraphFrontier] = []
-    for rid, p in paras:
-        iv, pn = tpp_interval(p.all, die_area_mm2, others, p.id)
-        for eid, ex in excl_ivs:
-            if iv is not None:
-                iv = _minus_lower_ray(iv, ex)
-                if (
-                    iv is not None
-                    and iv.lo is not None
-                    and ex.hi is not None
-                    and iv.lo.value == ex.hi.value
-                ):
-                    pn.append(f"lower bound set by {eid}")
-        if iv is None:
-            out.append(
-                ParagraphFrontier(
-                    paragraph=p.id,
-                    rule_set=rid,
-                    controlled_tpp=None,
-                    max_uncontrolled_tpp=None,
-                    max_is_allowed=None,
-                    binding=None,
-                    notes=pn + ["cannot be met at this area"],
-                )
-            )
-            continue
-        lo = iv.lo
-        out.append(
-            ParagraphFrontier(
-                paragraph=p.id,
-                rule_set=rid,
-                controlled_tpp=iv,
-                max_uncontrolled_tpp=lo.value if lo else 0.0,
-                max_is_allowed=(not lo.inclusive) if lo else False,
-                binding=lo.source if lo else None,
-                notes=pn,
-            )
-        )
-    met = [f for f in out if f.controlled_tpp is not None and f.max_uncontrolled_tpp is not None]
-    best = min(met, key=lambda f: (f.max_uncontrolled_tpp, f.max_is_allowed)) if met else None
+    excluded, notes = exclusions_that_apply(excls, die_area_mm2, datacenter, others)
+    out = [paragraph_frontier(rid, p, die_area_mm2, others, excluded) for rid, p in paras]
+    best = lowest_frontier(out)
     notes += [n for f in out for n in f.notes]
-    if best is None or best.max_uncontrolled_tpp is None:
-        summary = (
-            f"No 3A090 paragraph can be met at {die_area_mm2:g} mm2 on {on} with the given "
-            "inputs: TPP alone does not bring the chip under control."
-        )
-        mx = None
-        allowed = None
-    else:
-        mx = best.max_uncontrolled_tpp
-        allowed = best.max_is_allowed
-        rel = "<=" if allowed else "<"
-        summary = (
-            f"At {die_area_mm2:g} mm2 on {on} ({'datacenter' if datacenter else 'non-datacenter'}"
-            f"), a chip stays outside every 3A090 paragraph with TPP {rel} {mx:,.1f}: "
-            f"dense BF16 {rel} {mx / 16:,.1f} TFLOPS or FP8 {rel} {mx / 8:,.1f} TFLOPS "
-            f"(PD {rel} {mx / die_area_mm2:.3f}); binding: {best.binding}."
-        )
-        bounded = [f for f in met if f.controlled_tpp and f.controlled_tpp.hi]
-        for f in bounded:
-            hi = f.controlled_tpp.hi if f.controlled_tpp else None
-            if hi is not None:
-                notes.append(
-                    f"{f.paragraph} is bounded above ({hi.source}); TPP above it falls into a "
-                    "stricter paragraph, not outside control."
-                )
+    mx = best.max_uncontrolled_tpp if best else None
+    if best is not None and mx is not None:
+        notes += _upper_bound_notes(out)
     return Frontier(
         die_area_mm2=die_area_mm2,
         date=on,
@@ -260,13 +282,13 @@ def frontier(
         rule_sets=[r.id for r in rule_sets_in_force(on, rb)],
         paragraphs=out,
         max_uncontrolled_tpp=mx,
-        max_is_allowed=allowed,
+        max_is_allowed=best.max_is_allowed if best and mx is not None else None,
         binding_paragraph=best.paragraph if best else None,
         binding_threshold=best.binding if best else None,
         pd_at_max=mx / die_area_mm2 if mx is not None else None,
         tflops_bf16_dense_max=mx / BITS["bf16"] if mx is not None else None,
         tflops_fp8_dense_max=mx / BITS["fp8"] if mx is not None else None,
-        summary=summary,
+        summary=_summary(best, die_area_mm2, on, datacenter),
         notes=list(dict.fromkeys(notes)),
     )
 

@@ -21,6 +21,8 @@ NOT_LEGAL_ADVICE = N_(
 )
 # Table headers and result words, for the message catalogs (translated where written).
 MEMO_WORDS = [
+    N_("Not legal advice."), N_("missing"), N_("Subject to the EAR"), N_("not assessed"),
+    N_("undetermined"),
     N_("Chip"), N_("Date assessed"), N_("Destination"), N_("ECCN paragraph"),
     N_("License required"), N_("Licensing policy"), N_("Basis"), N_("from"), N_("given TPP"),
     N_("applicable die area"), N_("datacenter"), N_("DRAM bandwidth"), N_("yes"), N_("no"),
@@ -70,7 +72,16 @@ def memo_markdown(
             else ""
         ),
         f"- **{_('ECCN paragraph')}:** {what}",
-        f"- **{_('License required')}:** {yes if c.license_required else no}",
+        f"- **{_('License required')}:** "
+        + {True: yes, False: no, None: _("undetermined")}[c.license_required]
+        + (" (" + _("missing") + f": {'; '.join(c.missing_inputs)})" if c.missing_inputs else ""),
+        f"- **{_('Subject to the EAR')}:** "
+        + (
+            {True: yes, False: no, None: _("undetermined")}[c.jurisdiction.subject_to_ear]
+            + f" ({c.jurisdiction.basis})"
+            if c.jurisdiction
+            else _("not assessed")
+        ),
         f"- **{_('Licensing policy')}:** {_(policy_words(c.licensing_policy))}"
         + (f" (License Exception {c.license_exception})" if c.license_exception else ""),
         f"- **{_('Basis')}:** {c.licensing_basis or _('no licensing rule or action applies')}",
@@ -126,11 +137,42 @@ def memo_markdown(
         lines += ["", "## " + _("Chip-specific actions"), ""]
         for a in c.actions:
             lines.append(
-                f"- {a.date}: {a.title} (bound by {a.bound_by}; policy "
+                f"- {a.date}: {a.title} (bound by {a.bound_by}; {a.legal_status}"
+                f"{'' if a.applied else ', not applied'}; policy "
                 f"{a.policy or 'not stated'}). Source: {a.source}"
             )
+    if c.screening or c.headquarters or c.parent_headquarters:
+        lines += ["", "## " + _("Parties"), ""]
+        lines.append(
+            f"- Headquarters: {c.headquarters or 'not given'}; ultimate parent: "
+            f"{c.parent_headquarters or 'not given'}; transaction: {c.transaction} from {c.origin}"
+        )
+        for h in c.screening:
+            lines.append(
+                f"- End user {c.end_user!r} ~ {h.name} (match on {h.matched_on!r}, score "
+                f"{h.score}): {h.listing.replace('_', ' ')}, "
+                f"{'listed' if h.listed_on_date else 'not listed'} on {c.date}; {h.fr_citation}"
+            )
+    if c.outcomes:
+        lines += ["", "## " + _("Undetermined: outcomes by assumption"), ""]
+        lines += [
+            f"- If {o.assumption}: {'license required' if o.license_required else 'no license'}"
+            f" ({o.licensing_policy})"
+            for o in c.outcomes
+        ]
+        lines += [f"- Missing: {m}" for m in c.missing_inputs]
     if c.conditions:
-        lines += ["", "## " + _("Conditions"), ""] + [f"- {x}" for x in c.conditions]
+        lines += ["", "## " + _("Conditions to confirm"), ""] + [f"- {x}" for x in c.conditions]
+    if c.warnings:
+        lines += ["", "## " + _("Near-threshold warnings"), ""] + [f"- {x}" for x in c.warnings]
+    if c.context:
+        lines += ["", "## " + _("Context (not applied)"), ""] + [f"- {x}" for x in c.context]
+    if c.market_access is not None:
+        m = c.market_access
+        title = _("{market} market access (not US law)").format(market=m.market)
+        lines += ["", f"## {title}", ""]
+        lines.append(f"- open: {m.open} ({m.status}; confidence {m.confidence})")
+        lines += [f"- {x.date} {x.title} ({x.source})" for x in m.measures]
     lines += ["", "## " + _("Notes and uncertainties"), ""] + [f"- {n}" for n in c.notes]
     lines += ["", "## " + _("Citations"), ""] + [f"- {x}" for x in c.citations]
     lines += [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -50,7 +50,9 @@ class ClassifyRequest(Request):
         description="Hypothetical chip: dense TFLOPS/TOPS per precision (TPP = max x bits).",
     )
     die_area_mm2: float | None = Field(
-        None, description="Hypothetical chip: applicable die area, mm2."
+        None,
+        description="Applicable die area, mm2: a hypothetical chip's, or an override that "
+        "decides a catalog chip's unknown density.",
     )
     datacenter: bool = Field(True, description="Designed or marketed for datacenters.")
     io_bidir_gbs: float | None = Field(
@@ -63,6 +65,26 @@ class ClassifyRequest(Request):
         None,
         description="Where the buyer/end user is headquartered (ISO code), for the HQ rule.",
     )
+    parent_headquarters: Code | None = Field(
+        None, description="Where the party's ultimate parent is headquartered (ISO code)."
+    )
+    end_user: str | None = Field(
+        None,
+        max_length=200,
+        description="End user name, screened against the packaged Entity List subset.",
+    )
+    owned_by_listed: bool = Field(
+        False, description="The party is 50%+ owned by listed entities (Affiliates rule)."
+    )
+    transaction: Literal["export", "reexport", "transfer"] | None = Field(
+        None, description="export, reexport or transfer (in-country); default implied by origin."
+    )
+    origin: Code | None = Field(
+        None, description="Country the item leaves (default US: an export)."
+    )
+    assume_pd: float | None = Field(
+        None, ge=0, description="Assume this performance density (decides an unknown)."
+    )
 
     @model_validator(mode="after")
     def _one_chip(self) -> ClassifyRequest:
@@ -72,8 +94,10 @@ class ClassifyRequest(Request):
         return self
 
     def spec_fields(self) -> dict[str, Any] | None:
-        """The hypothetical chip given field by field (None when no spec field was given)."""
-        if not any(getattr(self, f) not in (None, {}) for f in SPEC_FIELDS):
+        """The hypothetical chip given field by field (None when no spec field was given; a
+        die area given with a catalog chip is an override, not a spec)."""
+        fields = [f for f in SPEC_FIELDS if self.chip is None or f != "die_area_mm2"]
+        if not any(getattr(self, f) not in (None, {}) for f in fields):
             return None
         return self.model_dump(include={"name", "datacenter", *SPEC_FIELDS})
 
@@ -104,3 +128,31 @@ class FrontierRequest(Request):
     dram_bw_gbs: float | None = Field(
         None, ge=0, description="Total DRAM bandwidth, GB/s (2026 band)."
     )
+
+
+class RulesStatusRequest(Request):
+    """``rules status``: every rule set, action, guidance and foreign measure known on a date."""
+
+    date: dt.date | None = Field(None, description="YYYY-MM-DD (default today).")
+
+
+class RulesDiffRequest(Request):
+    """``rules diff``: catalog chips whose classification, licence or policy changed."""
+
+    date_a: dt.date = Field(description="First date, YYYY-MM-DD.")
+    date_b: dt.date = Field(description="Second date, YYYY-MM-DD (not before the first).")
+    destination: Code = Field("CN", description="ISO 3166 code, e.g. CN, AE.")
+
+
+class RulesProposeRequest(Request):
+    """``rules propose``: catalog chips that flip under proposed rule sets."""
+
+    rule_sets: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=10,
+        description="Proposed rule sets in the packaged rules schema.",
+    )
+    date: dt.date | None = Field(
+        None, description="Date to compare on (default: the proposal's effective date)."
+    )
+    destination: Code = Field("CN", description="ISO 3166 code, e.g. CN, AE.")

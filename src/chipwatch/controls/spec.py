@@ -29,7 +29,12 @@ class ChipSpec(BaseModel):
     dense_tops: dict[Precision, float] = Field(
         default_factory=dict, description="dense TFLOPS/TOPS per precision (TPP = max x bits)"
     )
-    die_area_mm2: float | None = None
+    die_area_mm2: float | None = Field(
+        default=None,
+        description="applicable die area; unknown leaves the density tests (and maybe the "
+        "answer) undetermined",
+    )
+    vendor_country: str | None = Field(default=None, description="ISO code of the designer")
     datacenter: bool = True
     io_bidir_gbs: float | None = None
     scaleup_bidir_gbs: float | None = Field(
@@ -63,11 +68,6 @@ class ChipSpec(BaseModel):
             return self
         if self.tpp is None and not self.dense_tops:
             raise ValueError("give tpp or dense_tops (dense TFLOPS/TOPS per precision)")
-        if self.die_area_mm2 is None:
-            raise ValueError(
-                "die_area_mm2 is required: performance density (TPP / applicable die area) "
-                "cannot be computed without it"
-            )
         if self.die_area_mm2 == 0:
             raise ValueError("die_area_mm2 must be > 0")
         return self
@@ -154,6 +154,9 @@ class ChipInputs(BaseModel):
     aliases: list[str] = Field(default_factory=list)
     inputs: list[InputValue] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    unverified_metrics: list[str] = Field(
+        default_factory=list, description="metrics computed from an unverified input"
+    )
 
     def metric(self, name: str) -> float | None:
         return getattr(self, name)  # type: ignore[no-any-return]
@@ -183,6 +186,7 @@ def inputs_from_spec(spec: ChipSpec) -> ChipInputs:
         id=spec.id,
         name=spec.name,
         vendor=spec.vendor,
+        vendor_country=spec.vendor_country,
         kind=spec.kind,
         datacenter=spec.datacenter,
         tpp=t,
@@ -249,7 +253,18 @@ def inputs_from_accelerator(acc: Accelerator) -> ChipInputs:
         if v is not None:
             ins.append(_sourced_input(acc, f"interconnect.{name}", v, "GB/s"))
     ins.append(_sourced_input(acc, "memory.bandwidth_tbs", acc.memory.bandwidth_tbs, "TB/s"))
+    unverified: list[str] = []
+    if prec is not None and acc.compute.dense[Precision(prec)].unverified:
+        unverified += ["tpp", "performance_density"]
+    if any(d.area_mm2 is not None and d.area_mm2.unverified for d in acc.dies):
+        unverified.append("performance_density")
+    if acc.memory.bandwidth_tbs.unverified:
+        unverified.append("dram_bw_gbs")
+    sc = acc.interconnect.scaleup_bidir_gbs
+    if sc is not None and sc.unverified:
+        unverified.append("scaleup_bidir_gbs")
     return ChipInputs(
+        unverified_metrics=sorted(set(unverified)),
         id=acc.id,
         name=acc.name,
         vendor=acc.vendor,

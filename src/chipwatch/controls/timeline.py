@@ -7,10 +7,17 @@ import datetime as dt
 from pydantic import BaseModel
 
 from chipwatch.catalog.schema import Accelerator
-from chipwatch.controls.classifier import EARLIEST, Classification, check_date, classify, fmt_num
+from chipwatch.controls.classifier import (
+    EARLIEST,
+    Classification,
+    check_date,
+    classify,
+    release_date,
+)
 from chipwatch.controls.errors import ControlsInputError
 from chipwatch.controls.rules import RuleBook
 from chipwatch.controls.spec import ChipInputs, ChipSpec, chip_inputs
+from chipwatch.controls.thresholds import fmt_num
 from chipwatch.workspace import Workspace, resolve
 
 
@@ -21,7 +28,8 @@ class Period(BaseModel):
     end: dt.date | None
     eccn: str | None
     excluded_by: str | None
-    license_required: bool
+    license_required: bool | None
+    status: str = "determined"
     licensing_policy: str
     license_exception: str | None
     actions: list[str]
@@ -43,6 +51,11 @@ def changes_on(day: dt.date, rb: RuleBook, actions: set[str] | None = None) -> l
             out.append(f"{name} ended: {r.ends_reason or 'replaced'}")
         if r.not_enforced_from == day:
             out.append(f"{name}: BIS announced non-enforcement")
+        for ev in r.status_history:
+            if ev.date == day:
+                out.append(
+                    f"{name}: {ev.status.value}" + (" [unverified]" if ev.unverified else "")
+                )
     for a in rb.actions:
         if actions is not None and a.id not in actions:
             continue
@@ -61,12 +74,13 @@ def changes_on(day: dt.date, rb: RuleBook, actions: set[str] | None = None) -> l
 
 def _key(c: Classification) -> tuple[object, ...]:
     return (
+        c.status,
         c.eccn,
         c.excluded_by,
         c.license_required,
         c.licensing_policy,
         c.license_exception,
-        tuple(a.id for a in c.actions),
+        tuple(a.id for a in c.actions if a.applied),
     )
 
 
@@ -92,8 +106,14 @@ def _reason(c: Classification) -> str:
                 )
                 + ")"
             )
-    lic = "license required" if c.license_required else "no license required"
+    lic = {True: "license required", False: "no license required", None: "undetermined"}[
+        c.license_required
+    ]
+    if c.status == "not_released":
+        return "not released yet: no ruling"
     parts = [what, f"{lic}: {c.licensing_policy}"]
+    if c.missing_inputs:
+        parts.append("missing " + "; ".join(c.missing_inputs))
     if c.licensing_basis:
         parts.append(f"basis {c.licensing_basis}")
     return "; ".join(parts)
@@ -117,12 +137,15 @@ def timeline(
     check_date(start)
     if end < start:
         raise ControlsInputError(f"end {end} is before start {start}")
-    inputs = chip_inputs(chip)
-    days = [start] + [d for d in rb.change_dates() if start < d <= end]
+    # a catalog chip keeps its release month (no ruling before it); a spec is reduced to inputs
+    subject = chip if isinstance(chip, Accelerator) else chip_inputs(chip)
+    released, _ = release_date(chip)
+    extra = [released] if released and start < released <= end else []
+    days = [start] + sorted({d for d in [*rb.change_dates(), *extra] if start < d <= end})
     periods: list[Period] = []
     last_key: tuple[object, ...] | None = None
     for day in days:
-        c = classify(inputs, day, destination, headquarters=headquarters, ws=ws)
+        c = classify(subject, day, destination, headquarters=headquarters, ws=ws)
         k = _key(c)
         if k == last_key:
             continue
@@ -130,6 +153,8 @@ def timeline(
             periods[-1].end = day - dt.timedelta(days=1)
         relevant = {a.id for a in c.actions} | set(periods[-1].actions if periods else [])
         changed = changes_on(day, rb, relevant) if day != start or day == EARLIEST else []
+        if released is not None and day == released:
+            changed.append(f"released ({released:%Y-%m}, catalog)")
         if day == start and day == EARLIEST:
             changed = changed or ["start of coverage"]
         periods.append(
@@ -139,6 +164,7 @@ def timeline(
                 eccn=c.eccn,
                 excluded_by=c.excluded_by,
                 license_required=c.license_required,
+                status=c.status,
                 licensing_policy=c.licensing_policy,
                 license_exception=c.license_exception,
                 actions=[a.id for a in c.actions],

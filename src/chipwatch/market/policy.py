@@ -23,13 +23,17 @@ def month_dates(years: list[int]) -> list[dt.date]:
     return [dt.date(y, m, 15) for y in years for m in range(1, 13)]
 
 
-def _month_status(chip_id: str, day: dt.date, market: str, ws: Workspace) -> tuple[bool, bool]:
-    """(licence required, presumption of denial) for one chip on one day, cached on the
-    workspace."""
+def _month_status(
+    chip_id: str, day: dt.date, market: str, ws: Workspace
+) -> tuple[bool, bool, bool]:
+    """(licence required, presumption of denial, undetermined) for one chip on one day, cached
+    on the workspace. Undetermined counts as a licence requirement: unknown is not "no"."""
 
-    def compute() -> tuple[bool, bool]:
+    def compute() -> tuple[bool, bool, bool]:
         r = classify(ws.catalog.chip(chip_id), day, market, ws=ws)
-        return bool(r.license_required), bool(r.presumption_of_denial)
+        if r.license_required is None and r.status == "undetermined":
+            return True, False, True  # a licence may be needed
+        return bool(r.license_required), bool(r.presumption_of_denial), False
 
     return ws.memo("market.month_status", (chip_id, day, market), compute, limit=4096)
 
@@ -49,9 +53,15 @@ def monthly_availability(
     notes: list[str] = []
     try:
         for i, day in enumerate(month_dates(years)):
-            required, denial = _month_status(chip_id, day, market, ws)
+            required, denial, undetermined = _month_status(chip_id, day, market, ws)
             if required:
                 out[i] = {"grant": 1.0, "deny": 0.0}.get(licences, 0.0 if denial else 1.0)
+                if undetermined and not notes:
+                    notes.append(
+                        f"{chip_id}: license requirement undetermined in some months (an input "
+                        "the rules test is unknown); treated like a granted licence under "
+                        "'engine', as unavailable under 'deny'"
+                    )
     except Exception as e:  # the engine is another domain: never let it break a market run
         return np.ones(n), [
             f"export-control engine failed for {chip_id} ({e}); treated as available"

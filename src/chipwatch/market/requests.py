@@ -7,6 +7,8 @@ checks the CLI against them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 SCENARIO_HELP = "Scenario id (see `market list`) or a YAML file."
@@ -28,6 +30,12 @@ class MarketRunRequest(Request):
     seed: int = Field(0, ge=0, le=2**32 - 1, description=SEED_HELP)
     metric: str | None = Field(None, max_length=64, description="Only this metric.")
     group: str | None = Field(None, max_length=64, description="Only this group.")
+    rules: list[dict[str, Any]] | None = Field(
+        None,
+        max_length=10,
+        description="Proposed rule sets (the packaged rules schema) to run under, on a "
+        "workspace overlaid with them; the result adds the change against the rules in force.",
+    )
 
 
 class MarketCompareRequest(Request):

@@ -9,8 +9,19 @@ from typing import Any
 from chipwatch.controls import ChipSpec, Classification, Frontier, classify, thresholds_in_force
 from chipwatch.controls import frontier as _frontier
 from chipwatch.controls import timeline as _timeline
+from chipwatch.controls.changes import diff as _diff
+from chipwatch.controls.changes import proposal_sets
+from chipwatch.controls.changes import propose as _propose
+from chipwatch.controls.changes import status as _status
 from chipwatch.controls.errors import ControlsInputError
-from chipwatch.controls.requests import ClassifyRequest, FrontierRequest, TimelineRequest
+from chipwatch.controls.requests import (
+    ClassifyRequest,
+    FrontierRequest,
+    RulesDiffRequest,
+    RulesProposeRequest,
+    RulesStatusRequest,
+    TimelineRequest,
+)
 from chipwatch.services.errors import InvalidRequest
 from chipwatch.workspace import Workspace, resolve
 
@@ -108,6 +119,13 @@ def classify_request(req: ClassifyRequest, *, ws: Workspace | None = None) -> Cl
         req.date,
         req.destination.upper(),
         headquarters=req.headquarters.upper() if req.headquarters else None,
+        parent_headquarters=req.parent_headquarters.upper() if req.parent_headquarters else None,
+        end_user=req.end_user,
+        owned_by_listed=req.owned_by_listed,
+        transaction=req.transaction,
+        origin=req.origin.upper() if req.origin else None,
+        assume_pd=req.assume_pd,
+        die_area_mm2=req.die_area_mm2 if (req.chip or req.spec) else None,
         ws=w,
     )
 
@@ -137,3 +155,24 @@ def frontier(req: FrontierRequest, *, ws: Workspace | None = None) -> Frontier:
         dram_bw_gbs=req.dram_bw_gbs,
         ws=ws,
     )
+
+
+def rules_status(req: RulesStatusRequest, *, ws: Workspace | None = None) -> dict[str, Any]:
+    """The rulebook as of a date, each item with its legal status."""
+    on = req.date or dt.date.today()
+    return {"date": on, "items": _status(on, resolve(ws).rulebook)}
+
+
+def rules_diff(req: RulesDiffRequest, *, ws: Workspace | None = None) -> dict[str, Any]:
+    """Chips whose answer changed between two dates, with the events in between."""
+    w = resolve(ws)
+    d = _diff(w.catalog.chips(), req.date_a, req.date_b, req.destination.upper(), w.rulebook)
+    return {**d.model_dump(mode="json"), "newly_controlled": d.newly_controlled}
+
+
+def rules_propose(req: RulesProposeRequest, *, ws: Workspace | None = None) -> dict[str, Any]:
+    """Chips that flip under the proposed rule sets (laid over the rulebook, not applied)."""
+    w = resolve(ws)
+    sets = proposal_sets(req.rule_sets, "rule_sets")
+    d = _propose(w.catalog.chips(), sets, w.rulebook, req.date, req.destination.upper())
+    return {**d.model_dump(mode="json"), "newly_controlled": d.newly_controlled}

@@ -47,9 +47,45 @@ def market_run(
     )
 
 
+def rules_effect(base: MarketResult, new: MarketResult) -> list[dict[str, Any]]:
+    """Products whose P50 units differ between two runs, by year (new minus base)."""
+    a, b = base.summary, new.summary
+    sel = (a.metric == "units") & (a.level == "product")
+    keyed = b[(b.metric == "units") & (b.level == "product")].set_index(["group", "year"])
+    rows: list[dict[str, Any]] = []
+    for group, g in a[sel].groupby("group"):
+        row: dict[str, Any] = {"product": group}
+        changed = False
+        for _, x in g.iterrows():
+            y = keyed.loc[(group, x.year)].p50 if (group, x.year) in keyed.index else x.p50
+            d = float(y - x.p50)
+            changed = changed or abs(d) > 0.5
+            row[str(x.year)] = round(d)
+        if changed:
+            rows.append(row)
+    return rows
+
+
+def under_proposed_rules(ws: Workspace, rules: list[dict[str, Any]]) -> Workspace:
+    """A derived workspace: the rules in force plus the proposed rule sets."""
+    from chipwatch.controls.changes import proposal_folder, proposal_sets
+
+    return ws.overlay(proposal_folder(proposal_sets(rules)))
+
+
 def run(req: MarketRunRequest, *, ws: Workspace | None = None) -> dict[str, Any]:
-    """The run as JSON (``MarketResult.to_json``), its summary limited to ``metric``/``group``."""
-    body = market_run(req.scenario, req.draws, req.seed, ws=ws).to_json()
+    """The run as JSON (``MarketResult.to_json``), its summary limited to ``metric``/``group``;
+    with ``rules``, on a workspace overlaid with them, plus the effect against the rules in
+    force (``effect_vs_rules_in_force``: P50 units by product and year)."""
+    w = resolve(ws)
+    effect = None
+    if req.rules:
+        base = market_run(req.scenario, req.draws, req.seed, ws=w)
+        w = under_proposed_rules(w, req.rules)
+        effect = rules_effect(base, market_run(req.scenario, req.draws, req.seed, ws=w))
+    body = market_run(req.scenario, req.draws, req.seed, ws=w).to_json()
+    if effect is not None:
+        body["effect_vs_rules_in_force"] = effect
     rows = body["summary"]
     if req.metric is not None:
         metrics = sorted({r["metric"] for r in rows})

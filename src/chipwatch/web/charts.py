@@ -469,12 +469,20 @@ def _region_color(paragraph: str) -> str:
     return REGION_COLORS.get(part[0] if part else "other", REGION_COLORS["other"])
 
 
+def _status_key(license_required: bool | None) -> str:
+    """Colour key: red required, green not required, grey undetermined (never green)."""
+    if license_required is None:
+        return "unknown"
+    return "controlled" if license_required else "not controlled"
+
+
 def control_map(
     rows: Sequence[dict[str, Any]],
     regions: Sequence[Any],
     on: Any,
     destination: str,
     extra: dict[str, Any] | None = None,
+    proposed: Sequence[dict[str, Any]] | None = None,
     labels: dict[str, str] | None = None,
 ) -> go.Figure:
     """TPP (x) vs performance density (y): the paragraphs in force as shaded regions, chips as
@@ -519,6 +527,8 @@ def control_map(
     drawable = _drawable(rows)
     for label, status in MAP_STATUSES:
         g = [grp for grp in overlap_groups([r for r in drawable if _status(r) == status])]
+        if not g and status == "undetermined":
+            continue
         fig.add_trace(
             go.Scatter(
                 x=[grp[0]["tpp"] for grp in g],
@@ -540,6 +550,29 @@ def control_map(
         )
     for ann in map_labels(overlap_groups(drawable), labels or {}):
         fig.add_annotation(**ann)
+    flips = [
+        r
+        for r in (proposed or [])
+        if _finite(r.get("tpp")) and _finite(r.get("performance_density"))
+    ]
+    if flips:
+        fig.add_trace(
+            go.Scatter(
+                x=[r["tpp"] for r in flips],
+                y=[r["performance_density"] for r in flips],
+                customdata=[r["chip"] for r in flips],
+                text=[f"{r['chip']}: under the proposed rule {r['after']}" for r in flips],
+                mode="markers",
+                name="flips under the proposed rule",
+                marker={
+                    "size": 18,
+                    "symbol": "circle-open",
+                    "color": "#805ad5",
+                    "line": {"width": 2, "color": "#805ad5"},
+                },
+                hovertemplate="%{text}<extra></extra>",
+            )
+        )
     if extra and _finite(extra.get("tpp")) and _finite(extra.get("performance_density")):
         fig.add_trace(
             go.Scatter(
@@ -709,8 +742,12 @@ def control_timeline(periods: Sequence[Any], chip_id: str) -> go.Figure:
 
     fig = go.Figure()
     today = dt.date.today()
-    for needed, label in ((True, "license required"), (False, "no license required")):
-        ps = [p for p in periods if bool(p.license_required) is needed]
+    for needed, label in (
+        (True, "license required"),
+        (False, "no license required"),
+        (None, "undetermined / not released"),
+    ):
+        ps = [p for p in periods if p.license_required is needed]
         if not ps:
             continue
         ends = [(p.end or today) + dt.timedelta(days=1) for p in ps]
@@ -721,9 +758,12 @@ def control_timeline(periods: Sequence[Any], chip_id: str) -> go.Figure:
                 y=[policy_words(p.licensing_policy) for p in ps],
                 orientation="h",
                 name=label,
-                marker={"color": STATUS_COLORS["controlled" if needed else "not controlled"]},
+                marker={"color": STATUS_COLORS[_status_key(needed)]},
                 text=[
-                    p.eccn or ("license: chip-specific rule" if needed else "outside 3A090")
+                    p.eccn
+                    or {True: "license: chip-specific rule", None: "undetermined"}.get(
+                        needed, "outside 3A090"
+                    )
                     for p in ps
                 ],
                 textposition="inside",

@@ -31,6 +31,8 @@ CHART_TEXT = [
     N_("license required"),
     N_("no license required"),
     N_("undetermined"),
+    N_("undetermined / not released"),
+    N_("flips under the proposed rule"),
     N_("prefill (compute-heavy)"),
     N_("decode (bandwidth-heavy)"),
     N_("policy"),

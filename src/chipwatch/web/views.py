@@ -217,7 +217,9 @@ def report_sections(
                             rows[i]["tpp"],
                             rows[i]["performance_density"],
                             rows[i]["eccn"] or "none",
-                            "required" if rows[i]["license_required"] else "no",
+                            {True: "required", False: "no", None: "undetermined"}[
+                                rows[i]["license_required"]
+                            ],
                             rows[i]["licensing_policy"],
                             ", ".join(rows[i]["actions"]) or "none",
                         ]
@@ -379,6 +381,24 @@ def chip_table_rows(ws: Workspace, on: Any, destination: str) -> list[dict[str, 
     return out
 
 
+def _proposed_flips(
+    ws: Workspace, on: Any, destination: str, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Chips whose license answer flips under proposed rule sets in user folders
+    (DIR/rules/proposed): drawn as an overlay, never applied."""
+    if not ws.rulebook.proposed:
+        return []
+    from chipwatch.controls.changes import propose
+
+    by_id = {r["chip"]: r for r in rows}
+    d = propose(ws.catalog.chips(), list(ws.rulebook.proposed), ws.rulebook, on, destination)
+    return [
+        {**by_id[c.chip], "after": c.after}
+        for c in d.changes
+        if c.chip in by_id and c.license_before != c.license_after
+    ]
+
+
 @page_cache("control_map")
 def control_map_context(
     ws: Workspace, on: Any, destination: str, extra: dict[str, Any] | None = None
@@ -387,7 +407,8 @@ def control_map_context(
     rows = controls_service.control_map(on, destination, ws=ws)
     regions = controls.thresholds_in_force(on, ws=ws)
     rule_sets = controls_service.rule_sets_in_force(on, destination, ws=ws)
-    fig = charts.control_map(rows, regions, on, destination, extra)
+    proposed = _proposed_flips(ws, on, destination, rows)
+    fig = charts.control_map(rows, regions, on, destination, extra, proposed=proposed)
     hidden = [
         {"chip": r["chip"], "missing": _missing_input(r)}
         for r in rows

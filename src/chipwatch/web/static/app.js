@@ -311,6 +311,19 @@ function controlMapClicks() {
   });
 }
 
+// Unknown is not "no": null is undetermined (missing inputs) or not released yet, never green.
+function licenseText(c) {
+  if (c.license_required === null || c.license_required === undefined) {
+    if (c.status === "not_released") {
+      return t("not released on this date: no ruling", "该日期尚未发布：无判定");
+    }
+    return t("undetermined", "无法确定") + (c.missing_inputs && c.missing_inputs.length ?
+      " (" + t("missing", "缺少") + ": " + c.missing_inputs.join("; ") + ")" : "");
+  }
+  return c.license_required ? t("license required", "需要许可证") :
+    t("no license required", "无需许可证");
+}
+
 function classificationHtml(c) {
   if (c.error) return "<p class='error'>" + escapeHtml(c.message) + "</p>";
   var tests = (c.tests || []).map(function (x) {
@@ -325,12 +338,14 @@ function classificationHtml(c) {
   return "<h2 data-chip='" + escapeHtml(c.chip) + "'>" + escapeHtml(c.chip_name || c.chip) +
     " <small>(" + escapeHtml(c.chip) + ")</small></h2>" +
     "<p>" + escapeHtml(c.eccn ? t("Meets ", "符合 ") + c.eccn : t("Outside 3A090", "不属于 3A090")) +
-    "; " + escapeHtml(status) + ".</p>" +
+    "; " + escapeHtml(licenseText(c)) + ".</p>" +
     "<dl class='kv'><dt>" + t("Date", "日期") + "</dt><dd>" + escapeHtml(c.date) + "</dd>" +
     "<dt>" + t("Destination", "目的地") + "</dt><dd>" + escapeHtml(c.destination) + "</dd>" +
     "<dt>ECCN</dt><dd>" + escapeHtml(c.eccn || t("none (not in 3A090)", "无（不属于 3A090）")) + "</dd>" +
     "<dt>" + t("License required", "需要许可证") + "</dt><dd class='" +
-    (needed ? "status-yes" : "status-no") + "'>" + escapeHtml(status) + "</dd>" +
+    (needed === null || needed === undefined ? "status-unknown" :
+      (needed ? "status-yes" : "status-no")) + "'>" +
+    escapeHtml(needed === null || needed === undefined ? licenseText(c) : status) + "</dd>" +
     "<dt>" + t("Policy", "审批政策") + "</dt><dd>" +
     escapeHtml(String(c.licensing_policy || "").replace(/_/g, " ")) + "</dd>" +
     "<dt>TPP / PD</dt><dd>" + escapeHtml(c.tpp === null ? t("unknown", "未知") : Math.round(c.tpp)) +
