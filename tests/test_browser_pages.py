@@ -203,6 +203,25 @@ def test_market_scenario_picker_and_comparison(server: str, page: Any) -> None:
     assert found["mkt-compare"]["drawn"] == sum(years)
 
 
+def test_market_page_shows_the_demand_identity_events_and_pp_differences(
+    server: str, page: Any
+) -> None:
+    url = server + "/market?scenario=us-open-china-closed&compare=baseline&year=2027"
+    open_page(page, url, "market-two-gates")
+    assert_charts_drawn(page, 5)
+    chart = "document.getElementById('mkt-identity')"
+    names = page.evaluate(f"{chart}.data.map(t => t.name)")
+    assert names[:5] == ["domestic", "licensed", "grey", "offshore", "deferred"]
+    assert names[5] == "policy event"
+    assert page.evaluate(f"{chart}.layout.shapes.length") >= 3  # policy events on the time axis
+    assert "2027" in page.inner_text("#market-headlines h2")
+    diffs = page.eval_on_selector_all(
+        "#headline-table tbody tr td:nth-child(4)", "tds => tds.map(t => t.innerText)"
+    )
+    assert any(d.endswith(" pp") for d in diffs)
+    assert page.locator("#events-table tbody tr").count() >= 5
+
+
 def test_report_renders_offline_with_its_charts(browser: Any, tmp_path: Path) -> None:
     """The briefing opens from disk with every network request refused, charts drawn."""
     from chipwatch.report import chart_count, write_report

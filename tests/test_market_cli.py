@@ -161,7 +161,8 @@ def test_check_reports_distance_to_each_seed_figure() -> None:
 
 def test_sensitivity_puts_inputs_that_do_not_matter_last() -> None:
     df = sensitivity("baseline", "units", year=2023, group="a800-sxm")
-    assert df.iloc[0].input == "foreign.a800-sxm.supply_cap_units"
+    # its own supply cap leads with what competes for 2023 demand (demand, the H800's cap)
+    assert "foreign.a800-sxm.supply_cap_units" in set(df.input.iloc[:3])
     # later-year inputs cannot move 2023 shipments
     assert df[df.input == "domestic.huawei-ascend.hbm_stacks_per_year"].swing.iloc[0] == 0
 
@@ -181,3 +182,36 @@ def test_validate_checks_user_scenarios_after_inheritance(runner: Any, tmp_path:
     res = runner.invoke(app, ["validate", str(tmp_path)])
     assert res.exit_code == 1
     assert "bad.yaml" in res.output and "unknown chip 'h2o'" in res.output
+
+
+def test_run_json_reports_the_demand_identity_for_every_year(runner: Any) -> None:
+    out = json.loads(invoke(runner, "run", "baseline", "--draws", "200", "--json").stdout)
+    rows = out["demand_identity"]
+    assert [r["year"] for r in rows] == list(range(2023, 2031))
+    for r in rows:
+        assert {"demand_usd", "domestic_usd", "licensed_usd", "grey_usd", "offshore_usd"} <= set(r)
+        assert {"deferred_usd", "domestic_share_of_sales", "domestic_share_of_demand"} <= set(r)
+        assert r["identity_residual_usd"] == pytest.approx(0, abs=1e-3)
+    assert any(e["gate"] == "PRC" for e in out["policy_events"])
+
+
+def test_check_prints_inputs_backtests_and_forecasts_separately(runner: Any) -> None:
+    res = invoke(runner, "check", "baseline", "--draws", "100")
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    first = [text.index(t) for t in ("inputs (", "backtests (", "forecast comparisons (")]
+    assert first == sorted(first)
+    rows = json.loads(invoke(runner, "check", "baseline", "--draws", "100", "--json").stdout)
+    by_id = {r["estimate_id"]: r for r in rows["rows"]}
+    assert by_id["huawei-2025-revenue-ft"]["check_group"] == "backtest"
+    assert by_id["seed-domestic-share-2027"]["check_group"] == "forecast"
+    assert all(r["basis"] and r["vintage"] for r in rows["rows"])
+
+
+def test_share_differences_are_printed_in_percentage_points(runner: Any) -> None:
+    res = invoke(
+        runner, "compare", "both-open", "us-open-china-closed", "--metric",
+        "domestic_share_of_demand", "--draws", "100",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert " pp" in res.output

@@ -39,7 +39,7 @@ def test_domestic_first_then_foreign_until_the_budget_runs_out(catalog: Any) -> 
     assert p50(r, "units", "h20") == pytest.approx(800_000)
     assert p50(r, "domestic_share_revenue") == pytest.approx(0.2)
     assert p50(r, "domestic_share_units") == pytest.approx(100 / 900)
-    assert p50(r, "unmet_demand_usd") == pytest.approx(0)
+    assert p50(r, "deferred_usd") == pytest.approx(0)
     # Stocks: units x per-chip specs from the catalog; H100e = dense 8-bit OP/s / 1979e12.
     h20, ascend = catalog.chip("h20"), catalog.chip("ascend-910b")
     eight = {c.id: max(v for v in (c.dense("fp8"), c.dense("int8")) if v) for c in (h20, ascend)}

@@ -47,14 +47,27 @@ ScenarioArg = Annotated[
 
 RUN_TABLES = [
     (
-        "yearly flows",
+        "demand identity (demand = domestic + licensed + grey + offshore + deferred), US$",
+        [
+            ("demand", "demand_usd", "total"),
+            ("domestic", "demand_met_usd", "domestic"),
+            ("licensed", "demand_met_usd", "licensed"),
+            ("grey", "demand_met_usd", "grey"),
+            ("offshore", "demand_met_usd", "offshore"),
+            ("deferred", "demand_met_usd", "deferred"),
+            ("domestic share of sales", "domestic_share", "total"),
+            ("domestic share of demand", "domestic_share_of_demand", "total"),
+        ],
+    ),
+    (
+        "yearly flows (legal sales)",
         [
             ("units", "units", "total"),
             ("domestic units", "units", "CN"),
             ("revenue US$", "revenue_usd", "total"),
             ("domestic share (revenue)", "domestic_share_revenue", "total"),
             ("domestic share (units)", "domestic_share_units", "total"),
-            ("unmet demand US$", "unmet_demand_usd", "total"),
+            ("levy US$", "levy_usd", "total"),
         ],
     ),
     (
@@ -66,6 +79,9 @@ RUN_TABLES = [
             ("memory TB/s", "stock_mem_bw_tbs", "total"),
             ("tokens/s", "served_tokens_per_s", "total"),
             ("domestic share (H100e)", "domestic_share_stock_h100e", "total"),
+            ("grey H100e", "stock_h100e", "grey"),
+            ("offshore H100e (rented)", "rented_h100e", "offshore"),
+            ("effective H100e", "effective_stock_h100e", "total"),
         ],
     ),
 ]
@@ -197,6 +213,11 @@ def run_cmd(
             [{"product": p, **{str(y): piv.loc[p, y] for y in piv.columns}} for p in piv.index],
             title="Binding domestic supply limit (most draws)",
         )
+    if r.events:
+        emit_table(
+            [{"date": e["date"], "gate": e["gate"], "event": e["label"]} for e in r.events],
+            title="Policy events in this run (US and PRC gates, levies, tariffs)",
+        )
     for n in r.notes:
         typer.echo(f"Note: {n}")
 
@@ -241,6 +262,9 @@ def compare_cmd(
 
 
 def _signed(v: float, metric: str) -> str:
+    """A difference: shares in percentage points ("pp"), others as numbers."""
+    if "share" in metric and v is not None and not math.isnan(v):
+        return f"{100 * v:+.1f} pp"
     s = short(v, metric)
     return s if s.startswith("-") or s == "-" else f"+{s}"
 
@@ -274,7 +298,7 @@ def sensitivity_cmd(
             "P90 value": short(x.high_value),
             "output at P10": short(x.output_at_low, metric),
             "output at P90": short(x.output_at_high, metric),
-            "swing": short(x.swing, metric),
+            "swing": f"{100 * x.swing:.1f} pp" if "share" in metric else short(x.swing, metric),
             "unverified": "yes" if x.unverified else "",
         }
         for x in df.head(top).itertuples()
@@ -306,33 +330,39 @@ def check_cmd(
     if as_json:
         emit_json(out)
         return
-    rows = [
-        {
-            "figure (estimate id)": x.estimate_id,
-            "year": x.year,
-            "cited": short(x.cited_value, x.metric),
-            "model P50": short(x.model_p50, x.metric),
-            "P10-P90": f"{short(x.model_p10, x.metric)}-{short(x.model_p90, x.metric)}",
-            "distance": "-"
-            if x.relative_distance is None or math.isnan(x.relative_distance)
-            else f"{100 * x.relative_distance:+.0f}%",
-            "in range": {True: "yes", False: "no"}.get(x.within_p10_p90, "-"),
-            "kind": x.kind,
-            "scenario": x.model_scenario,
-            "cited by": x.cited_by,
-        }
-        for x in df.itertuples()
-    ]
-    emit_table(
-        rows,
-        title=f"{df.attrs['scenario']}: model vs cited figures",
-        selected=split_columns(columns),
-        wide=wide,
-    )
-    typer.echo(
-        "kind 'input': the figure feeds the model's inputs, so agreement is by construction. "
-        "Full figures and sources: --json or data/market/estimates.yaml."
-    )
+    titles = {
+        "input": "inputs (the figure feeds the model: agreement by construction)",
+        "backtest": "backtests (reported actuals kept out of the inputs)",
+        "forecast": "forecast comparisons (other forecasters, as of their vintage)",
+    }
+    for group, title in titles.items():
+        rows = [
+            {
+                "figure (estimate id)": x.estimate_id,
+                "year": x.year,
+                "cited": short(x.cited_value, x.metric),
+                "model P50": short(x.model_p50, x.metric),
+                "P10-P90": f"{short(x.model_p10, x.metric)}-{short(x.model_p90, x.metric)}",
+                "distance": "-"
+                if x.relative_distance is None or math.isnan(x.relative_distance)
+                else f"{100 * x.relative_distance:+.0f}%",
+                "in range": {True: "yes", False: "no"}.get(x.within_p10_p90, "-"),
+                "basis": x.basis,
+                "vintage": x.vintage,
+                "scenario": x.model_scenario,
+                "cited by": x.cited_by,
+            }
+            for x in df.itertuples()
+            if x.check_group == group
+        ]
+        if rows:
+            emit_table(
+                rows,
+                title=f"{df.attrs['scenario']}: {title}",
+                selected=split_columns(columns),
+                wide=wide,
+            )
+    typer.echo("Full figures and sources: --json or data/market/estimates.yaml.")
 
 
 @app.command("inputs")

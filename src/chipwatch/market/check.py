@@ -2,8 +2,14 @@
 
 For every estimate row with a ``check`` block, the named scenario (or the one checked) is run and
 the figure is set against the model's P10/P50/P90 for that metric, group and year. The relative
-distance is (model P50 - cited) / cited. Rows of kind ``input`` feed the model's inputs, so
-agreement there is by construction; ``independent`` rows are real tests of the model.
+distance is (model P50 - cited) / cited. Rows fall in three groups (``check_group``):
+
+- ``input``: the figure feeds the model's inputs, so agreement is by construction;
+- ``backtest``: a reported actual (published after its year) kept out of the inputs, an
+  out-of-sample test;
+- ``forecast``: another forecaster's figure, compared as of its vintage.
+
+Each row carries its basis (units or value, card or package, sold or demand) and vintage.
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ from chipwatch.workspace import Workspace
 if TYPE_CHECKING:
     import pandas as pd
 
+GROUP_ORDER = {"input": 0, "backtest": 1, "forecast": 2}
 COLUMNS = [
+    "check_group",
     "figure",
     "year",
     "cited_value",
@@ -30,6 +38,8 @@ COLUMNS = [
     "source",
     "status",
     "kind",
+    "basis",
+    "vintage",
     "model_scenario",
     "metric",
     "group",
@@ -63,6 +73,7 @@ def check(
                 runs[target] = str(err)
         r = runs[target]
         row = {
+            "check_group": e.check_group,
             "figure": e.quantity,
             "year": e.check.year,
             "cited_value": e.value,
@@ -71,6 +82,8 @@ def check(
             "cited_by": e.short_cite,
             "status": e.status,
             "kind": e.check.kind,
+            "basis": e.basis or e.counted,
+            "vintage": e.vintage or e.published,
             "model_scenario": target,
             "metric": e.check.metric,
             "group": e.check.group,
@@ -100,5 +113,8 @@ def check(
                 )
         rows.append(row)
     df = pd.DataFrame(rows, columns=COLUMNS)
+    df = df.sort_values("check_group", key=lambda c: c.map(GROUP_ORDER), kind="stable").reset_index(
+        drop=True
+    )
     df.attrs.update({"scenario": s.id, "draws": draws, "seed": seed})
     return df

@@ -27,6 +27,11 @@ class CheckSpec(BaseModel):
     year: int
     scenario: str | None = Field(default=None, description="default: the scenario being checked")
     kind: Literal["independent", "input"] = "independent"
+    group_as: Literal["input", "backtest", "forecast"] | None = Field(
+        default=None,
+        description="check group; default: input for kind input, else forecast when published "
+        "before the figure's year ended, backtest (a reported actual) otherwise",
+    )
 
 
 class Estimate(BaseModel):
@@ -45,6 +50,9 @@ class Estimate(BaseModel):
     source: str = Field(min_length=1)
     status: Literal["src", "secondary", "seed", "unverified"]
     vintage: str | None = None
+    basis: str | None = Field(
+        default=None, description="what is counted: units or value, card or package, sold or demand"
+    )
     note: str | None = None
     check: CheckSpec | None = None
 
@@ -56,6 +64,17 @@ class Estimate(BaseModel):
 
     def cite(self) -> str:
         return f"{self.source_org} ({self.published}): {self.source}"
+
+    @property
+    def check_group(self) -> str | None:
+        """``input``, ``backtest`` (a reported actual, out of sample) or ``forecast``."""
+        if self.check is None:
+            return None
+        if self.check.group_as is not None:
+            return self.check.group_as
+        if self.check.kind == "input":
+            return "input"
+        return "forecast" if self.published[:4] <= str(self.check.year) else "backtest"
 
     @property
     def short_cite(self) -> str:

@@ -104,6 +104,15 @@ class DomesticProduct(Strict):
     packaging_survival: Fraction | None = None
     hbm_stacks_stock: Dist | None = None
     hbm_stacks_per_year: Series | None = None
+    hbm_drawdown_max: FractionSeries | None = Field(
+        default=None,
+        description="most of the HBM stockpile (as it stands at the start of a year) used that "
+        "year; the rest is carried into the next (default: no cap)",
+    )
+    node: str | None = Field(default=None, description="foundry node (scenario `foundry`)")
+    wafer_share: FractionSeries | None = Field(
+        default=None, description="share of the node's wafers this product gets"
+    )
     packaging_units_per_year: Series | None = None
 
     @model_validator(mode="after")
@@ -117,9 +126,19 @@ class DomesticProduct(Strict):
             "packaging_units_per_year",
         ):
             _years_ok(getattr(self, name), name)
-        wafer_path = [self.wafers_per_year, self.dies_per_wafer, self.die_yield]
+        if (self.node is None) != (self.wafer_share is None):
+            raise ValueError("node and wafer_share go together")
+        if self.node is not None and self.wafers_per_year is not None:
+            raise ValueError("give wafers_per_year or node + wafer_share, not both")
+        wafers = self.wafers_per_year if self.node is None else self.wafer_share
+        # on a foundry node the yield may come from the node (checked by the scenario)
+        die_yield = self.die_yield if self.node is None else (self.die_yield or "node")
+        wafer_path = [wafers, self.dies_per_wafer, die_yield]
         if any(x is not None for x in wafer_path) and not all(x is not None for x in wafer_path):
-            raise ValueError("the wafer path needs wafers_per_year, dies_per_wafer and yield")
+            raise ValueError(
+                "the wafer path needs wafers_per_year (or node + wafer_share), dies_per_wafer"
+                " and yield"
+            )
         if self.hbm_stacks_stock is None and self.hbm_stacks_per_year is not None:
             raise ValueError("hbm_stacks_per_year needs hbm_stacks_stock (use 0 if none)")
         if not any(
@@ -128,6 +147,7 @@ class DomesticProduct(Strict):
                 self.capacity_units,
                 self.die_bank_dies,
                 self.wafers_per_year,
+                self.node,
                 self.hbm_stacks_stock,
                 self.packaging_units_per_year,
             )
@@ -154,27 +174,137 @@ class Window(Strict):
         return self
 
 
+class Terms(Strict):
+    """A US-side payment on a foreign chip's China sales from ``start`` (to ``end``): a revenue
+    share (licence condition) or a tariff, as a share of revenue, applied month by month."""
+
+    start: dt.date
+    end: dt.date | None = None
+    kind: Literal["revenue_share", "tariff"]
+    share: Fraction
+    source: str = Field(min_length=1)
+
+
 class ForeignProduct(Strict):
     """A foreign chip sold into the market.
 
     Each year the units it can sell are ``supply_cap_units`` (what the vendor would ship to
     this market in a full, unrestricted year) x the share of the year it is available x
-    buyers' uptake. Availability comes from the export-control engine month by month
-    (``licences`` says what happens when a licence is required), then ``windows`` override it.
+    buyers' uptake. The US gate comes from the export-control engine month by month
+    (``licences`` says what happens when a licence is required; ``windows`` override it); the
+    PRC gate from the scenario's ``prc_measures``. ``terms``: revenue shares and tariffs paid to
+    the US government, by date.
     """
 
     chip: str | None = None
     supply_cap_units: Series
     price_usd: Series | None = None
     licences: Literal["engine", "grant", "deny"] = "engine"
+    licences_source: str | None = None
     windows: list[Window] = Field(default_factory=list)
-    levy_share: FractionSeries | None = None
+    terms: list[Terms] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "levy_share" in data:
+            raise ValueError(
+                "levy_share (a yearly share) is replaced by terms: a list of {start, kind: "
+                "revenue_share|tariff, share, source}, applied month by month"
+            )
+        return data
 
     @model_validator(mode="after")
     def _years(self) -> ForeignProduct:
         _years_ok(self.supply_cap_units, "supply_cap_units")
         _years_ok(self.price_usd, "price_usd")
         return self
+
+
+Channel = Literal["domestic", "licensed", "grey", "offshore"]
+CHANNELS: tuple[str, ...] = ("domestic", "licensed", "grey", "offshore")
+
+
+def _all_channels() -> list[Channel]:
+    return ["domestic", "licensed", "grey", "offshore"]
+
+
+class Segment(Strict):
+    """A group of buyers: its share of each year's new demand and the channels it may use.
+
+    ``channels`` are tried in the default order (legal purchases, then grey market and offshore
+    rental by cost per H100e-year) unless ``ordered: true``, when they are tried in the order
+    listed (e.g. frontier training that turns to top-end NVIDIA parts first)."""
+
+    title: str
+    share: FractionSeries
+    channels: list[Channel] = Field(default_factory=lambda: _all_channels())
+    ordered: bool = False
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Segment:
+        if len(set(self.channels)) != len(self.channels):
+            raise ValueError("a channel is listed twice")
+        return self
+
+
+class PrcMeasure(Strict):
+    """A measure of the Chinese government that holds back purchases of foreign chips (customs or
+    CAC instructions, purchase guidance, the domestic-chip mandate for state-funded centres).
+
+    From ``start`` to ``end``, purchases of ``products`` (foreign product ids, ``"*"`` for all)
+    by ``segments`` (default: all) are multiplied by ``uptake`` (0: blocked, 1: no effect).
+    Measures are keyed by id in ``prc_measures`` (a child scenario drops one with ``null``)."""
+
+    title: str
+    start: dt.date
+    end: dt.date | None = None
+    products: list[str] = Field(min_length=1)
+    segments: list[str] | None = None
+    uptake: Fraction
+    source: str = Field(min_length=1)
+
+
+class Gates(Strict):
+    """Scenario-wide overrides of the two gates from ``from`` on: the US licence gate (``engine``:
+    per product; ``grant``/``deny``: every licence required is granted / refused) and the PRC
+    gate (``measures``: the scenario's PRC measures; ``open``: none apply; ``closed``: no licensed
+    foreign chip is bought)."""
+
+    us: Literal["engine", "grant", "deny"] = "engine"
+    prc: Literal["measures", "open", "closed"] = "measures"
+    start: dt.date = Field(alias="from")
+    source: str = Field(min_length=1)
+
+
+class GreyChannel(Strict):
+    """Chips bought through the grey market (smuggled or diverted): units a year that reach
+    Chinese buyers, of a stand-in chip by year, at its reference price x a premium."""
+
+    chips: dict[int, str]
+    units: Series
+    price_usd: Series
+    price_premium: Dist
+    source: str = Field(min_length=1)
+
+
+class OffshoreChannel(Strict):
+    """Compute rented abroad (e.g. in Singapore or Malaysia) by Chinese buyers: the most they
+    spend a year, and the rental price of one H100-equivalent for a year."""
+
+    spend_usd: Series
+    usd_per_h100e_year: Dist
+    source: str = Field(min_length=1)
+
+
+class FoundryNode(Strict):
+    """A foundry node's wafer starts a year available to the market's AI chips and its die
+    yield (with ranges); a product's own ``yield`` overrides the node's."""
+
+    title: str
+    wafers_per_year: Series
+    die_yield: FractionSeries | None = Field(default=None, alias="yield")
 
 
 class Workload(Strict):
@@ -202,6 +332,21 @@ class Scenario(Strict):
     demand_usd: Series
     allocation: Literal["domestic_first", "price_performance"] = "domestic_first"
     retirement_years: Dist
+    segments: dict[str, Segment] = Field(default_factory=dict)
+    demand_carryover: Fraction | None = Field(
+        default=None, description="share of a year's deferred demand carried into the next"
+    )
+    price_elasticity: Dist | None = Field(
+        default=None, description="price elasticity of demand (magnitude) for the scarcity price"
+    )
+    price_markup_max: Dist | None = Field(
+        default=None, description="highest price multiple buyers pay for scarce domestic chips"
+    )
+    gates: Gates | None = None
+    prc_measures: dict[str, PrcMeasure] = Field(default_factory=dict)
+    grey: GreyChannel | None = None
+    offshore: OffshoreChannel | None = None
+    foundry: dict[str, FoundryNode] = Field(default_factory=dict)
     reference_workload: Workload | None = None
     domestic: dict[str, DomesticProduct] = Field(default_factory=dict)
     foreign: dict[str, ForeignProduct] = Field(default_factory=dict)
@@ -218,6 +363,23 @@ class Scenario(Strict):
         clash = set(self.domestic) & set(self.foreign)
         if clash:
             raise ValueError(f"product ids used twice: {', '.join(sorted(clash))}")
+        if self.price_elasticity is not None and self.price_elasticity.lower() <= 0:
+            raise ValueError("price_elasticity must be > 0")
+        if self.price_markup_max is not None and self.price_markup_max.lower() < 1:
+            raise ValueError("price_markup_max must be at least 1 (a multiple of list price)")
+        for pid, p in self.domestic.items():
+            if p.node is not None and p.node not in self.foundry:
+                raise ValueError(f"domestic.{pid}.node: unknown foundry node {p.node!r}")
+            if (
+                p.node is not None
+                and p.die_yield is None
+                and self.foundry[p.node].die_yield is None
+            ):
+                raise ValueError(f"domestic.{pid}: no yield, and node {p.node!r} gives none")
+        for mid, m in self.prc_measures.items():
+            bad = [x for x in m.segments or [] if x not in self.segments]
+            if bad:
+                raise ValueError(f"prc_measures.{mid}: unknown segment(s) {bad}")
         return self
 
     @property
@@ -306,6 +468,8 @@ def _chips_exist(s: Scenario, file: str, catalog: Catalog) -> None:
     ]
     for pid, p in s.domestic.items():
         where += [(f"domestic.{pid}.mix.{y}.chip", m.chip) for y, m in p.mix.items()]
+    if s.grey is not None:
+        where += [(f"grey.chips.{y}", c) for y, c in s.grey.chips.items()]
     for field, chip in where:
         try:
             catalog.chip(chip)
@@ -317,7 +481,7 @@ def _walk_sources(obj: Any, path: str = "") -> list[tuple[str, str]]:
     """(field path, source text) for every distribution and window in a scenario."""
     out: list[tuple[str, str]] = []
     if isinstance(obj, BaseModel):
-        for attr in ("source", "proxy_source"):
+        for attr in ("source", "proxy_source", "licences_source"):
             src = getattr(obj, attr, None)
             if isinstance(src, str):
                 out.append((f"{path}.{attr}" if attr != "source" else path, src))

@@ -875,3 +875,64 @@ def cited_points(fig: go.Figure, points: Sequence[tuple[int, float, str]], name:
             hovertemplate="%{text}: %{y:.0%} in %{x}<extra></extra>",
         )
     )
+
+
+CHANNEL_COLORS = {
+    "domestic": "#c53030",
+    "licensed": "#2b6cb0",
+    "grey": "#718096",
+    "offshore": "#805ad5",
+    "deferred": "#e2e8f0",
+}
+
+
+def demand_identity(
+    rows: Sequence[dict[str, Any]],
+    events: Sequence[tuple[str, str]],
+    title: str,
+    scale: float = 1e-9,
+) -> go.Figure:
+    """Stacked bars: each year's demand (P50s of the parts) met by domestic, licensed, grey and
+    offshore supply, the rest deferred; policy events as dashed markers on the time axis.
+
+    ``rows``: year and ``<channel>_usd`` (the market result's identity table); ``events``:
+    (ISO date, label). Dates become fractional years so markers fall inside their year."""
+    fig = go.Figure()
+    years = [r["year"] for r in rows]
+    for ch, color in CHANNEL_COLORS.items():
+        fig.add_trace(
+            go.Bar(
+                x=years,
+                y=[(r.get(f"{ch}_usd") or 0.0) * scale for r in rows],
+                name=ch,
+                marker={"color": color, "line": {"color": "#a0aec0", "width": 0.5}},
+                hovertemplate=f"{ch} %{{x}}: US$%{{y:,.1f}}B<extra></extra>",
+            )
+        )
+    fig.update_layout(**base_layout(title, "", "US$ billion (P50 of each part)"), barmode="stack")
+    fig.update_xaxes(dtick=1)
+    top = max(
+        (sum((r.get(f"{c}_usd") or 0.0) for c in CHANNEL_COLORS) * scale for r in rows), default=1
+    )
+    xs = []
+    for day, _label in events:
+        y, m, d = (int(p) for p in day.split("-"))
+        xs.append(y + (m - 1) / 12 + (d - 1) / 365 - 0.5)  # bars are centred on the year
+    for x in xs:
+        fig.add_shape(
+            type="line", x0=x, x1=x, y0=0, y1=top * 1.04, line={"dash": "dot", "width": 1},
+            layer="below",
+        )  # fmt: skip
+    if events:
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=[top * 1.06] * len(xs),
+                mode="markers",
+                name="policy event",
+                text=[f"{day}: {label}" for day, label in events],
+                marker={"symbol": "triangle-down", "size": 9, "color": "#1a202c"},
+                hovertemplate="%{text}<extra></extra>",
+            )
+        )
+    return fig

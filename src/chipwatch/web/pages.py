@@ -337,7 +337,7 @@ def compare_page(request: Request) -> HTMLResponse:
 
 @router.get("/market", response_class=HTMLResponse)
 def market_page(
-    request: Request, scenario: str = "baseline", compare: str | None = None
+    request: Request, scenario: str = "baseline", compare: str | None = None, year: int = 2027
 ) -> HTMLResponse:
     from chipwatch.web import views
 
@@ -354,7 +354,7 @@ def market_page(
         "seed": 0,
     }
     try:
-        ctx.update(views.market_context(ws, scenario, compare or None))
+        ctx.update(views.market_context(ws, scenario, compare or None, year))
         ctx["api_url"] = f"/api/market/run/{scenario}"
     except ChoiceError as e:
         ctx["error"] = e.message + (f" (try: {', '.join(e.suggestions)})" if e.suggestions else "")

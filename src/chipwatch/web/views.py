@@ -560,11 +560,99 @@ def _story_market(ws: Workspace, scenario: str | None) -> Any:
     return fig
 
 
+HEADLINES = [
+    ("demand", "demand_usd", "total", "usd"),
+    ("domestic share of sales", "domestic_share", "total", "share"),
+    ("domestic share of demand", "domestic_share_of_demand", "total", "share"),
+    ("met by licensed imports", "share_of_demand", "licensed", "share"),
+    ("met by grey imports", "share_of_demand", "grey", "share"),
+    ("met by offshore rental", "share_of_demand", "offshore", "share"),
+    ("deferred", "share_of_demand", "deferred", "share"),
+    ("effective compute stock (H100e)", "effective_stock_h100e", "total", "count"),
+]
+
+
+def _fmt_value(v: float, kind: str) -> str:
+    if v != v:  # nan
+        return "-"
+    if kind == "share":
+        return f"{100 * v:.0f}%"
+    if kind == "usd":
+        return f"US${v / 1e9:,.1f}B"
+    return f"{v / 1e6:,.2f}M" if abs(v) >= 1e6 else f"{v:,.0f}"
+
+
+def _fmt_diff(v: float, kind: str) -> str:
+    """A difference between scenarios: shares in percentage points, labelled "pp"."""
+    if v != v:
+        return "-"
+    if kind == "share":
+        return f"{100 * v:+.1f} pp"
+    if kind == "usd":
+        return f"{v / 1e9:+,.1f}B"
+    return f"{v / 1e6:+,.2f}M" if abs(v) >= 1e6 else f"{v:+,.0f}"
+
+
+def market_headlines(r: Any, year: int, other: Any | None = None) -> list[dict[str, str]]:
+    """Headline numbers of a run for one year (P50, P10-P90), and the paired difference to
+    another run (same seed) where given."""
+    import numpy as np
+
+    j = r.years.index(year)
+    rows = []
+    for label, metric, group, kind in HEADLINES:
+        key = next((k for k in r.samples if k[0] == metric and k[2] == group), None)
+        if key is None:
+            continue
+        x = r.samples[key][:, j]
+        p10, p50, p90 = (float(v) for v in np.nanpercentile(x, [10, 50, 90]))
+        row = {
+            "label": label,
+            "value": _fmt_value(p50, kind),
+            "range": f"{_fmt_value(p10, kind)}-{_fmt_value(p90, kind)}",
+            "diff": "",
+        }
+        if other is not None and key in other.samples and year in other.years:
+            d = x - other.samples[key][:, other.years.index(year)]
+            row["diff"] = _fmt_diff(float(np.nanpercentile(d, 50)), kind)
+        rows.append(row)
+    return rows
+
+
 @page_cache("market")
-def market_context(ws: Workspace, scenario: str, compare: str | None) -> dict[str, Any]:
+def market_context(
+    ws: Workspace, scenario: str, compare: str | None, year: int | None = None
+) -> dict[str, Any]:
     r = market_run(known_scenario(scenario, ws=ws), ws=ws)
+    year = year if year in r.years else (2027 if 2027 in r.years else r.years[-1])
+    other = (
+        market_run(known_scenario(compare, ws=ws), ws=ws)
+        if compare and compare != scenario
+        else None
+    )
     bn = 1e-9
+    events = [(e["date"], e["label"]) for e in r.events if not e["label"].startswith("US gate")]
+    events += [
+        (e["date"], e["label"])
+        for e in r.events
+        if e["label"].startswith("US gate") and e["date"] >= "2025"
+    ]
     out = [
+        chart(
+            "mkt-identity",
+            charts.demand_identity(
+                [
+                    {str(k): v for k, v in row.items()}
+                    for row in r.identity_table().to_dict("records")
+                ],
+                sorted(events),
+                "China's AI-chip demand and how it is met",
+            ),
+            "",
+            "Each year's demand (new plus deferred demand carried over) is met by domestic chips, "
+            "licensed imports, grey-market imports or offshore rental; the rest is deferred. "
+            "Bars are P50s of each part; dotted lines mark policy events (US and PRC gates).",
+        ),
         chart(
             "mkt-units",
             charts.bands(
@@ -599,18 +687,17 @@ def market_context(ws: Workspace, scenario: str, compare: str | None) -> dict[st
             "Installed units after retirement, in H100-equivalents of dense compute.",
         ),
     ]
-    if compare and compare != scenario:
-        other = market_run(compare, ws=ws)
+    if other is not None:
         series = [
-            (scenario, _series(r, "domestic_share_units")[0][1]),
-            (compare, _series(other, "domestic_share_units")[0][1]),
+            (scenario, _series(r, "domestic_share_of_demand")[0][1]),
+            (str(compare), _series(other, "domestic_share_of_demand")[0][1]),
         ]
         out.append(
             chart(
                 "mkt-compare",
                 charts.bands(
                     series,
-                    f"Domestic share by units: {scenario} vs {compare}",
+                    f"Domestic share of demand: {scenario} vs {compare}",
                     "share",
                     percent=True,
                 ),
@@ -619,6 +706,10 @@ def market_context(ws: Workspace, scenario: str, compare: str | None) -> dict[st
             )
         )
     return {
+        "year": year,
+        "years": r.years,
+        "headlines": market_headlines(r, year, other),
+        "events": r.events,
         "charts": out,
         "binding": r.binding_by_year().to_dict(orient="records"),
         "notes": r.notes,
