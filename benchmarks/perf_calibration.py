@@ -5,6 +5,9 @@ data set and metric (including the silicon sample's TPOT and TTFT).
     python benchmarks/perf_calibration.py            # report (refits; ~1-2 minutes on 1 core)
     python benchmarks/perf_calibration.py --write    # also save fitted-factors.json + points
     python benchmarks/perf_calibration.py --quick    # leverage LOO only (no exact refits)
+
+Then the error by regime (dense / MoE, aggregated / disaggregated, one node / multi-node,
+prefill / decode, vendor) and every fitted factor that sits at a bound with the reason.
 """
 
 from __future__ import annotations
@@ -77,6 +80,13 @@ def main() -> int:
         )
     print("\n# Median absolute error per data set (percent)")
     print(res.summary.to_string(index=False, float_format=lambda x: f"{x:.1f}"))
+    print("\n# By regime: median absolute fit and 5-fold cross-validation error (percent)")
+    rep = cal_fit.regime_report(res)
+    print(rep.to_string(index=False, float_format=lambda x: f"{x:.1f}"))
+    print("\n# Fitted factors at a bound, and why")
+    for b in cal_fit.at_bound_notes(res.factors):
+        who = b.get("family") or b.get("chip") or b.get("default")
+        print(f"{who:18s} {b['parameter']:16s} {b['bound']:5s} {b['value']:.4g}  {b['note']}")
     print(f"\npoints: {len(pts)}  fit time: {elapsed:.1f} s")
     if args.write:
         path = cal_fit.write_factors(res)
@@ -85,6 +95,8 @@ def main() -> int:
     for m in ("tpot_s", "ttft_s"):
         if m in sil.index:
             print(f"silicon_{m}_loo_median_abs_err_pct: {sil.loc[m, 'loo_median_abs_err_pct']:.1f}")
+    allp = rep[rep["dimension"] == "all"].iloc[0]
+    print(f"all_cv_median_abs_err_pct: {allp['cv_median_abs_err_pct']:.1f}")
     return 0 if np.isfinite(pts["fit_err_pct"]).all() else 1
 
 

@@ -3,8 +3,9 @@
     python benchmarks/perf_sweep.py
 
 Grid: 8 chips x 6 models x 3 precisions x chip counts {1, 2, 4, 8, 16} with every valid
-TP/PP/DP/EP layout x 12 batches x 4 input x 3 output lengths. Prints the count, the time, the best
-configuration per chip for Llama-3.1-70B, and `configs_per_s: N` last.
+TP/PP/DP/EP layout x aggregated / disaggregated decode pool (micro-batch overlap on) x 12
+batches x 4 input x 3 output lengths. Prints the count, the time, the best configuration per
+chip for Llama-3.1-70B, and `configs_per_s: N` last.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def main() -> None:
         batches=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048),
         input_lens=(256, 1024, 4096, 8192),
         output_lens=(128, 512, 2048),
+        overlap=(True,),
+        disaggregated=(False, True),
     )
     sweep(chips[:1], MODELS[:1], **kw)  # warm-up (imports, factor file)
     t0 = time.perf_counter()
@@ -56,6 +59,7 @@ def main() -> None:
             & (df["input_len"] == 1024)
             & (df["output_len"] == 512)
             & (df["tpot_s"] <= 0.05)
+            & ~df["disaggregated"]
         ]
     )
     cols = [

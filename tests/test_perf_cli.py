@@ -146,11 +146,11 @@ def test_perf_calibration_prints_factors_by_vendor(runner):
     assert "NVIDIA" in vendors and "(other)" in vendors
     assert any(e["metric"] == "tpot_s" for e in d["error_summary"])
     by_vendor = {row["vendor"]: row for row in d["by_vendor"]}
-    # the ecosystem comparison: NVIDIA, AMD and Intel are fitted on their own measurements,
-    # Huawei is not measured here and says so
-    for v in ("NVIDIA", "AMD", "Intel"):
+    # the ecosystem comparison: NVIDIA, AMD and Intel are fitted on their own measurements;
+    # Huawei on its all-to-all kernel rows (DeepEP-Ascend), Cambricon is not measured
+    for v in ("NVIDIA", "AMD", "Intel", "Huawei"):
         assert by_vendor[v]["measured"] == "fitted" and by_vendor[v]["points"] > 0
-    assert by_vendor["Huawei"]["measured"].startswith("not measured")
+    assert by_vendor["Cambricon"]["measured"].startswith("not measured")
     table = runner.invoke(app, ["perf", "calibration"])
     assert table.exit_code == 0 and "By vendor" in table.output
 
@@ -250,7 +250,8 @@ def test_perf_crossover_table_and_json(runner):
     args = ["perf", "crossover", "h20", "ascend-910b", "-m", "llama-3.1-70b", "--tp", "8"]
     r = runner.invoke(app, [*args, "--no-calibration", "--batches", "1,64,512"])
     assert r.exit_code == 0, r.output
-    assert "h20 leads decode at batch 1" in r.stdout and "flip between batch" in r.stdout
+    # with the engines' BF16 KV cache the 910B's 1.6 TB/s never catches up on this grid
+    assert "h20 leads decode at batch 1" in r.stdout
     r = runner.invoke(app, [*args, "--json", "--batches", "1,512"])
     d = json.loads(r.stdout)
     assert [p["batch"] for p in d["points"]] == [1, 512] and d["chips"] == ["h20", "ascend-910b"]

@@ -60,10 +60,10 @@ def _with(hw: Hw, **kw: float) -> Hw:
 @given(*CONFIGS, st.floats(1.0, 4.0))
 def test_more_memory_bandwidth_never_slows_decode(m, hw, prec, lay, b, isl, osl, k):
     s = SHAPES[m]
-    slow = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl)["decode_step_s"]
-    fast = evaluate(s, prec, lay, _with(hw, mem_bw_bs=hw.mem_bw_bs * k), b * lay.dp, isl, osl)[
-        "decode_step_s"
-    ]
+    slow = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl).decode_step_s
+    fast = evaluate(
+        s, prec, lay, _with(hw, mem_bw_bs=hw.mem_bw_bs * k), b * lay.dp, isl, osl
+    ).decode_step_s
     assert fast <= slow * (1 + 1e-12)
 
 
@@ -73,8 +73,8 @@ def test_more_compute_never_slows_prefill(m, hw, prec, lay, b, isl, osl, k):
     s = SHAPES[m]
     slow = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl)
     fast = evaluate(s, prec, lay, _with(hw, peak_flops=hw.peak_flops * k), b * lay.dp, isl, osl)
-    assert fast["prefill_batch_s"] <= slow["prefill_batch_s"] * (1 + 1e-12)
-    assert fast["ttft_s"] <= slow["ttft_s"] * (1 + 1e-12)
+    assert fast.prefill_batch_s <= slow.prefill_batch_s * (1 + 1e-12)
+    assert fast.ttft_s <= slow.ttft_s * (1 + 1e-12)
 
 
 @SETTINGS
@@ -84,7 +84,7 @@ def test_larger_batch_never_lowers_throughput_while_it_fits(m, hw, prec, lay, is
     hw = _with(hw, capacity_b=141e9)
     b = np.arange(1, 4097, dtype=float) * lay.dp
     r = evaluate(s, prec, lay, hw, b, isl, osl)
-    tps = r["output_tokens_per_s"][r["fits"]]
+    tps = r.output_tokens_per_s[r.fits]
     assert np.all(np.diff(tps) >= -1e-9 * tps[:-1])
 
 
@@ -105,9 +105,9 @@ def test_independent_replicas_multiply_totals_and_change_nothing_per_chip(
     one = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl)
     many = evaluate(s, prec, _replicated(lay, r), hw, b * lay.dp * r, isl, osl)
     for key in ("output_tokens_per_s", "prefill_tokens_per_s", "max_batch"):
-        assert np.isclose(many[key], r * one[key], rtol=1e-12, atol=0)
+        assert np.isclose(getattr(many, key), r * getattr(one, key), rtol=1e-12, atol=0)
     for key in ("tpot_s", "ttft_s", "decode_step_s", "mem_total_b"):
-        assert np.isclose(many[key], one[key], rtol=1e-12, atol=0)
+        assert np.isclose(getattr(many, key), getattr(one, key), rtol=1e-12, atol=0)
 
 
 @SETTINGS
@@ -132,7 +132,7 @@ def test_more_dp_ranks_never_lower_total_throughput_of_a_dense_model(m, hw, prec
     prev = 0.0
     for dp in (1.0, 2.0, 4.0):
         lay = wl.Layout(tp=tp, dp=dp, ep=1.0)
-        tps = float(evaluate(s, prec, lay, hw, b * dp, isl, osl)["output_tokens_per_s"])
+        tps = float(evaluate(s, prec, lay, hw, b * dp, isl, osl).output_tokens_per_s)
         assert tps >= prev * (1 - 1e-12)
         prev = tps
 
@@ -148,7 +148,7 @@ def test_sharing_experts_over_more_dp_ranks_can_cost_more_than_it_gains():
     def tps(dp: float, replicas: float = 1.0) -> float:
         lay = wl.Layout(tp=1.0, dp=dp, ep=1.0, replicas=replicas)
         return float(
-            evaluate(s, prec, lay, hw, 5.0 * dp * replicas, 225.0, 16.0)["output_tokens_per_s"]
+            evaluate(s, prec, lay, hw, 5.0 * dp * replicas, 225.0, 16.0).output_tokens_per_s
         )
 
     assert tps(8.0) < tps(4.0)
@@ -198,8 +198,8 @@ def test_no_draft_tokens_is_plain_decoding(m, hw, prec, lay, b, isl, osl):
     s = SHAPES[m]
     plain = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl)
     off = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl, spec_tokens=0, accepted_per_step=1.0)
-    assert off["tpot_s"] == plain["tpot_s"]
-    assert off["output_tokens_per_s"] == plain["output_tokens_per_s"]
+    assert off.tpot_s == plain.tpot_s
+    assert off.output_tokens_per_s == plain.output_tokens_per_s
 
 
 @SETTINGS
@@ -209,8 +209,8 @@ def test_more_accepted_tokens_never_slow_tpot(m, hw, prec, lay, b, isl, osl, k, 
     lo, hi = sorted((1.0 + k * u, 1.0 + k * v))
     slow = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl, spec_tokens=k, accepted_per_step=lo)
     fast = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl, spec_tokens=k, accepted_per_step=hi)
-    assert fast["tpot_s"] <= slow["tpot_s"] * (1 + 1e-12)
-    assert fast["output_tokens_per_s"] >= slow["output_tokens_per_s"] * (1 - 1e-12)
+    assert fast.tpot_s <= slow.tpot_s * (1 + 1e-12)
+    assert fast.output_tokens_per_s >= slow.output_tokens_per_s * (1 - 1e-12)
 
 
 @SETTINGS
@@ -220,7 +220,7 @@ def test_speculation_that_is_never_accepted_is_not_free(m, hw, prec, lay, b, isl
     s = SHAPES[m]
     plain = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl)
     wasted = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl, spec_tokens=k, accepted_per_step=1.0)
-    assert wasted["decode_step_s"] >= plain["decode_step_s"] * (1 - 1e-12)
+    assert wasted.decode_step_s >= plain.decode_step_s * (1 - 1e-12)
 
 
 @SETTINGS
@@ -230,6 +230,6 @@ def test_disaggregated_decode_has_no_interleaved_prefill(m, hw, prec, lay, b, is
     s = SHAPES[m]
     agg = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl)
     dis = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl, disaggregated=True)
-    assert dis["tpot_s"] == dis["decode_step_s"]
-    assert dis["tpot_s"] <= agg["tpot_s"]
-    assert dis["output_tokens_per_s"] >= agg["output_tokens_per_s"]
+    assert dis.tpot_s == dis.decode_step_s
+    assert dis.tpot_s <= agg.tpot_s
+    assert dis.output_tokens_per_s >= agg.output_tokens_per_s

@@ -38,7 +38,7 @@ def test_dense_decode_step_llama2_7b(models):
     assert w.attn_bytes == pytest.approx(8 * 1001 * kv_per_token + act)
     # QK^T and PV: 2 x 2 x 32 heads x 128 per context token per layer
     assert w.attn_flops == pytest.approx(8 * 1000 * 4 * 32 * 128 * 32)
-    assert w.comm_bytes == 0
+    assert w.up_bytes == 0
 
 
 def test_gqa_reads_kv_heads_only(models):
@@ -108,7 +108,7 @@ def test_tp_all_reduce_bytes(models):
     """Ring all-reduce: 2 (tp-1)/tp of the activations per chip, 2 per layer."""
     s = wl.ModelShape.of(models.model("llama-3.1-70b"))
     w = wl.decode_work(s, BF16, wl.Layout(tp=8.0), batch=16.0, ctx=100.0)
-    assert w.comm_bytes == pytest.approx(2 * 80 * 2 * 7 / 8 * 16 * 8192 * 2)
+    assert w.up_bytes == pytest.approx(2 * 80 * 2 * 7 / 8 * 16 * 8192 * 2)
     assert w.collectives == 160
 
 

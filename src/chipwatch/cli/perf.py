@@ -82,6 +82,26 @@ def infer_cmd(
     disaggregated: Annotated[
         bool, opt(S, "disaggregated", "--disaggregated/--aggregated")
     ] = default(S, "disaggregated"),
+    phase: Annotated[str, opt(S, "phase", "--phase")] = default(S, "phase"),
+    redundant_experts: Annotated[int, opt(S, "redundant_experts", "--redundant-experts")] = default(
+        S, "redundant_experts"
+    ),
+    expert_skew: Annotated[float, opt(S, "expert_skew", "--expert-skew")] = default(
+        S, "expert_skew"
+    ),
+    overlap: Annotated[bool | None, opt(S, "overlap", "--overlap/--no-overlap")] = None,
+    kv_precision: Annotated[str, opt(S, "kv_precision", "--kv-precision")] = default(
+        S, "kv_precision"
+    ),
+    dispatch_precision: Annotated[
+        str | None, opt(S, "dispatch_precision", "--dispatch-precision")
+    ] = None,
+    rank_per_die: Annotated[bool, opt(S, "rank_per_die", "--rank-per-die")] = default(
+        S, "rank_per_die"
+    ),
+    prefill_tokens_per_chip: Annotated[
+        int, opt(S, "prefill_tokens_per_chip", "--prefill-tokens-per-chip")
+    ] = default(S, "prefill_tokens_per_chip"),
     as_json: JsonOpt = False,
 ) -> None:
     """TTFT, TPOT, tokens/s, memory per chip and the binding resource for one configuration."""
@@ -169,6 +189,26 @@ def compare_cmd(
     disaggregated: Annotated[
         bool, opt(C, "disaggregated", "--disaggregated/--aggregated")
     ] = default(C, "disaggregated"),
+    phase: Annotated[str, opt(C, "phase", "--phase")] = default(C, "phase"),
+    redundant_experts: Annotated[int, opt(C, "redundant_experts", "--redundant-experts")] = default(
+        C, "redundant_experts"
+    ),
+    expert_skew: Annotated[float, opt(C, "expert_skew", "--expert-skew")] = default(
+        C, "expert_skew"
+    ),
+    overlap: Annotated[bool | None, opt(C, "overlap", "--overlap/--no-overlap")] = None,
+    kv_precision: Annotated[str, opt(C, "kv_precision", "--kv-precision")] = default(
+        C, "kv_precision"
+    ),
+    dispatch_precision: Annotated[
+        str | None, opt(C, "dispatch_precision", "--dispatch-precision")
+    ] = None,
+    rank_per_die: Annotated[bool, opt(C, "rank_per_die", "--rank-per-die")] = default(
+        C, "rank_per_die"
+    ),
+    prefill_tokens_per_chip: Annotated[
+        int, opt(C, "prefill_tokens_per_chip", "--prefill-tokens-per-chip")
+    ] = default(C, "prefill_tokens_per_chip"),
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
@@ -430,6 +470,7 @@ def calibration_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
                 "method": data["method"],
                 "error_summary": data["error_summary"],
                 "assumptions": data.get("assumptions"),
+                "at_bound": data.get("at_bound", []),
                 "training_by_vendor": train_vendor,
                 "training_rows": train_rows.to_dict(orient="records"),
             }
@@ -464,6 +505,11 @@ def calibration_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
         "Vendors marked 'not measured' use the pooled factors: their software efficiency is not "
         "measured here, so a comparison with them shows hardware, not the ecosystem."
     )
+    for b in data.get("at_bound", []):
+        who = b.get("family") or b.get("chip") or b.get("default")
+        typer.echo(
+            f"At a bound: {who} {b['parameter']} = {b['value']:.3g} ({b['bound']}): {b['note']}"
+        )
 
 
 def _rounded(row: dict[str, Any]) -> dict[str, Any]:

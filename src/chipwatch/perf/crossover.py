@@ -113,11 +113,16 @@ def crossover(
                     calibration=calibration,
                     ws=ws,
                     disaggregated=disaggregated,
+                    phase="decode" if disaggregated else "both",  # the decode pool alone
                     **layout,
                 )
             except PerfInputError as e:
                 dec[c.id] = pre[c.id] = tpot[c.id] = bound[c.id] = None
                 why[c.id] = str(e)
+                continue
+            if r.batch_capped:  # the batch does not fit: no point for this chip here
+                dec[c.id] = pre[c.id] = tpot[c.id] = bound[c.id] = None
+                why[c.id] = "; ".join(n for n in r.notes if "capped" in n)
                 continue
             dec[c.id] = r.output_tokens_per_s_per_chip
             pre[c.id] = r.prefill_tokens_per_s / num_chips

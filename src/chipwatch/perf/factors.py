@@ -33,9 +33,15 @@ def load_factors(path: str | None = None) -> dict[str, Any]:
     return data
 
 
-def _eff(d: dict[str, Any], source: str, serving: dict[str, Any] | None = None) -> Efficiency:
+def _eff(
+    d: dict[str, Any], source: str, serving: dict[str, Any] | None = None, default: bool = False
+) -> Efficiency:
     sv = serving or d
     return Efficiency(
+        compute_prefill=d.get("compute_prefill"),
+        attn_memory=d.get("attn_memory"),
+        link_out=d.get("link_out"),
+        is_default=default,
         ttft_queue_share=sv.get("ttft_queue_share", 0.0),
         ttft_fixed_s=sv.get("ttft_fixed_s", 0.0),
         compute=d["compute"],
@@ -69,8 +75,9 @@ def factors_for(chip: Accelerator, factors: dict[str, Any] | None = None) -> Eff
             data["default"],
             "default: pooled fit over all measured families "
             f"(no measurements for family {chip.family or '(none)'})",
+            default=True,
         )
-    return Efficiency(source="default: roofline (no fitted factors file)")
+    return Efficiency(source="default: roofline (no fitted factors file)", is_default=True)
 
 
 # ------------------------------------------------------------------------------------------

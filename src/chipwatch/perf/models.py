@@ -41,12 +41,33 @@ class MoE(_Strict):
     shared: int = Field(default=0, ge=0, description="shared experts every token goes through")
     expert_ffn: int = Field(ge=1, description="intermediate size of one expert")
     dense_layers: int = Field(default=0, ge=0, description="leading layers with a dense FFN")
+    groups: int | None = Field(
+        default=None, ge=1, description="expert groups of group-limited routing (n_group)"
+    )
+    groups_per_token: int | None = Field(
+        default=None,
+        ge=1,
+        description="groups a token may route to (topk_group); with one group per node this is "
+        "node-limited routing (DeepSeek-V3 report, arXiv 2412.19437, sec. 2.1.2: at most 4 nodes)",
+    )
 
     @model_validator(mode="after")
     def _active_le_experts(self) -> MoE:
         if self.active > self.experts:
             raise ValueError(f"active experts ({self.active}) exceed experts ({self.experts})")
         return self
+
+
+class MTP(_Strict):
+    """A multi-token-prediction head shipped with the model (DeepSeek-V3 sec. 2.2), used as the
+    draft model of speculative decoding: ``layers`` extra transformer layers per draft token and
+    the published acceptance rate of the second token."""
+
+    layers: int = Field(default=1, ge=1)
+    acceptance: float = Field(gt=0, lt=1, description="probability a draft token is accepted")
+    acceptance_low: float | None = Field(default=None, gt=0, lt=1)
+    acceptance_high: float | None = Field(default=None, gt=0, lt=1)
+    source: str = Field(min_length=1)
 
 
 class PublishedCount(_Strict):
@@ -82,6 +103,7 @@ class ModelSpec(_Strict):
     max_context: int = Field(ge=1)
     mla: MLA | None = None
     moe: MoE | None = None
+    mtp: MTP | None = None
     params_published: PublishedCount | None = None
     active_params_published: PublishedCount | None = None
     notes: str | None = None

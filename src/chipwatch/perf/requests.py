@@ -75,6 +75,40 @@ class Workload(Request):
         "(TPOT and tokens/s without interleaved prefill).",
     )
 
+    phase: Literal["both", "prefill", "decode"] = Field(
+        "both",
+        description="both = the whole deployment; prefill / decode = one pool of a "
+        "disaggregated deployment.",
+    )
+    redundant_experts: int = Field(
+        0, ge=0, le=4096, description="Spare expert slots (slots = experts + R over the EP ranks)."
+    )
+    expert_skew: float = Field(
+        1.0,
+        ge=1.0,
+        le=64.0,
+        description="Systematic expert-load skew (hottest / mean, >= 1) on top of random routing.",
+    )
+    overlap: bool | None = Field(
+        None,
+        description="Micro-batch overlap of communication with compute (default: on for "
+        "expert-parallel layouts).",
+    )
+    kv_precision: Literal["bf16", "fp16", "fp8", "int8"] = Field(
+        "bf16", description="KV-cache precision (vLLM and SGLang default to 16-bit)."
+    )
+    dispatch_precision: Literal["fp8", "bf16"] | None = Field(
+        None,
+        description="MoE dispatch precision (default fp8 with 8-bit weights, else bf16; "
+        "combine is bf16).",
+    )
+    rank_per_die: bool = Field(
+        False, description="One rank per compute die of a multi-die package."
+    )
+    prefill_tokens_per_chip: int = Field(
+        8192, ge=1, le=1_048_576, description="Tokens per chip in one prefill pass (prefill pool)."
+    )
+
     def workload_kwargs(self) -> dict[str, Any]:
         """The keywords of :func:`chipwatch.perf.infer` besides the chip and the model."""
         return self.model_dump(include=set(Workload.model_fields) - {"model"})

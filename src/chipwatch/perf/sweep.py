@@ -7,7 +7,7 @@ instead of scalars), so a sweep and a single call agree exactly for the same inp
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import astuple, fields
+from dataclasses import astuple, dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -15,13 +15,19 @@ import numpy as np
 from chipwatch.catalog.schema import Accelerator
 from chipwatch.perf import workload as wl
 from chipwatch.perf.factors import factors_for
-from chipwatch.perf.hardware import ROOFLINE, PerfInputError, chip_perf
+from chipwatch.perf.hardware import (
+    DEFAULT_KV_PRECISION,
+    FP8_DISPATCH_BYTES,
+    ROOFLINE,
+    PerfInputError,
+    chip_perf,
+    kv_bytes_of,
+)
 from chipwatch.perf.inference import RESOURCES, Hw, ServingAssumptions, evaluate
 from chipwatch.perf.models import ModelSpec
-from chipwatch.perf.parallelism import divisors
+from chipwatch.perf.parallelism import ModelLimits, divisors, valid_mask
 from chipwatch.workspace import Workspace, resolve
 
-_HW_COLUMNS = len(fields(Hw))  # the first columns of a hardware table row build an Hw
 DEFAULT_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 
@@ -50,6 +56,11 @@ def _grid(*sizes: int) -> list[np.ndarray]:
     return list(idx)
 
 
+def _col(x: np.ndarray) -> np.ndarray:
+    """A static column against the (batch, input, output) axes."""
+    return np.asarray(x).reshape(-1, 1, 1, 1)
+
+
 def sweep(
     chips: Sequence[Accelerator],
     models: Sequence[str | ModelSpec],
@@ -63,138 +74,326 @@ def sweep(
     calibration: bool = True,
     serving: ServingAssumptions | None = None,
     valid_only: bool = True,
-    chunk: int = 65536,
+    chunk: int = 1 << 20,
     replicas: bool = True,
+    redundant_experts: Sequence[int] = (0,),
+    overlap: Sequence[bool] = (False,),
+    disaggregated: Sequence[bool] = (False,),
+    spec_tokens: Sequence[int] = (0,),
+    kv_precisions: Sequence[str] = (DEFAULT_KV_PRECISION,),
     *,
     ws: Workspace | None = None,
 ) -> Any:
     """Evaluate every combination; a pandas DataFrame, one row per configuration.
 
     ``batch`` is the total number of sequences in flight; combinations whose parallel layout is
-    invalid for the model (TP not dividing heads, EP not dividing experts, ...) are dropped when
-    ``valid_only``; ``fits`` and ``meets_limits`` flag memory fit and the latency limits.
-    ``replicas``: also split the chips into independent model copies (column ``replicas``;
-    MoE models only, since for a dense model dp ranks already share nothing).
+    invalid for the model (``parallelism.RULES``, the same rules ``infer`` checks) are dropped
+    when ``valid_only``; ``fits`` and ``meets_limits`` flag memory fit and the latency limits.
+    ``replicas``: also split the chips into independent model copies (MoE models only).
+    New deployment options sweep as lists: ``redundant_experts`` (MoE only), ``overlap``
+    (micro-batch overlap), ``disaggregated`` (decode pool of disaggregated serving),
+    ``spec_tokens`` (MTP, models with an MTP head: accepted tokens from its published rate),
+    ``kv_precisions``. The model is evaluated on a static x dynamic grid: per-configuration
+    constants (chip, model, layout, options) broadcast against (batch, input, output), so the
+    same ``evaluate`` as ``infer`` runs with most terms computed once per static row.
     """
-    import pandas as pd
-
     if not chips or not models:
         raise PerfInputError("a sweep needs at least one chip and one model")
     ws = resolve(ws)
-    cat = ws.models
-    specs = [cat.resolve(m) for m in models]
-    s = serving or ServingAssumptions()
+    specs = [ws.models.resolve(m) for m in models]
     lays = layouts(num_chips, replicas=True)
     if not replicas:
         lays = lays[lays[:, 5] == 1]
-    n_c, n_m, n_p, n_l = len(chips), len(specs), len(precisions), len(lays)
-    n_b, n_i, n_o = len(batches), len(input_lens), len(output_lens)
+    opts = np.array(
+        [
+            (float(r), float(o), float(d), float(k), float(kv))
+            for r in redundant_experts
+            for o in overlap
+            for d in disaggregated
+            for k in spec_tokens
+            for kv in range(len(kv_precisions))
+        ]
+    )
+    tabs = _hardware_tables(chips, precisions, ws, calibration)
+    st = _static_rows(specs, lays, opts, tabs)
+    dyn = _Dynamic.of(batches, input_lens, output_lens)
+    kvb = np.array([kv_bytes_of(k) for k in kv_precisions])
+    res = _evaluate_grid(st, tabs, specs, kvb, dyn, serving or ServingAssumptions(), chunk)
+    return _frame(
+        st,
+        dyn,
+        res,
+        tabs,
+        specs,
+        chips,
+        precisions,
+        kv_precisions,
+        valid_only,
+        max_tpot_ms,
+        max_ttft_ms,
+    )
 
-    # per (chip, precision): hardware numbers after precision fallback, and efficiencies
-    hw_tab = np.zeros((n_c, n_p, 11))
+
+@dataclass(frozen=True)
+class _Tables:
+    """Per (chip, precision): hardware after precision fallback with its efficiencies, storage
+    widths (weights, activations, dispatch) and the scale-up domain, and the mode used."""
+
+    hw: np.ndarray
+    prec: np.ndarray
+    domain: np.ndarray
+    used: np.ndarray
+
+
+def _hardware_tables(
+    chips: Sequence[Accelerator], precisions: Sequence[str], ws: Workspace, calibration: bool
+) -> _Tables:
+    n_c, n_p = len(chips), len(precisions)
+    hw_tab = np.zeros((n_c, n_p, len(fields(Hw))))
+    prec_tab = np.zeros((n_c, n_p, 3))
+    domain_tab = np.zeros((n_c, n_p))
     used = np.empty((n_c, n_p), dtype=object)
     for c_i, c in enumerate(chips):
         eff = factors_for(c, ws.factors) if calibration else ROOFLINE
         for p_i, p in enumerate(precisions):
             cp = chip_perf(c, p)
             used[c_i, p_i] = cp.mode.name
-            # the Hw fields in order, then the chips in one scale-up domain (column 10)
-            hw_tab[c_i, p_i] = (*astuple(Hw.of(cp, eff)), cp.domain_chips or 1e9)
-    prec_tab = np.zeros((n_c, n_p, 3))
-    for c_i, c in enumerate(chips):
-        for p_i, p in enumerate(precisions):
-            m = chip_perf(c, p).mode
-            prec_tab[c_i, p_i] = (m.weight_bytes, m.kv_bytes, m.act_bytes)
-    shapes = wl.ModelShape.stack([wl.ModelShape.of(m) for m in specs])
-    heads = np.array([m.heads for m in specs], dtype=float)
-    experts = np.array([m.moe.experts if m.moe else 1 for m in specs], dtype=float)
-    is_moe = np.array([m.moe is not None for m in specs])
-    n_layers = np.array([m.layers for m in specs], dtype=float)
-    ctx_max = np.array([m.max_context for m in specs], dtype=float)
+            hw_tab[c_i, p_i] = astuple(Hw.of(cp, eff))
+            m = cp.mode
+            dispatch = FP8_DISPATCH_BYTES if m.weight_bytes <= 1 else 2.0
+            prec_tab[c_i, p_i] = (m.weight_bytes, m.act_bytes, dispatch)
+            domain_tab[c_i, p_i] = cp.domain_chips or 1e9
+    return _Tables(hw_tab, prec_tab, domain_tab, used)
 
-    ci, mi, pi, li, bi, ii, oi = _grid(n_c, n_m, n_p, n_l, n_b, n_i, n_o)
-    lay_rows = lays[li]
-    n, tp, pp, dp, ep, rep = (lay_rows[:, k] for k in range(6))
-    hwr = hw_tab[ci, pi]
-    valid = (
-        (np.mod(heads[mi], tp) == 0)
-        & (pp <= n_layers[mi])
-        & np.where(is_moe[mi], np.mod(experts[mi], ep) == 0, (ep == 1) & (rep == 1))
-        & (tp <= hwr[:, 10])
+
+@dataclass(frozen=True)
+class _Static:
+    """The static rows (chip x model x precision x layout x options) that pass the rules."""
+
+    ci: np.ndarray
+    mi: np.ndarray
+    pi: np.ndarray
+    n: np.ndarray
+    tp: np.ndarray
+    pp: np.ndarray
+    dp: np.ndarray
+    ep: np.ndarray
+    rep: np.ndarray
+    red: np.ndarray
+    ovl: np.ndarray
+    dis: np.ndarray
+    spk: np.ndarray
+    kvi: np.ndarray
+    dom: np.ndarray
+    acc: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ci)
+
+
+def _static_rows(
+    specs: list[ModelSpec], lays: np.ndarray, opts: np.ndarray, tabs: _Tables
+) -> _Static:
+    """Cross product of chips, models, precisions, layouts and options, filtered by the same
+    validity rules ``infer`` checks (``parallelism.RULES``)."""
+    lim = ModelLimits(
+        np.array([m.heads for m in specs], dtype=float),
+        np.array([m.layers for m in specs], dtype=float),
+        np.array([m.moe.experts if m.moe else 0 for m in specs], dtype=float),
     )
-    batch = np.asarray(batches, dtype=float)[bi]
-    isl = np.asarray(input_lens, dtype=float)[ii]
-    osl = np.asarray(output_lens, dtype=float)[oi]
-    valid &= (batch >= dp * rep) & (isl + osl <= ctx_max[mi])
-    if valid_only:
-        keep = np.flatnonzero(valid)
-        ci, mi, pi, li, bi, ii, oi = (a[keep] for a in (ci, mi, pi, li, bi, ii, oi))
-        n, tp, pp, dp, ep, rep = (a[keep] for a in (n, tp, pp, dp, ep, rep))
-        hwr, batch, isl, osl, valid = hwr[keep], batch[keep], isl[keep], osl[keep], valid[keep]
-    out = {k: np.empty(len(batch)) for k in ("ttft_s", "tpot_s", "tps", "pf_tps", "mem")}
-    fits = np.empty(len(batch), dtype=bool)
-    pf_bound = np.empty(len(batch), dtype=np.int8)
-    dec_bound = np.empty(len(batch), dtype=np.int8)
-    for lo in range(0, len(batch), chunk):
-        sl = slice(lo, lo + chunk)
-        pr = prec_tab[ci[sl], pi[sl]]
-        h = hwr[sl]
-        r = evaluate(
-            shapes.take(mi[sl]),
-            wl.Precisions(pr[:, 0], pr[:, 1], pr[:, 2]),
-            wl.Layout(
-                tp[sl],
-                pp[sl],
-                dp[sl],
-                ep[sl],
-                (tp[sl] * dp[sl] > h[:, 10]).astype(float),
-                rep[sl],
-            ),
-            Hw(*h[:, :_HW_COLUMNS].T),
-            batch[sl],
-            isl[sl],
-            osl[sl],
-            s,
+    mtp_acc = np.array([m.mtp.acceptance if m.mtp else np.nan for m in specs], dtype=float)
+    n_c, n_p = tabs.domain.shape
+    ci, mi, pi, li, xi = _grid(n_c, len(specs), n_p, len(lays), len(opts))
+    n, tp, pp, dp, ep, rep = (lays[li, k] for k in range(6))
+    red, ovl, dis, spk, kvi = (opts[xi, k] for k in range(5))
+    dom = tabs.domain[ci, pi]
+    ok = valid_mask(lim.take(mi), tp, pp, dp, ep, rep, red, dom)
+    ok &= (lim.experts[mi] > 0) | (rep == 1)  # dense: dp ranks are replicas already
+    ok &= (spk == 0) | np.isfinite(mtp_acc[mi])  # MTP only where the model ships a head
+    k = np.flatnonzero(ok)
+    acc = np.where(spk[k] > 0, _accepted(np.nan_to_num(mtp_acc[mi[k]]), spk[k]), 1.0)
+    names = ("ci", "mi", "pi", "n", "tp", "pp", "dp", "ep", "rep", "red", "ovl", "dis", "spk")
+    cols = (ci, mi, pi, n, tp, pp, dp, ep, rep, red, ovl, dis, spk)
+    kw = {name: c[k] for name, c in zip(names, cols, strict=True)}
+    return _Static(**kw, kvi=kvi[k], dom=dom[k], acc=acc)
+
+
+@dataclass(frozen=True)
+class _Dynamic:
+    """Batch, input and output on their own axes, so that a term depending on the input length
+    only (one prompt's prefill, a prefill-pool pass) is computed once per input length."""
+
+    bat: np.ndarray
+    inp: np.ndarray
+    out: np.ndarray
+
+    @classmethod
+    def of(cls, b: Sequence[int], i: Sequence[int], o: Sequence[int]) -> _Dynamic:
+        return cls(
+            np.asarray(b, dtype=float).reshape(1, -1, 1, 1),
+            np.asarray(i, dtype=float).reshape(1, 1, -1, 1),
+            np.asarray(o, dtype=float).reshape(1, 1, 1, -1),
         )
-        out["ttft_s"][sl], out["tpot_s"][sl] = r["ttft_s"], r["tpot_s"]
-        out["tps"][sl], out["pf_tps"][sl] = r["output_tokens_per_s"], r["prefill_tokens_per_s"]
-        out["mem"][sl], fits[sl] = r["mem_total_b"], r["fits"]
-        pf_bound[sl], dec_bound[sl] = r["prefill"]["bound_code"], r["decode"]["bound_code"]
-    ok = fits & valid
-    if max_tpot_ms is not None:
-        ok &= out["tpot_s"] * 1e3 <= max_tpot_ms
-    if max_ttft_ms is not None:
-        ok &= out["ttft_s"] * 1e3 <= max_ttft_ms
-    chip_ids = np.array([c.id for c in chips])
-    model_ids = np.array([m.id for m in specs])
-    prec_req = np.array(list(precisions))
-    return pd.DataFrame(
-        {
-            "chip": _cat(ci, chip_ids),
-            "model": _cat(mi, model_ids),
-            "precision": _cat(pi, prec_req),
-            "precision_used": used[ci, pi],
-            "num_chips": n.astype(np.int32),
-            "tp": tp.astype(np.int32),
-            "pp": pp.astype(np.int32),
-            "dp": dp.astype(np.int32),
-            "ep": ep.astype(np.int32),
-            "replicas": rep.astype(np.int32),
-            "batch": batch.astype(np.int32),
-            "input_len": isl.astype(np.int32),
-            "output_len": osl.astype(np.int32),
-            "ttft_s": out["ttft_s"],
-            "tpot_s": out["tpot_s"],
-            "output_tokens_per_s": out["tps"],
-            "output_tokens_per_s_per_chip": out["tps"] / n,
-            "prefill_tokens_per_s": out["pf_tps"],
-            "mem_per_chip_gb": out["mem"] / 1e9,
-            "fits": fits,
-            "meets_limits": ok,
-            "prefill_bound": _cat(pf_bound, RESOURCES),
-            "decode_bound": _cat(dec_bound, RESOURCES),
-        }
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return self.bat.shape[1], self.inp.shape[2], self.out.shape[3]
+
+    @property
+    def size(self) -> int:
+        b, i, o = self.shape
+        return b * i * o
+
+    def flat(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        full = (1, *self.shape)
+        return tuple(np.broadcast_to(x, full).ravel() for x in (self.bat, self.inp, self.out))  # type: ignore[return-value]
+
+
+def _evaluate_grid(
+    st: _Static,
+    tabs: _Tables,
+    specs: list[ModelSpec],
+    kvb: np.ndarray,
+    dyn: _Dynamic,
+    s: ServingAssumptions,
+    chunk: int,
+) -> dict[str, np.ndarray]:
+    """``evaluate`` over static rows x (batch, input, output), in chunks of static rows."""
+    shapes = wl.ModelShape.stack([wl.ModelShape.of(m) for m in specs])
+    n_s, n_d = len(st), dyn.size
+    res = {k: np.empty((n_s, n_d)) for k in ("ttft", "tpot", "tps", "pf_tps", "mem")}
+    res["fits"] = np.empty((n_s, n_d), dtype=bool)
+    res["pf_bound"] = np.empty((n_s, n_d), dtype=np.int8)
+    res["dec_bound"] = np.empty((n_s, n_d), dtype=np.int8)
+
+    step = max(chunk // max(n_d, 1), 1)
+    for lo in range(0, n_s, step):
+        sl = slice(lo, min(lo + step, n_s))
+        full = (sl.stop - sl.start, *dyn.shape)
+
+        def put(key: str, x: Any, sl: slice = sl, full: tuple[int, ...] = full) -> None:
+            res[key][sl] = np.broadcast_to(x, full).reshape(-1, n_d)
+
+        pr, h = tabs.prec[st.ci[sl], st.pi[sl]], tabs.hw[st.ci[sl], st.pi[sl]]
+        r = evaluate(
+            shapes.take(_col(st.mi[sl])),
+            wl.Precisions(
+                _col(pr[:, 0]),
+                _col(kvb[st.kvi[sl].astype(int)]),
+                _col(pr[:, 1]),
+                _col(pr[:, 2]),
+                2.0,
+            ),
+            wl.Layout(
+                _col(st.tp[sl]),
+                _col(st.pp[sl]),
+                _col(st.dp[sl]),
+                _col(st.ep[sl]),
+                _col(st.rep[sl]),
+                _col(st.red[sl]),
+                _col(st.dom[sl]),
+                _col(st.ovl[sl]),
+                1.0,
+            ),
+            Hw(*(_col(h[:, j]) for j in range(h.shape[1]))),
+            dyn.bat,
+            dyn.inp,
+            dyn.out,
+            s,
+            spec_tokens=_col(st.spk[sl]),
+            accepted_per_step=_col(st.acc[sl]),
+            disaggregated=_col(st.dis[sl] > 0),
+        )
+        d_ = _col(st.dis[sl] > 0)
+        put("ttft", r.ttft_s)
+        put("tpot", r.tpot_s)
+        put("tps", r.output_tokens_per_s)
+        pool = r.prefill_pool_tokens_per_s_per_chip * _col(st.n[sl])
+        put("pf_tps", np.where(d_, pool, r.prefill_tokens_per_s))
+        put("mem", r.mem_total_b)
+        put("fits", r.fits)
+        put("pf_bound", np.where(d_, r.prefill_pool.bound_code, r.prefill.bound_code))
+        put("dec_bound", r.decode.bound_code)
+    return res
+
+
+def _frame(
+    st: _Static,
+    dyn: _Dynamic,
+    res: dict[str, np.ndarray],
+    tabs: _Tables,
+    specs: list[ModelSpec],
+    chips: Sequence[Accelerator],
+    precisions: Sequence[str],
+    kv_precisions: Sequence[str],
+    valid_only: bool,
+    max_tpot_ms: float | None,
+    max_ttft_ms: float | None,
+) -> Any:
+    """One row per kept configuration: static columns repeated, dynamic ones selected."""
+    import pandas as pd
+
+    batch, isl, osl = dyn.flat()
+    n_s, n_d = len(st), dyn.size
+    ctx_max = np.array([m.max_context for m in specs], dtype=float)
+    dyn_ok = (batch[None, :] >= (st.dp * st.rep)[:, None]) & (
+        isl[None, :] + osl[None, :] <= ctx_max[st.mi][:, None]
     )
+    keep2 = dyn_ok if valid_only else np.ones((n_s, n_d), dtype=bool)
+    counts = keep2.sum(axis=1)
+    sel = keep2.ravel()  # boolean selection: sequential reads, cheaper than gathers
+
+    def srow(x: np.ndarray) -> np.ndarray:
+        return np.repeat(x, counts)  # a static column, once per kept configuration
+
+    def drow(x: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(x, (n_s, n_d))[keep2]
+
+    take = {k: v.ravel()[sel] for k, v in res.items()}
+    meets = take["fits"] & dyn_ok.ravel()[sel]
+    if max_tpot_ms is not None:
+        meets &= take["tpot"] * 1e3 <= max_tpot_ms
+    if max_ttft_ms is not None:
+        meets &= take["ttft"] * 1e3 <= max_ttft_ms
+    used_names = sorted({str(u) for u in tabs.used.ravel()})
+    used_code = np.array([[used_names.index(str(u)) for u in row] for row in tabs.used])
+    i32 = np.int32
+    cols = {
+        "chip": _cat(srow(st.ci), np.array([c.id for c in chips])),
+        "model": _cat(srow(st.mi), np.array([m.id for m in specs])),
+        "precision": _cat(srow(st.pi), np.array(list(precisions))),
+        "precision_used": _cat(srow(used_code[st.ci, st.pi]), np.array(used_names)),
+        "num_chips": srow(st.n.astype(i32)),
+        "tp": srow(st.tp.astype(i32)),
+        "pp": srow(st.pp.astype(i32)),
+        "dp": srow(st.dp.astype(i32)),
+        "ep": srow(st.ep.astype(i32)),
+        "replicas": srow(st.rep.astype(i32)),
+        "redundant_experts": srow(st.red.astype(i32)),
+        "overlap": srow(st.ovl > 0),
+        "disaggregated": srow(st.dis > 0),
+        "spec_tokens": srow(st.spk.astype(i32)),
+        "kv_precision": _cat(srow(st.kvi.astype(np.int8)), np.array(list(kv_precisions))),
+        "batch": drow(batch.astype(i32)),
+        "input_len": drow(isl.astype(i32)),
+        "output_len": drow(osl.astype(i32)),
+        "ttft_s": take["ttft"],
+        "tpot_s": take["tpot"],
+        "output_tokens_per_s": take["tps"],
+        "output_tokens_per_s_per_chip": take["tps"] / srow(st.n),
+        "prefill_tokens_per_s": take["pf_tps"],
+        "mem_per_chip_gb": take["mem"] / 1e9,
+        "fits": take["fits"],
+        "meets_limits": meets,
+        "prefill_bound": _cat(take["pf_bound"], RESOURCES),
+        "decode_bound": _cat(take["dec_bound"], RESOURCES),
+    }
+    return pd.DataFrame(cols, copy=False)  # columns as built, no block consolidation copy
+
+
+def _accepted(a: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """1 + a + ... + a^k (see ``inference.accepted_tokens``)."""
+    return np.where(a < 1, (1 - np.power(a, k + 1)) / np.maximum(1 - a, 1e-12), k + 1)
 
 
 def _cat(codes: Any, categories: Any) -> Any:

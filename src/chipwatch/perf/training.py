@@ -20,6 +20,7 @@ bytes without recomputation, 34 s b h / t with selective recomputation, 2 s b h 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -88,6 +89,21 @@ def _flops_per_token(spec: ModelSpec, seq_len: int) -> tuple[float, float, float
     return 2.0 * active_matmul, float(attn_fwd), float(active_matmul)
 
 
+@dataclass(frozen=True)
+class StepEval:
+    """One training step of one layout: time, its parts, memory per chip, fit and MFU."""
+
+    dp: Any
+    m: Any  # micro-batches per step
+    tokens_step: Any
+    step: Any
+    parts: dict[str, Any]
+    bound: Any
+    mem: tuple[Any, Any, Any, Any, Any]  # weights, gradients, optimizer, activations, total
+    fits: bool
+    mfu: Any
+
+
 def _evaluate(
     spec: ModelSpec,
     cp: Any,
@@ -101,7 +117,7 @@ def _evaluate(
     seq_len: int,
     gbt: int,
     mb: int,
-) -> dict[str, Any]:
+) -> StepEval:
     dp = n // (tp * pp)
     seqs = max(gbt // seq_len, 1)
     m = max(seqs // (dp * mb), 1)  # micro-batches per pipeline per step
@@ -178,17 +194,97 @@ def _evaluate(
     acts += float(np.asarray(shape.vocab)) * mb_tokens * 4.0 / tp  # fp32 logits
     total = w + g + opt + acts
     mfu_flops = 3 * (mm_fwd + attn_fwd)
-    return {
-        "dp": dp,
-        "m": m,
-        "tokens_step": tokens_step,
-        "step": step,
-        "parts": parts,
-        "bound": bound,
-        "mem": (w, g, opt, acts, total),
-        "fits": total <= cp.capacity_b * (1 - RESERVED_FRACTION),
-        "mfu": mfu_flops * tokens_step / step / (n * peak),
-    }
+    return StepEval(
+        dp=dp,
+        m=m,
+        tokens_step=tokens_step,
+        step=step,
+        parts=parts,
+        bound=bound,
+        mem=(w, g, opt, acts, total),
+        fits=bool(total <= cp.capacity_b * (1 - RESERVED_FRACTION)),
+        mfu=mfu_flops * tokens_step / step / (n * peak),
+    )
+
+
+def _check_training_request(
+    spec: ModelSpec,
+    num_chips: int,
+    tokens: float,
+    seq_len: int,
+    zero_stage: int,
+    recompute: Recompute | None,
+) -> None:
+    if num_chips < 1 or tokens <= 0:
+        raise PerfInputError("num_chips must be >= 1 and tokens > 0")
+    if seq_len > spec.max_context:
+        raise PerfInputError(
+            f"seq_len {seq_len} exceeds the {spec.max_context}-token context of {spec.id}"
+        )
+    if zero_stage not in (0, 1, 2, 3):
+        raise PerfInputError(f"zero_stage must be 0, 1, 2 or 3, got {zero_stage}")
+    if recompute is not None and recompute not in RECOMPUTE_OPTIONS:
+        raise PerfInputError(f"recompute must be one of {', '.join(RECOMPUTE_OPTIONS)}")
+
+
+def _training_layouts(
+    spec: ModelSpec,
+    num_chips: int,
+    domain: int,
+    tp: int | None,
+    pp: int | None,
+    ep: int | None,
+    recompute: Recompute | None,
+) -> list[tuple[int, int, int, Recompute]]:
+    """Every (tp, pp, ep, recompute) that agrees with the degrees given (Megatron-style 3D
+    parallelism: tp divides the heads within one scale-up domain, pp <= layers, ep | dp)."""
+    tps = [t for t in divisors(num_chips) if spec.heads % t == 0 and t <= domain]
+    if tp is not None:
+        if num_chips % tp or spec.heads % tp:
+            raise PerfInputError(
+                f"tensor parallel {tp} must divide num_chips ({num_chips}) and "
+                f"the {spec.heads} attention heads of {spec.id}"
+            )
+        tps = [tp]
+    out: list[tuple[int, int, int, Recompute]] = []
+    for t in tps:
+        pps = [p for p in divisors(num_chips // t) if p <= spec.layers]
+        if pp is not None:
+            if (num_chips // t) % pp:
+                raise PerfInputError(f"tp x pp = {t} x {pp} does not divide {num_chips} chips")
+            pps = [pp]
+        for p in pps:
+            dp_ = num_chips // (t * p)
+            eps = [1]
+            if spec.moe:
+                eps = [e for e in divisors(dp_) if spec.moe.experts % e == 0]
+            if ep is not None:
+                if spec.moe is None and ep != 1:
+                    raise PerfInputError(f"{spec.id} is dense: expert parallel must be 1")
+                eps = [ep] if ep in eps or ep == 1 else []
+                if not eps:
+                    raise PerfInputError(
+                        f"expert parallel {ep} must divide dp ({dp_}) and the experts of {spec.id}"
+                    )
+            for e in eps:
+                for rc in [recompute] if recompute else list(RECOMPUTE_OPTIONS):
+                    out.append((t, p, e, rc))
+    return out
+
+
+def _training_cost(
+    chip: Accelerator, a: CostAssumptions, num_chips: int, days: float
+) -> tuple[float | None, float | None]:
+    """(energy MWh at the chips' share of TDP x PUE, total USD = amortised capex + energy)."""
+    power = chip.tdp_w.value * a.power_fraction_of_tdp if chip.tdp_w else None
+    energy = power * a.pue * num_chips * days * 86400 / 3.6e9 if power else None
+    price = chip.price_usd.value if chip.price_usd else None
+    if price is None or energy is None:
+        return energy, None
+    capex = (
+        price * a.capex_multiplier * num_chips * days * 86400 / (a.life_years * SECONDS_PER_YEAR)
+    )
+    return energy, capex + energy * 1000 * a.usd_per_kwh
 
 
 def train(
@@ -217,71 +313,34 @@ def train(
     """
     ws = resolve(ws)
     spec = ws.models.resolve(model)
-    if num_chips < 1 or tokens <= 0:
-        raise PerfInputError("num_chips must be >= 1 and tokens > 0")
-    if seq_len > spec.max_context:
-        raise PerfInputError(
-            f"seq_len {seq_len} exceeds the {spec.max_context}-token context of {spec.id}"
-        )
-    if zero_stage not in (0, 1, 2, 3):
-        raise PerfInputError(f"zero_stage must be 0, 1, 2 or 3, got {zero_stage}")
-    if recompute is not None and recompute not in RECOMPUTE_OPTIONS:
-        raise PerfInputError(f"recompute must be one of {', '.join(RECOMPUTE_OPTIONS)}")
+    _check_training_request(spec, num_chips, tokens, seq_len, zero_stage, recompute)
     a = assumptions or CostAssumptions()
     cp = chip_perf(chip, precision)
     eff = efficiency or (factors_for(chip, ws.factors) if calibration else ROOFLINE)
-    domain = cp.domain_chips or num_chips
-    tps = [t for t in divisors(num_chips) if spec.heads % t == 0 and t <= domain]
-    if tp is not None:
-        if num_chips % tp or spec.heads % tp:
-            raise PerfInputError(
-                f"tensor parallel {tp} must divide num_chips ({num_chips}) and "
-                f"the {spec.heads} attention heads of {spec.id}"
-            )
-        tps = [tp]
-    best: tuple[float, dict[str, Any], tuple[int, int, int, Recompute]] | None = None
-    n_tried = 0
-    for t in tps:
-        pps = [p for p in divisors(num_chips // t) if p <= spec.layers]
-        if pp is not None:
-            if (num_chips // t) % pp:
-                raise PerfInputError(f"tp x pp = {t} x {pp} does not divide {num_chips} chips")
-            pps = [pp]
-        for p in pps:
-            dp_ = num_chips // (t * p)
-            eps = [1]
-            if spec.moe:
-                eps = [e for e in divisors(dp_) if spec.moe.experts % e == 0]
-            if ep is not None:
-                if spec.moe is None and ep != 1:
-                    raise PerfInputError(f"{spec.id} is dense: expert parallel must be 1")
-                eps = [ep] if ep in eps or ep == 1 else []
-                if not eps:
-                    raise PerfInputError(
-                        f"expert parallel {ep} must divide dp ({dp_}) and the experts of {spec.id}"
-                    )
-            for e in eps:
-                for rc in [recompute] if recompute else list(RECOMPUTE_OPTIONS):
-                    n_tried += 1
-                    r = _evaluate(
-                        spec,
-                        cp,
-                        eff,
-                        num_chips,
-                        t,
-                        p,
-                        e,
-                        zero_stage,
-                        rc,
-                        seq_len,
-                        global_batch_tokens,
-                        micro_batch,
-                    )
-                    if not r["fits"]:
-                        continue
-                    speed = r["tokens_step"] / r["step"]
-                    if best is None or speed > best[0] * (1 + 1e-9):
-                        best = (speed, r, (t, p, e, rc))
+    layouts = _training_layouts(
+        spec, num_chips, cp.domain_chips or num_chips, tp, pp, ep, recompute
+    )
+    best: tuple[float, StepEval, tuple[int, int, int, Recompute]] | None = None
+    for t, p, e, rc in layouts:
+        r = _evaluate(
+            spec,
+            cp,
+            eff,
+            num_chips,
+            t,
+            p,
+            e,
+            zero_stage,
+            rc,
+            seq_len,
+            global_batch_tokens,
+            micro_batch,
+        )
+        if not r.fits:
+            continue
+        speed = r.tokens_step / r.step
+        if best is None or speed > best[0] * (1 + 1e-9):
+            best = (speed, r, (t, p, e, rc))
     if best is None:
         raise PerfInputError(
             f"{spec.id} training does not fit on {num_chips} x {chip.id} "
@@ -289,24 +348,11 @@ def train(
             "chips, a higher ZeRO stage or recomputation"
         )
     speed, r, (t, p, e, rc) = best
-    w, g, opt, acts, total = r["mem"]
+    w, g, opt, acts, total = r.mem
     days = tokens / speed / 86400
-    power = chip.tdp_w.value * a.power_fraction_of_tdp if chip.tdp_w else None
-    energy = power * a.pue * num_chips * days * 86400 / 3.6e9 if power else None
-    price = chip.price_usd.value if chip.price_usd else None
-    usd = None
-    if price is not None and energy is not None:
-        capex = (
-            price
-            * a.capex_multiplier
-            * num_chips
-            * days
-            * 86400
-            / (a.life_years * SECONDS_PER_YEAR)
-        )
-        usd = capex + energy * 1000 * a.usd_per_kwh
+    energy, usd = _training_cost(chip, a, num_chips, days)
     notes = list(cp.notes)
-    if eff.source.startswith("default"):
+    if eff.is_default:
         notes.append(f"no measurements for {chip.id} or its family: {eff.source}")
     notes.append(
         "compute efficiency is the one fitted on inference measurements; no training "
@@ -317,21 +363,21 @@ def train(
         model=spec.id,
         num_chips=num_chips,
         precision_used=cp.mode.name,
-        precision_note=cp.notes[0] if cp.notes and "instead of" in cp.notes[0] else None,
-        parallelism={"tp": t, "pp": p, "dp": int(r["dp"]), "ep": e},
-        parallelism_chosen=n_tried > 1,
+        precision_note=cp.precision_note,
+        parallelism={"tp": t, "pp": p, "dp": int(r.dp), "ep": e},
+        parallelism_chosen=len(layouts) > 1,
         zero_stage=zero_stage,
         recompute=rc,
         seq_len=seq_len,
-        global_batch_tokens=int(r["tokens_step"]),
+        global_batch_tokens=int(r.tokens_step),
         micro_batch=micro_batch,
-        micro_batches_per_step=int(r["m"]),
-        step_time_s=float(r["step"]),
-        time_breakdown_s={k: float(v) for k, v in r["parts"].items()},
-        bound=r["bound"],
+        micro_batches_per_step=int(r.m),
+        step_time_s=float(r.step),
+        time_breakdown_s={k: float(v) for k, v in r.parts.items()},
+        bound=r.bound,
         tokens_per_s=float(speed),
         tokens_per_s_per_chip=float(speed / num_chips),
-        mfu=float(r["mfu"]),
+        mfu=float(r.mfu),
         tokens=float(tokens),
         days=float(days),
         memory_per_chip_gb=TrainMemory(

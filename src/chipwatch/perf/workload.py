@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from chipwatch.perf import moe
 from chipwatch.perf.models import ModelSpec
 
 Num = Any  # float or numpy array (broadcastable)
@@ -52,6 +53,7 @@ class ModelShape:
     attn_prefill: Num  # attention FLOPs per query token per context token per layer
     attn_decode: Num
     act_elems: Num  # activation elements read+written per token per layer
+    groups_per_token: Num = 1e9  # node-limited routing: destination groups (nodes) per token
 
     @classmethod
     def of(cls, m: ModelSpec) -> ModelShape:
@@ -82,6 +84,9 @@ class ModelShape:
             attn_prefill=float(m.attn_flops_per_ctx(absorbed=False)),
             attn_decode=float(m.attn_flops_per_ctx(absorbed=True)),
             act_elems=float(act),
+            groups_per_token=float(
+                m.moe.groups_per_token if m.moe and m.moe.groups_per_token else 1e9
+            ),
         )
 
     @classmethod
@@ -104,34 +109,62 @@ class ModelShape:
 
 @dataclass(frozen=True)
 class Precisions:
+    """Bytes per element: weights, KV cache (its own precision; engines default to 16-bit KV),
+    activations, and the MoE all-to-all's dispatch (tokens out to the experts) and combine
+    (expert outputs back) payloads."""
+
     weight_bytes: Num
     kv_bytes: Num
     act_bytes: Num = 2.0
+    dispatch_bytes: Num = 2.0
+    combine_bytes: Num = 2.0
 
 
 @dataclass(frozen=True)
 class Layout:
-    """Parallel degrees (floats or arrays)."""
+    """Parallel degrees and the deployment choices that change the work (floats or arrays).
+
+    ``redundant``: spare expert slots (slots = experts + redundant, spread evenly over the
+    ``ep`` ranks); ``domain``: chips per scale-up domain (NVLink node, NVL72, supernode);
+    ``overlap``: 1 when micro-batch overlap hides communication behind compute (a layer then
+    costs max(compute + memory, communication)); ``skew``: systematic expert-load skew (hottest
+    expert group's load / mean) on top of the statistical imbalance of random routing.
+    """
 
     tp: Num = 1.0
     pp: Num = 1.0
     dp: Num = 1.0
     ep: Num = 1.0
-    moe_cross_domain: Num = 0.0  # 1 when the tp x dp chips of a stage span scale-up domains
     replicas: Num = 1.0  # independent copies of the tp x pp x dp group (no traffic between)
+    redundant: Num = 0.0
+    domain: Num = 1e9
+    overlap: Num = 0.0
+    skew: Num = 1.0
 
 
 @dataclass(frozen=True)
 class PhaseWork:
     """Per chip, for one pass of one pipeline stage: FLOPs and bytes by operation group."""
 
-    linear_flops: Num  # matmuls against weights (dense + experts + lm_head)
-    weight_bytes: Num
+    dense_flops: Num  # matmuls against dense weights (attention projections, shared experts)
+    expert_flops: Num  # grouped GEMMs of the routed experts on the busiest rank
+    expert_tokens: Num  # tokens per expert slot on the busiest rank (grouped-GEMM size)
+    weight_bytes: Num  # weights read
     attn_flops: Num  # score/value products against the context
-    attn_bytes: Num  # KV cache read/written + activations
-    comm_bytes: Num  # bytes each chip sends over the scale-up link
-    comm_out_bytes: Num = 0.0  # bytes each chip sends over the scale-out network
-    collectives: Num = 0.0  # collective calls (all-reduce, all-to-all, hand-off) per stage
+    kv_bytes: Num  # KV cache read and written
+    act_bytes: Num  # activations read and written
+    up_bytes: Num  # bytes each chip sends over the scale-up link (TP, in-domain all-to-all, PP)
+    out_bytes: Num  # bytes each chip sends over the scale-out network (cross-domain all-to-all)
+    collectives: Num  # collective calls per stage and pass
+    tokens_per_rank: Num = 0.0  # tokens of this pass on one data-parallel rank
+
+    @property
+    def linear_flops(self) -> Num:
+        return self.dense_flops + self.expert_flops
+
+    @property
+    def attn_bytes(self) -> Num:
+        return self.kv_bytes + self.act_bytes
 
 
 def distinct_experts(experts: Num, active: Num, tokens: Num) -> Num:
@@ -149,51 +182,90 @@ def kv_shard(shape: ModelShape, lay: Layout) -> Num:
     return np.minimum(lay.tp, shape.kv_split_max)
 
 
-def _weights_read(shape: ModelShape, prec: Precisions, lay: Layout, expert_tokens: Num) -> Num:
-    dense = prec.weight_bytes * (shape.p_dense_linear + shape.p_lm_head) / (lay.tp * lay.pp)
-    local = distinct_experts(shape.experts, shape.active, expert_tokens) / lay.ep
-    experts = (
-        prec.weight_bytes
-        * shape.p_expert
-        * (shape.moe_layers / lay.pp)
-        * local
-        * lay.ep
-        / (lay.tp * lay.dp)
+def _moe_pass(
+    shape: ModelShape, prec: Precisions, lay: Layout, tokens: Num, prefill: bool
+) -> dict[str, Num]:
+    """The routed-expert part of a pass with ``tokens`` tokens per data-parallel rank."""
+    stage_tokens = tokens * lay.dp  # every rank's tokens meet in the experts
+    load = moe.hot_rank_load(
+        shape.experts, shape.active, lay.ep, lay.redundant, stage_tokens, lay.skew
     )
-    return dense + experts
+    group = lay.tp * lay.dp / lay.ep  # chips that split one EP rank's experts
+    layers = shape.moe_layers / lay.pp
+    slots = moe.slots_per_rank(shape.experts, lay.redundant, lay.ep)
+    hit = moe.slot_hit_fraction(shape.experts, shape.active, lay.redundant, stage_tokens)
+    a2a_up, a2a_out = moe.all_to_all_bytes(
+        tokens / lay.tp,
+        shape.hidden,
+        shape.active,
+        lay.ep,
+        lay.tp * lay.dp,
+        lay.domain,
+        prec.dispatch_bytes + prec.combine_bytes,
+        shape.groups_per_token,
+        per_node=prefill,
+    )
+    a2a = np.where((lay.dp > 1) & (shape.experts > 0), 1.0, 0.0) * layers
+    return {
+        "expert_flops": 2 * load * shape.p_expert * layers / group,
+        "expert_tokens": load / np.maximum(slots, 1.0),
+        "expert_weight_bytes": prec.weight_bytes * shape.p_expert * layers * slots * hit / group,
+        "a2a_up": a2a * a2a_up,
+        "a2a_out": a2a * a2a_out,
+    }
 
 
-def _comm(shape: ModelShape, prec: Precisions, lay: Layout, tokens: Num) -> tuple[Num, Num]:
-    """Bytes per chip over the link for ``tokens`` tokens (per replica) through one stage.
-
-    TP: two ring all-reduces per layer, each moving 2 (tp-1)/tp of the activations per chip.
-    MoE with dp > 1: tokens of the other replicas must reach the experts (dispatch) and come
-    back (combine): each token goes to min(k, ep) expert groups of tp*dp/ep chips each; a share
-    1/dp of them already sits on the token's own replica. With dp = 1 the experts see tokens
-    that TP already replicated, so the TP all-reduce is all the traffic.
-    PP: one activation hand-off per stage.
-    """
+def _pass(
+    shape: ModelShape,
+    prec: Precisions,
+    lay: Layout,
+    seqs: Num,
+    query: Num,
+    ctx_products: Num,
+    kv_tokens: Num,
+    logits: Num,
+    attn_per_ctx: Num,
+    prefill: bool,
+) -> PhaseWork:
+    """One pass of one pipeline stage per chip: ``query`` tokens per sequence through the model,
+    ``ctx_products`` query x context products per sequence, ``kv_tokens`` cache entries read or
+    written per sequence, ``logits`` output rows per sequence."""
+    bm = seqs / lay.pp  # micro-batch per stage
+    tokens = bm * query
+    layers = shape.layers / lay.pp
+    m = _moe_pass(shape, prec, lay, tokens, prefill)
+    dense = 2 * (tokens * shape.p_dense_linear + bm * logits * shape.p_lm_head) / (lay.tp * lay.pp)
+    dense_w = prec.weight_bytes * (shape.p_dense_linear + shape.p_lm_head) / (lay.tp * lay.pp)
     act = tokens * shape.hidden * prec.act_bytes
-    tp_ar = 2 * (shape.layers / lay.pp) * 2 * (lay.tp - 1) / lay.tp * act
-    group = lay.tp * lay.dp / lay.ep
-    copies = np.minimum(shape.active, lay.ep) * group
-    moe_a2a = 2 * (shape.moe_layers / lay.pp) * copies * (1 - 1 / lay.dp) * act / lay.tp
+    # TP all-reduce, 2 per layer, ring: 2 (tp-1)/tp of the activations per chip. When TP spans
+    # scale-up domains the ring crosses the network and runs at the network's bandwidth per
+    # chip (NCCL's measured bus bandwidth across nodes is about the NIC bandwidth per GPU)
+    tp_ring = 2 * layers * 2 * (lay.tp - 1) / lay.tp * act
+    spans = lay.tp > lay.domain
+    tp_ar = np.where(spans, 0.0, tp_ring)
+    tp_ar_out = np.where(spans, tp_ring, 0.0)
     pp_p2p = np.where(lay.pp > 1, act, 0.0)
-    cross = lay.moe_cross_domain
-    return tp_ar + (1 - cross) * moe_a2a, cross * moe_a2a + pp_p2p
-
-
-def _comm_fields(shape: ModelShape, prec: Precisions, lay: Layout, tokens: Num) -> dict[str, Num]:
-    up, out = _comm(shape, prec, lay, tokens)
-    return {"comm_bytes": up, "comm_out_bytes": out, "collectives": collective_calls(shape, lay)}
+    return PhaseWork(
+        dense_flops=dense,
+        expert_flops=m["expert_flops"],
+        expert_tokens=m["expert_tokens"],
+        weight_bytes=dense_w + m["expert_weight_bytes"],
+        attn_flops=bm * ctx_products * attn_per_ctx * layers / lay.tp,
+        kv_bytes=bm * kv_tokens * prec.kv_bytes * shape.kv_elems / lay.pp / kv_shard(shape, lay),
+        act_bytes=prec.act_bytes * tokens * shape.act_elems * layers / lay.tp,
+        up_bytes=tp_ar + m["a2a_up"] + pp_p2p,
+        out_bytes=m["a2a_out"] + tp_ar_out,
+        collectives=collective_calls(shape, lay),
+        tokens_per_rank=tokens,
+    )
 
 
 def collective_calls(shape: ModelShape, lay: Layout) -> Num:
     """Collective operations per stage and pass: 2 all-reduces per layer with TP, dispatch and
-    combine per MoE layer when experts span replicas, one hand-off between stages."""
+    combine per MoE layer when experts span data-parallel ranks, one hand-off between stages."""
     layers = shape.layers / lay.pp
     tp_calls = np.where(lay.tp > 1, 2 * layers, 0.0)
-    moe_calls = np.where(lay.dp > 1, 2 * shape.moe_layers / lay.pp, 0.0)
+    moe_calls = np.where((lay.dp > 1) & (shape.experts > 0), 2 * shape.moe_layers / lay.pp, 0.0)
     return tp_calls + moe_calls + np.where(lay.pp > 1, 1.0, 0.0)
 
 
@@ -207,70 +279,43 @@ def decode_work(
 ) -> PhaseWork:
     """One decode step of one pipeline stage, per chip.
 
-    ``batch`` = sequences per replica (split into ``pp`` micro-batches), ``ctx`` = context length
-    each sequence attends to. ``tokens_per_seq`` = tokens each sequence puts through the model in
-    the step: 1 for plain decoding, ``k + 1`` when a speculative step verifies ``k`` draft tokens
-    (the matmuls, attention scores and activations scale with it; the cached context is still
-    read once per sequence and step).
+    ``batch`` = sequences per data-parallel rank (split into ``pp`` micro-batches), ``ctx`` =
+    context each sequence attends to. ``tokens_per_seq`` = tokens each sequence puts through the
+    model in the step: 1 for plain decoding, ``k + 1`` when a speculative step verifies ``k``
+    draft tokens (matmuls, scores and activations scale with it; the cache is read once).
+    The all-to-all sends one copy per destination rank (DeepEP low-latency kernels).
     """
     q = tokens_per_seq
-    bm = batch / lay.pp
-    layers = shape.layers / lay.pp
-    expert_tokens = bm * q * lay.dp  # every replica's micro-batch meets in the experts
-    linear = 2 * bm * q * (shape.p_dense_linear + shape.p_lm_head) / (
-        lay.tp * lay.pp
-    ) + 2 * expert_tokens * shape.active * shape.p_expert * (shape.moe_layers / lay.pp) / (
-        lay.tp * lay.dp
-    )
-    kv_per_token = prec.kv_bytes * shape.kv_elems / lay.pp / kv_shard(shape, lay)
-    attn_bytes = (
-        bm * (ctx + q) * kv_per_token  # read the cache once, write the new entries
-        + prec.act_bytes * bm * q * shape.act_elems * layers / lay.tp
-    )
-    return PhaseWork(
-        linear_flops=linear,
-        weight_bytes=_weights_read(shape, prec, lay, expert_tokens),
-        attn_flops=bm * q * ctx * shape.attn_decode * layers / lay.tp,
-        attn_bytes=attn_bytes,
-        **_comm_fields(shape, prec, lay, bm * q),
-    )
+    return _pass(shape, prec, lay, batch, q, q * ctx, ctx + q, q, shape.attn_decode, False)
 
 
 def prefill_work(
     shape: ModelShape, prec: Precisions, lay: Layout, seqs: Num, input_len: Num
 ) -> PhaseWork:
-    """Prefill of ``seqs`` prompts of ``input_len`` tokens on one replica, per chip and stage.
+    """Prefill of ``seqs`` prompts of ``input_len`` tokens on one data-parallel rank, per chip.
 
     Causal attention: token i attends to i tokens, so a prompt of s tokens costs s (s+1) / 2
-    context-token products. Logits are computed for the last token of each prompt only.
+    context-token products; logits for the last token only. ``seqs`` may be fractional (a
+    chunk of a longer prompt). The all-to-all sends one copy per destination node over the
+    scale-out network and forwards inside the node (DeepEP normal kernels).
     """
-    tokens = seqs * input_len
-    layers = shape.layers / lay.pp
-    expert_tokens = tokens * lay.dp
-    linear = 2 * (tokens * shape.p_dense_linear + seqs * shape.p_lm_head) / (
-        lay.tp * lay.pp
-    ) + 2 * expert_tokens * shape.active * shape.p_expert * (shape.moe_layers / lay.pp) / (
-        lay.tp * lay.dp
-    )
-    kv_write = tokens * prec.kv_bytes * shape.kv_elems / lay.pp / kv_shard(shape, lay)
-    return PhaseWork(
-        linear_flops=linear,
-        weight_bytes=_weights_read(shape, prec, lay, expert_tokens),
-        attn_flops=seqs * input_len * (input_len + 1) / 2 * shape.attn_prefill * layers / lay.tp,
-        attn_bytes=kv_write + prec.act_bytes * tokens * shape.act_elems * layers / lay.tp,
-        **_comm_fields(shape, prec, lay, tokens),
+    s = input_len  # the whole batch passes every stage once: pp x seqs per "micro-batch"
+    return _pass(
+        shape, prec, lay, seqs * lay.pp, s, s * (s + 1) / 2, s, 1.0, shape.attn_prefill, True
     )
 
 
 def weights_per_chip_bytes(shape: ModelShape, prec: Precisions, lay: Layout) -> Num:
-    """Stored weights per chip: dense parts split over tp x pp, experts over tp x dp x pp."""
+    """Stored weights per chip: dense parts split over tp x pp; each EP rank holds its expert
+    slots (experts + redundant copies over ``ep`` ranks), split over its tp x dp / ep chips."""
     dense = (
         prec.weight_bytes * (shape.p_dense_linear)
         + np.maximum(prec.weight_bytes, EMBED_BYTES) * shape.p_stored_16bit
     )
-    return dense / (lay.tp * lay.pp) + prec.weight_bytes * shape.p_routed / (
-        lay.tp * lay.dp * lay.pp
-    )
+    slots = moe.slots_per_rank(shape.experts, lay.redundant, lay.ep)
+    group = lay.tp * lay.dp / lay.ep
+    experts = prec.weight_bytes * shape.p_expert * shape.moe_layers * slots / (group * lay.pp)
+    return dense / (lay.tp * lay.pp) + experts
 
 
 def kv_per_seq_per_chip_bytes(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,16 @@ def _num(x: Any, default: float) -> float:
     return default if math.isnan(v) or v <= 0 else v
 
 
+def engine_kv_precision(backend: str, gemm_quant: str) -> str:
+    """The KV-cache format an engine runs by default for a checkpoint: vLLM and SGLang keep the
+    model dtype ("auto", BF16 for FP8 checkpoints); TensorRT-LLM takes the checkpoint's KV
+    quantization, FP8 in NVIDIA's ModelOpt FP8 and NVFP4 checkpoints (hf_quant_config
+    kv_cache_quant_algo), BF16 for DeepSeek's own block-FP8 weights (assumption per engine)."""
+    if backend.startswith("trtllm") and gemm_quant in ("fp8", "nvfp4"):
+        return "fp8"
+    return "bf16"
+
+
 def silicon_points(csv_path: Path | None = None) -> Any:
     """Aggregated-serving rows of the aiconfigurator sample with a model in our catalog.
 
@@ -42,6 +53,7 @@ def silicon_points(csv_path: Path | None = None) -> Any:
     our dp (attention TP = tp_size / dp); ``moe_ep_size`` our ep; ``batch_size`` is per
     attention-DP rank (the row ids' ``c<N>`` concurrency = batch_size x attention_dp_size).
     Measured TPOT includes interleaved prefill, TTFT includes queueing (see ``predict``).
+    Disaggregated rows: see ``silicon_disagg_points``.
     """
     import pandas as pd
 
@@ -49,6 +61,7 @@ def silicon_points(csv_path: Path | None = None) -> Any:
 
     models = default_models()
     d = pd.read_csv(csv_path or measurements_dir() / SILICON_FILE)
+    dis = d[d["mode"] == "disagg"]
     d = d[d["mode"] == "agg"]
     rows = []
     r: Any
@@ -82,6 +95,7 @@ def silicon_points(csv_path: Path | None = None) -> Any:
             "input_len": int(r.isl),
             "output_len": int(r.osl),
             "backend": f"{r.backend} {r.backend_version}",
+            "kv_precision": engine_kv_precision(str(r.backend), q),
             "source": f"{SILICON_CITE}, row id {r.id}",
         }
         for metric, col in (("tpot_s", "silicon_tpot_ms"), ("ttft_s", "silicon_ttft_ms")):
@@ -95,6 +109,98 @@ def silicon_points(csv_path: Path | None = None) -> Any:
                         "measured": float(v) / 1e3,
                     }
                 )
+    return pd.concat([pd.DataFrame(rows), silicon_disagg_points(dis)], ignore_index=True)
+
+
+def _pool_layout(world: float, pp: float, attn_dp: float, ep: float, heads: int) -> dict[str, int]:
+    """Our (tp, pp, dp, ep) of one pool's worker: attention TP = world / attention DP; when that
+    TP does not divide the model's heads (e.g. 72 chips of DeepSeek's 128 heads) the engine
+    must run DP attention, so dp = world (assumption, stated in the method)."""
+    w, dp = int(world), int(attn_dp)
+    tp = max(w // max(dp, 1), 1)
+    if heads % tp:
+        tp, dp = 1, w
+    return {"tp": tp, "pp": int(pp), "dp": dp, "ep": max(int(ep), 1)}
+
+
+def silicon_disagg_points(d: Any) -> Any:
+    """Disaggregated rows of the aiconfigurator sample (prefill and decode workers apart).
+
+    TPOT: the decode worker (``decode_*`` columns: tp_size = chips per pipeline stage,
+    attention DP, MoE EP) serving its share of the concurrency (``c<N>`` in the row id divided
+    by ``decode_num_workers`` where given, else one decode worker: an assumption for the rows
+    that do not state it). TTFT: the prefill worker (``prefill_*`` columns) with its share of
+    the concurrency, plus the decode worker's layout and batch for the closed-loop wait (see
+    ``predict``). Both are flagged ``disaggregated`` so that TPOT excludes prefill.
+    """
+    import pandas as pd
+
+    from chipwatch.perf.models import default_models
+
+    models = default_models()
+    rows = []
+    r: Any
+    for r in d.itertuples(index=False):
+        chip = SYSTEM_TO_CHIP.get(str(r.system))
+        try:
+            spec = models.model(str(r.model_path))
+        except KeyError:
+            continue
+        m = re.search(r"_c(\d+)_", str(r.id))
+        if chip is None or m is None:
+            continue
+        conc = float(m.group(1))
+        q = str(r.gemm_quant_mode)
+        prec = QUANT_TO_PRECISION.get(q) or (str(r.precision) if r.precision == r.precision else "")
+        prec = {"fp4": "fp4", "fp8": "fp8", "bf16": "bf16", "int4": "int4"}.get(prec, "bf16")
+        pools = {}
+        for side in ("decode", "prefill"):
+            pools[side] = _pool_layout(
+                _num(getattr(r, f"{side}_tp_size"), 1),
+                _num(getattr(r, f"{side}_pp_size"), 1),
+                _num(getattr(r, f"{side}_attention_dp_size"), 1),
+                _num(getattr(r, f"{side}_moe_ep_size"), 1) if spec.moe else 1,
+                spec.heads,
+            )
+        dec = pools["decode"]
+        d_workers = _num(r.decode_num_workers, 1)
+        p_workers = _num(r.prefill_num_workers, 1)
+        for metric, col, side in (
+            ("tpot_s", "silicon_tpot_ms", "decode"),
+            ("ttft_s", "silicon_ttft_ms", "prefill"),
+        ):
+            v = getattr(r, col)
+            if not (v == v and v > 0):
+                continue
+            lay = pools[side]
+            workers = d_workers if side == "decode" else p_workers
+            rows.append(
+                {
+                    "dataset": "silicon-disagg",
+                    "chip": chip,
+                    "model": spec.id,
+                    "precision": prec,
+                    "num_chips": lay["tp"] * lay["pp"] * lay["dp"],
+                    **lay,
+                    "batch": max(conc / workers, float(lay["dp"])),
+                    "input_len": int(r.isl),
+                    "output_len": int(r.osl),
+                    "disaggregated": 1,
+                    "concurrency": conc,
+                    "prefill_workers": p_workers,
+                    "decode_tp": dec["tp"],
+                    "decode_pp": dec["pp"],
+                    "decode_dp": dec["dp"],
+                    "decode_ep": dec["ep"],
+                    "decode_batch": max(conc / d_workers, float(dec["dp"])),
+                    "backend": f"{r.backend} {r.backend_version}",
+                    "kv_precision": engine_kv_precision(str(r.backend), q),
+                    "source": f"{SILICON_CITE}, row id {r.id} ({side} worker)",
+                    "point_id": f"{r.id}:{metric}",
+                    "metric": metric,
+                    "measured": float(v) / 1e3,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -347,6 +453,162 @@ def decode_points(csv_path: Path | None = None) -> Any:
     return pd.DataFrame(rows)
 
 
+SERVING_CITE = "published-measurements.csv rows M301+ (sources in SERVING-SOURCES.md)"
+
+
+def _weights_precision(w: str) -> str | None:
+    w = w.lower()
+    if "fp4" in w:
+        return "fp4"
+    if "fp8" in w or "w8a8" in w:
+        return "fp8" if "fp8" in w else "int8"
+    if "bf16" in w:
+        return "bf16"
+    return None
+
+
+def serving_points(csv_path: Path | None = None) -> Any:
+    """Published serving rows (M301+) whose ``cond{...}`` block states chip, model, layout and
+    lengths (``data/measurements/SERVING-SOURCES.md``). Mapping by kind:
+
+    - aggregated, no concurrency stated, "output tokens/s per GPU": an engine's offline maximum
+      throughput (TensorRT-LLM perf overview): the best output tokens/s of any batch that fits;
+    - aggregated at a stated concurrency: output tokens/s of continuous batching at that batch;
+    - decode pool with a stated batch per rank: decode output tokens/s per chip;
+    - DeepEP normal-kernel bandwidth (kernel rows): the link's achieved bandwidth, which pins
+      the scale-up (NVLink) and scale-out (RDMA) efficiencies directly;
+    - DeepEP low-latency kernel times (one dispatch or combine of 128 tokens per rank at EP 8 to
+      256): latency per collective + the copies' bytes over the stated link.
+    Rows with draft tokens but no acceptance length, prefill rows without tokens per pass and
+    rows on models outside the catalog are left out (counted in the report as not fit-ready).
+    """
+    import pandas as pd
+
+    from chipwatch.perf.calibration.conditions import with_conditions
+    from chipwatch.perf.models import default_models
+
+    models = default_models()
+    d = with_conditions(pd.read_csv(csv_path or measurements_dir() / PUBLISHED_FILE))
+    d = d[d["id"].str[1:].astype(int) >= 301]
+    rows = []
+    r: Any
+    for r in d.itertuples(index=False):
+        try:
+            spec = models.model(str(r.cond_model))
+        except KeyError:
+            continue
+        chip, phase = str(r.cond_chip), str(r.cond_phase)
+        n = int(_num(r.cond_n_chips, _num(r.n_accel, 1)))
+        tp, dp = int(_num(r.cond_attn_tp, 1)), int(_num(r.cond_attn_dp, 1))
+        ep = int(_num(r.cond_moe_ep, 1)) if spec.moe else 1
+        metric_txt = str(r.metric).lower()
+        base = {
+            "dataset": "published-serving",
+            "chip": chip,
+            "model": spec.id,
+            "num_chips": n,
+            "tp": tp,
+            "pp": 1,
+            "dp": dp,
+            "ep": ep,
+            "backend": str(r.software),
+            "source": f"{SERVING_CITE}, row {r.id} ({r.source_key})",
+            "point_id": str(r.id),
+        }
+        if phase == "kernel" and "latency (us)" in metric_txt and str(r.cond_link):
+            # DeepEP low-latency kernels: one dispatch or combine of `tokens_per_rank` tokens
+            link = str(r.cond_link)
+            combine = metric_txt.startswith("combine")
+            kep = int(_num(r.cond_moe_ep, 1))
+            rows.append(
+                {
+                    **base,
+                    "precision": "fp8",
+                    "tp": 1,
+                    "dp": 1,
+                    "ep": kep,
+                    "num_chips": 1,
+                    "batch": _num(r.cond_tokens_per_rank, 128),
+                    "input_len": 1,
+                    "output_len": 1,
+                    "metric": "a2a_out_us" if link in ("rdma", "roce", "ib") else "a2a_up_us",
+                    "a2a_bytes": 2.0 if combine else 1.0 + 4.0 / 128,
+                    "measured": float(r.value),
+                }
+            )
+            continue
+        if phase == "kernel" and "bandwidth gb/s" in metric_txt and str(r.cond_link):
+            link = str(r.cond_link)
+            rows.append(
+                {
+                    **base,
+                    "precision": "fp8",
+                    "tp": 1,
+                    "dp": 1,
+                    "ep": 1,
+                    "num_chips": 1,
+                    "batch": 1.0,
+                    "input_len": 1,
+                    "output_len": 1,
+                    "metric": "scaleout_gbs" if link in ("rdma", "roce", "ib") else "scaleup_gbs",
+                    "measured": float(r.value),
+                }
+            )
+            continue
+        prec = _weights_precision(str(r.cond_weights))
+        isl, osl = _num(r.cond_isl, 0), _num(r.cond_osl, 0)
+        spec_k = int(_num(r.cond_spec_tokens, 0)) if str(r.cond_spec_tokens) else 0
+        acc = _num(r.cond_accept_len, 0)
+        if prec is None or not isl or not osl or tp * dp != n or (spec_k and not acc):
+            continue
+        kv = "fp8" if str(r.cond_kv).lower().startswith("fp8") else "bf16"
+        common = {
+            **base,
+            "precision": prec,
+            "input_len": int(isl),
+            "output_len": int(osl),
+            "kv_precision": kv,
+            "spec_tokens": spec_k,
+            "accepted_per_step": acc if spec_k else 1.0,
+        }
+        per_gpu = float(r.value_per_accel) if r.value_per_accel == r.value_per_accel else None
+        if "tokens/s" not in metric_txt or "output" not in metric_txt:
+            continue  # latencies and prefill rates: not mapped
+        conc = _num(r.cond_concurrency, 0)
+        bpr = _num(r.cond_batch_per_rank, 0)
+        if phase == "both" and str(r.cond_deploy) == "agg" and per_gpu and not conc:
+            rows.append(
+                {
+                    **common,
+                    "batch": 0.0,
+                    "metric": "offline_tokens_per_s",
+                    "measured": per_gpu * n,
+                }
+            )
+        elif phase == "both" and str(r.cond_deploy) == "agg" and conc:
+            rows.append(
+                {
+                    **common,
+                    "batch": conc,
+                    "metric": "serving_output_tokens_per_s",
+                    "measured": float(r.value),
+                }
+            )
+        elif phase == "decode" and bpr and per_gpu:
+            rows.append(
+                {
+                    **common,
+                    "batch": bpr * dp,
+                    "input_len": int(isl),
+                    "output_len": 2,  # context = input + output / 2 ~ the stated context
+                    "disaggregated": 1,
+                    "metric": "decode_tokens_per_s_per_chip",
+                    "measured": per_gpu,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def build_points(mlperf_input_len: int | None = None) -> Any:
     """All calibration points (silicon sample, published, MLPerf, decode) on catalog chips."""
     import pandas as pd
@@ -360,9 +622,12 @@ def build_points(mlperf_input_len: int | None = None) -> Any:
             published_points(),
             mlperf_points(input_len=mlperf_input_len),
             decode_points(),
+            serving_points(),
         ],
         ignore_index=True,
     )
     pts["spec_tokens"] = pts.get("spec_tokens", 0).fillna(0).astype(int)
     pts["accepted_per_step"] = pts.get("accepted_per_step", 1.0).fillna(1.0).astype(float)
+    pts["disaggregated"] = pts.get("disaggregated", 0).fillna(0).astype(int)
+    pts["kv_precision"] = pts.get("kv_precision", "bf16").fillna("bf16")
     return pts[pts["chip"].isin(ids)].reset_index(drop=True)
