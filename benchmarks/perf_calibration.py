@@ -83,6 +83,17 @@ def main() -> int:
     print("\n# By regime: median absolute fit and 5-fold cross-validation error (percent)")
     rep = cal_fit.regime_report(res)
     print(rep.to_string(index=False, float_format=lambda x: f"{x:.1f}"))
+    print(
+        "\n# Check, not fitted: disaggregated silicon rows without worker counts "
+        "(conditions incomplete; one prefill and one decode worker assumed)"
+    )
+    chk = cal_points.silicon_disagg_check_points()
+    chk = chk[chk["chip"].isin(set(pts["chip"]))].reset_index(drop=True)
+    cpa = cal_fit.point_arrays(chk)
+    chk["err"] = (cal_fit.predict_with(cpa, chk, res.factors) / chk["measured"] - 1) * 100
+    for m, g in chk.groupby("metric"):
+        med = g["err"].abs().median()
+        print(f"silicon-disagg-check {m}: n={len(g)} median_abs_err_pct={med:.1f}")
     print("\n# Fitted factors at a bound, and why")
     for b in cal_fit.at_bound_notes(res.factors):
         who = b.get("family") or b.get("chip") or b.get("default")

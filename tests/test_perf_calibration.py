@@ -136,3 +136,25 @@ def test_regimes_split_points_by_architecture_deployment_scale_and_phase(points)
     assert {"aggregated", "disaggregated"} <= set(reg["deployment"])
     assert {"prefill", "decode"} <= set(reg["phase"])
     assert "multi-node" in set(reg["scale"])
+
+
+def test_disaggregated_rows_without_worker_counts_are_a_check_not_fitted(points):
+    """Rows that state neither worker count are predicted as a check, never fitted."""
+    import pandas as pd
+
+    raw = pd.read_csv(factors.measurements_dir() / cal_points.SILICON_FILE)
+    dis = raw[raw["mode"] == "disagg"]
+    complete = cal_points.conditions_complete(dis)
+    assert 0 < complete.sum() < len(dis)
+    fitted = points[points["dataset"] == "silicon-disagg"]
+    check = cal_points.silicon_disagg_check_points()
+    assert set(check["dataset"]) == {"silicon-disagg-check"}
+    ids = lambda df: set(df["point_id"].str.rsplit(":", n=1).str[0])  # noqa: E731
+    assert not ids(fitted) & ids(check)
+    assert ids(fitted) <= set(dis.loc[complete, "id"])
+
+
+def test_an_efficiency_at_its_lower_bound_needs_its_own_note():
+    assert cal_fit.bound_note("memory", "lower").startswith("UNEXPLAINED")
+    assert not cal_fit.bound_note("memory", "upper").startswith("UNEXPLAINED")
+    assert not cal_fit.bound_note("overhead_s", "lower").startswith("UNEXPLAINED")

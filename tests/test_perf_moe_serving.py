@@ -3,6 +3,7 @@ disaggregated pools, MTP, rank-per-die, KV precision, and the physical floors of
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -285,3 +286,38 @@ def test_decode_pool_tpot_never_exceeds_the_aggregated_tpot(hw, lay, b, isl, osl
     agg = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl)
     dis = evaluate(s, prec, lay, hw, b * lay.dp, isl, osl, disaggregated=True)
     assert dis.tpot_s <= agg.tpot_s * (1 + 1e-12)
+
+
+def test_dp_attention_prefill_stalls_every_rank_that_shares_the_experts():
+    """64 DP ranks sharing experts, 16 sequences each, 1,024-token outputs: a rank admits
+    q = 1/64 prompts per step, so some rank prefills in 1 - (1 - 1/64)^64 = 63.5 % of the steps
+    against 1/64 for a rank alone: the interleaved prefill stalls decode 40.6 times as long."""
+    from chipwatch.perf.inference import dp_prefill_sync
+
+    s = SHAPES["deepseek-v3"]
+    lay = wl.Layout(tp=1.0, pp=1.0, dp=64.0, ep=8.0)
+    assert float(dp_prefill_sync(s, lay, 16.0, 1024.0)) == pytest.approx(
+        (1 - (1 - 1 / 64) ** 64) * 64, rel=1e-9
+    )
+    assert float(dp_prefill_sync(s, lay, 16.0, 1024.0)) == pytest.approx(40.64, abs=0.01)
+    # half the prefill FLOPs in routed experts: those spread over the EP ranks as before
+    assert float(dp_prefill_sync(s, lay, 16.0, 1024.0, 0.5)) == pytest.approx(
+        0.5 * 40.64 + 0.5, abs=0.01
+    )
+    # one rank, replicated experts, a dense model, or a prefill in every step: no extra stall
+    assert float(dp_prefill_sync(s, wl.Layout(dp=1.0, ep=8.0), 16.0, 1024.0)) == 1.0
+    assert float(dp_prefill_sync(s, wl.Layout(dp=64.0, ep=1.0), 16.0, 1024.0)) == 1.0
+    assert float(dp_prefill_sync(SHAPES["llama-3.1-8b"], lay, 16.0, 1024.0)) == 1.0
+    assert float(dp_prefill_sync(s, lay, 2048.0, 1024.0)) == 1.0
+
+
+@SETTINGS
+@given(hws, lays, st.floats(1, 4096), st.floats(128, 8192), st.floats(16, 2048))
+def test_dp_prefill_sync_only_adds_time_and_grows_with_the_ranks(hw, lay, b, isl, osl):
+    from chipwatch.perf.inference import dp_prefill_sync
+
+    s = SHAPES["deepseek-v3"]
+    e = float(hw.eta_c)  # any share in [0, 1]
+    f = float(dp_prefill_sync(s, lay, b, osl, e))
+    more = dataclasses.replace(lay, dp=lay.dp * 2)
+    assert 1.0 <= f <= float(dp_prefill_sync(s, more, b, osl, e)) * (1 + 1e-12)

@@ -223,6 +223,29 @@ class ServingEval:
     max_batch: Any
 
 
+def dp_prefill_sync(
+    shape: wl.ModelShape, lay: wl.Layout, b: Any, output_len: Any, expert_share: Any = 0.0
+) -> Any:
+    """How much longer interleaved prefill stalls decode when attention-DP ranks share experts.
+
+    With DP attention + expert parallelism every rank takes part in every MoE layer's
+    dispatch/combine, so a step in which any rank runs a prefill chunk lasts as long as that
+    chunk for all ranks (SGLang runs an idle/extend batch on the other ranks: DP attention
+    "MLP sync"). Each rank admits ``q = b / output_len`` new prompts per step; with ``D``
+    ranks admitting independently a step carries some prefill with probability
+    ``P = 1 - (1 - q)^D`` instead of ``q`` for a rank alone. The prompt's attention and dense
+    layers run on its own rank and stall the others; its routed-expert work (``expert_share``
+    e of the prefill FLOPs) is spread over the EP ranks and adds up over the ranks' prompts as
+    without synchronisation. Factor = max(1, (1 - e) P / q + e); 1 for dense models, one rank,
+    replicated experts (ep = 1) or q >= 1 (every step already carries a prefill)."""
+    q = np.clip(np.asarray(b, dtype=float) / np.asarray(output_len, dtype=float), 1e-12, 1.0)
+    shared = (np.asarray(shape.experts) > 0) & (np.asarray(lay.ep) > 1)
+    d = np.where(shared, np.maximum(np.asarray(lay.dp, dtype=float), 1.0), 1.0)
+    p_any = -np.expm1(d * np.log1p(-np.minimum(q, 1 - 1e-12)))
+    e = np.clip(np.asarray(expert_share, dtype=float), 0.0, 1.0)
+    return np.maximum(1.0, (1.0 - e) * p_any / q + e)
+
+
 def evaluate(
     shape: wl.ModelShape,
     prec: wl.Precisions,
@@ -262,7 +285,10 @@ def evaluate(
         t_step = t_step + k * draft_layers * (one - hw.overhead_s) / shape.layers
     t_dec = t_step / acc  # time per emitted token of a sequence
     # aggregated: the in-flight batch's prompts, interleaved with its decode steps
-    pf = pass_time(wl.prefill_work(shape, prec, lay, b, input_len), hw, lay.pp, lay.overlap, True)
+    pf_work = wl.prefill_work(shape, prec, lay, b, input_len)
+    pf = pass_time(pf_work, hw, lay.pp, lay.overlap, True)
+    pf_flops = pf_work.dense_flops + pf_work.expert_flops + pf_work.attn_flops
+    expert_share = pf_work.expert_flops / np.maximum(pf_flops, 1e-30)
     pf1 = pass_time(
         wl.prefill_work(shape, prec, lay, 1.0, input_len), hw, lay.pp, lay.overlap, True
     )
@@ -280,7 +306,8 @@ def evaluate(
     ttft_pool = pool.time_s * (np.maximum(1.0, input_len / pass_tokens) + 0.5) + kv_transfer
     pool_tps_chip = pass_tokens / (lay.tp * lay.pp * pool.time_s)
     dis = np.asarray(disaggregated, dtype=bool)
-    t_pf_here = np.where(dis, 0.0, pf.time_s)
+    sync = dp_prefill_sync(shape, lay, b, output_len, expert_share)
+    t_pf_here = np.where(dis, 0.0, pf.time_s * sync)
     cycle = output_len * t_dec + t_pf_here
     out_tps = ranks * b * output_len / cycle
     weights = wl.weights_per_chip_bytes(shape, prec, lay)

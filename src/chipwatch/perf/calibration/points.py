@@ -109,7 +109,10 @@ def silicon_points(csv_path: Path | None = None) -> Any:
                         "measured": float(v) / 1e3,
                     }
                 )
-    return pd.concat([pd.DataFrame(rows), silicon_disagg_points(dis)], ignore_index=True)
+    return pd.concat(
+        [pd.DataFrame(rows), silicon_disagg_points(dis[conditions_complete(dis)])],
+        ignore_index=True,
+    )
 
 
 def _pool_layout(world: float, pp: float, attn_dp: float, ep: float, heads: int) -> dict[str, int]:
@@ -123,15 +126,38 @@ def _pool_layout(world: float, pp: float, attn_dp: float, ep: float, heads: int)
     return {"tp": tp, "pp": int(pp), "dp": dp, "ep": max(int(ep), 1)}
 
 
+def conditions_complete(d: Any) -> Any:
+    """Disaggregated rows whose conditions determine the measurement: both worker counts
+    stated. The rows without them (1,328 of 1,602, all from the sample's ``source_file=`` dumps)
+    also copy the prefill worker's EP into the decode columns and do not say whether MTP was on;
+    rows with identical stated conditions differ by more than 20 % in TPOT in 31 % of their
+    replicate groups (the same configuration run with and without MTP, or with a different
+    number of decode workers), so no deterministic model can be fitted to them."""
+    return d["decode_num_workers"].notna() & d["prefill_num_workers"].notna()
+
+
+def silicon_disagg_check_points(csv_path: Path | None = None) -> Any:
+    """The disaggregated rows with incomplete conditions (see ``conditions_complete``): not
+    fitted; ``benchmarks/perf_calibration.py`` predicts them with the fitted factors as a check,
+    taking one prefill and one decode worker (an assumption)."""
+    import pandas as pd
+
+    d = pd.read_csv(csv_path or measurements_dir() / SILICON_FILE)
+    d = d[d["mode"] == "disagg"]
+    pts = silicon_disagg_points(d[~conditions_complete(d)])
+    pts["dataset"] = "silicon-disagg-check"
+    return pts
+
+
 def silicon_disagg_points(d: Any) -> Any:
     """Disaggregated rows of the aiconfigurator sample (prefill and decode workers apart).
 
     TPOT: the decode worker (``decode_*`` columns: tp_size = chips per pipeline stage,
     attention DP, MoE EP) serving its share of the concurrency (``c<N>`` in the row id divided
-    by ``decode_num_workers`` where given, else one decode worker: an assumption for the rows
-    that do not state it). TTFT: the prefill worker (``prefill_*`` columns) with its share of
+    by ``decode_num_workers``). TTFT: the prefill worker (``prefill_*`` columns) with its share of
     the concurrency, plus the decode worker's layout and batch for the closed-loop wait (see
     ``predict``). Both are flagged ``disaggregated`` so that TPOT excludes prefill.
+    ``silicon_points`` passes only the rows with complete conditions (``conditions_complete``).
     """
     import pandas as pd
 
