@@ -121,8 +121,9 @@ def test_internal_errors_never_leak_a_traceback() -> None:
 
     r = TestClient(app, raise_server_exceptions=False).get("/api/boom")
     assert r.status_code == 500
-    assert r.json()["error"] == "error"
+    assert r.json()["error"] == "internal_error"
     assert "secret" not in r.text and "Traceback" not in r.text
+    assert app.state.internal_errors == 1  # counted, so other tests can assert none happened
 
 
 def test_openapi_schema_and_offline_docs(client: TestClient) -> None:

@@ -100,7 +100,7 @@ def test_compare_by_query_with_repeated_chips(client: TestClient) -> None:
         ({"chip": "h20", "num_chips": 0}, 422, "num_chips"),
         ({"chip": "h20", "batch": "many"}, 422, "batch"),
         ({"chip": "h20", "input_len": -3}, 422, "input_len"),
-        ({"chip": "h20", "precision": "fp3"}, 400, "fp3"),
+        ({"chip": "h20", "precision": "fp3"}, 422, "fp3"),
         ({"chip": "l2", "model": "llama-3.1-405b", "num_chips": 1}, 400, "does not fit"),
     ],
 )

@@ -190,36 +190,6 @@ def test_sql_accelerators_carry_tpp_density_and_precision(runner) -> None:  # ty
     assert row["performance_density"] == pytest.approx(2368 / 814, rel=1e-3)
 
 
-def test_sql_reuses_the_store_persisted_under_the_data_hash(runner, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import os
-
-    from chipwatch.cli import app, kit
-
-    first = runner.invoke(app, ["sql", "SELECT count(*) AS n FROM accelerators", "--json"])
-    assert first.exit_code == 0, first.output
-    cache = Path(os.environ["CHIPWATCH_CACHE_DIR"])
-    assert list(cache.glob("store-*.duckdb"))
-
-    def no_catalog() -> None:
-        raise AssertionError("the catalog was loaded although the store was persisted")
-
-    monkeypatch.setattr(kit, "catalog", no_catalog)
-    monkeypatch.setattr("chipwatch.cli.catalog.catalog", no_catalog)
-    again = runner.invoke(app, ["sql", "SELECT count(*) AS n FROM accelerators", "--json"])
-    assert again.exit_code == 0, again.output
-    assert again.stdout == first.stdout
-
-
-def test_store_hash_follows_the_data(tmp_path: Path) -> None:
-    from chipwatch.sqlstore import data_hash
-
-    user = tmp_path / "user"
-    user.mkdir()
-    before = data_hash([user])
-    (user / "x.yaml").write_text("id: x\n", encoding="utf-8")
-    assert data_hash([user]) != before
-
-
 def test_page_views_are_cached_per_workspace_and_inputs() -> None:
     import datetime as dt
 

@@ -31,6 +31,8 @@ def to_jsonable(obj: Any) -> Any:
         return {k: to_jsonable(getattr(obj, k)) for k in obj.__dataclass_fields__}
     if hasattr(obj, "to_dict") and hasattr(obj, "columns"):  # DataFrame
         return to_jsonable(obj.to_dict(orient="records"))
+    if getattr(obj, "ndim", 0) and hasattr(obj, "tolist"):  # numpy array (list columns)
+        return to_jsonable(obj.tolist())
     if hasattr(obj, "item"):  # numpy scalar
         return to_jsonable(obj.item())
     if hasattr(obj, "tolist"):

@@ -5,15 +5,27 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from chipwatch.api.deps import get_ws
+from chipwatch.api.errors import SafeJSONResponse
+from chipwatch.catalog.loader import display_path
 from chipwatch.services.catalog import chip_detail, chip_rows
 
 router = APIRouter(prefix="/api", tags=["chips"])
 
 
+def cached_json(request: Request, key: Any, build: Any) -> Response:
+    """A lookup's JSON, built once per workspace (which never changes) and kept in a bounded
+    memo, so that lookups stay cheap on the event loop while heavy work runs elsewhere."""
+    body = get_ws(request).memo(
+        "api.lookups", key, lambda: SafeJSONResponse(build()).body, limit=512
+    )
+    return Response(body, media_type="application/json")
+
+
 @router.get("/chips", summary="List accelerators with their headline numbers")
-def list_chips(
+async def list_chips(
     request: Request,
     vendor: Annotated[str | None, Query(description="Only this vendor, e.g. NVIDIA")] = None,
     segment: Annotated[
@@ -25,12 +37,21 @@ def list_chips(
     ] = None,
     sort: Annotated[str, Query(max_length=64, description="Column to sort by")] = "id",
     order: Annotated[Literal["asc", "desc"], Query()] = "asc",
-) -> dict[str, Any]:
+) -> Response:
     cat = get_ws(request).catalog
-    rows = chip_rows(cat, vendor, segment, country, q, sort, order)
-    return {"count": len(rows), "chips": rows, "load_errors": [str(e) for e in cat.errors]}
+
+    def build() -> dict[str, Any]:
+        rows = chip_rows(cat, vendor, segment, country, q, sort, order)
+        errors = [f"{display_path(e.file)}: {e.field}: {e.reason}" for e in cat.errors]
+        return {"count": len(rows), "chips": rows, "load_errors": errors}
+
+    return cached_json(request, ("chips", vendor, segment, country, q, sort, order), build)
 
 
 @router.get("/chips/{chip_id}", summary="One accelerator: every value with its source")
-def get_chip(request: Request, chip_id: str) -> dict[str, Any]:
-    return chip_detail(get_ws(request).catalog, chip_id)
+async def get_chip(request: Request, chip_id: str) -> Response:
+    cat = get_ws(request).catalog
+    key = cat.resolve(chip_id[:64])
+    if key is None:
+        cat.chip(chip_id[:64])  # raises UnknownIdError with suggestions: 404
+    return cached_json(request, ("chip", key), lambda: chip_detail(cat, str(key)))

@@ -38,7 +38,13 @@ def run_classify(request: Request, req: ClassifyRequest) -> Any:
 # latency markedly (benchmarks/load_api.py). Slow endpoints (market runs) stay in the pool.
 @router.get("/classify", summary="Classify a chip under the US rules on a date, for a destination")
 async def classify_get(request: Request, q: Annotated[ClassifyRequest, Query()]) -> Response:
-    return model_response(run_classify(request, q))
+    # a pure function of the query (and of today, when no date is given): answered from a
+    # bounded memo of the JSON on the workspace
+    key = (q.model_dump_json(), dt.date.today() if q.date is None else None)
+    body = get_ws(request).memo(
+        "api.classify", key, lambda: run_classify(request, q).model_dump_json(), limit=2048
+    )
+    return Response(body, media_type="application/json")
 
 
 @router.post("/classify", summary="Classify a catalog chip or a posted hypothetical spec")

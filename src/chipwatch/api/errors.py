@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chipwatch.catalog import UnknownIdError, suggest
 from chipwatch.services.errors import ChoiceError, InvalidRequest
+from chipwatch.services.work import Overloaded
 
 log = logging.getLogger("chipwatch.api")
 
@@ -25,6 +26,7 @@ HTTP_CODES = {
     405: "method_not_allowed",
     413: "payload_too_large",
     422: "invalid_request",
+    500: "internal_error",
     503: "not_available",
 }
 
@@ -121,7 +123,13 @@ def _problems(exc: RequestValidationError) -> list[dict[str, str]]:
             reason = (e.get("ctx") or {}).get("error", "cannot parse")
             out.append({"where": "body", "problem": f"invalid JSON ({reason})"})
             continue
-        loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body" or len(e["loc"]) == 1)
+        parts = [
+            str(p)
+            for p in e.get("loc", ())
+            if (p != "body" or len(e["loc"]) == 1)
+            and not str(p).startswith(("constrained-", "literal[", "function-"))
+        ]
+        loc = ".".join(parts)
         msg = str(e.get("msg", "invalid value")).removeprefix("Value error, ")
         out.append({"where": loc or "body", "problem": msg})
     return out
@@ -179,6 +187,17 @@ def install_error_handlers(app: FastAPI) -> None:
             return _page(exc.status_code, message, request)
         return error_response(exc.status_code, message)
 
+    @app.exception_handler(Overloaded)
+    async def _overloaded(request: Request, exc: Overloaded) -> Any:
+        headers = {"Retry-After": str(exc.retry_after_s)}
+        if _wants_html(request):
+            page = _page(503, exc.message)
+            page.headers.update(headers)
+            return page
+        response = error_response(503, exc.message, retry_after_s=exc.retry_after_s)
+        response.headers.update(headers)
+        return response
+
     @app.exception_handler(ValueError)
     async def _value(request: Request, exc: ValueError) -> Any:
         # Domain input errors (PerfInputError, rule/date/destination errors) are ValueErrors;
@@ -190,10 +209,14 @@ def install_error_handlers(app: FastAPI) -> None:
             return _page(400, message, request)
         return error_response(400, message)
 
-    @app.exception_handler(Exception)
-    async def _internal(request: Request, exc: Exception) -> Any:
-        log.exception("internal error on %s %s", request.method, request.url.path)
-        message = "internal error; the server log has the details"
-        if _wants_html(request):
-            return _page(500, message)
-        return error_response(500, message)
+
+async def _internal(request: Request, exc: Exception) -> Any:
+    """A failure of ours (not the client's): logged, counted, answered JSON 500. Anything no
+    handler catches reaches :class:`chipwatch.api.security.Guard` and is answered the same."""
+    log.exception("internal error on %s %s", request.method, request.url.path)
+    state = request.app.state
+    state.internal_errors = getattr(state, "internal_errors", 0) + 1
+    message = "internal error; the server log has the details"
+    if _wants_html(request):
+        return _page(500, message)
+    return error_response(500, message)

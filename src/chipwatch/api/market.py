@@ -22,6 +22,7 @@ from chipwatch.market.requests import (
 )
 from chipwatch.services import market as service
 from chipwatch.services.market import known_scenario
+from chipwatch.services.work import job_key
 
 router = APIRouter(prefix="/api/market", tags=["market"])
 MIN_API_DRAWS, MAX_API_DRAWS = 100, 20_000
@@ -43,16 +44,25 @@ def scenarios(request: Request) -> dict[str, Any]:
     return {"count": len(rows), "scenarios": rows}
 
 
-def _run(request: Request, q: MarketRunRequest) -> dict[str, Any]:
-    ws = get_ws(request)
-    known_scenario(q.scenario, ws=ws)
+# CPU-heavy: each service runs in a worker process (chipwatch.services.work), its JSON result
+# cached by bytes on the request
+async def _cached(request: Request, fn: Any, q: Any) -> dict[str, Any]:
+    state = request.app.state
+    result: dict[str, Any] = await state.pool.run_cached(
+        state.results, job_key(fn, get_ws(request), q), fn, q
+    )
+    return result
+
+
+async def _run(request: Request, q: MarketRunRequest) -> dict[str, Any]:
+    known_scenario(q.scenario, ws=get_ws(request))
     _draws(q.draws)
-    return service.run(q, ws=ws)
+    return await _cached(request, service.run, q)
 
 
 @router.get("/run", summary="Yearly units, revenue, shares and stocks, P10/P50/P90")
-def run_query(request: Request, q: Annotated[MarketRunRequest, Query()]) -> dict[str, Any]:
-    return _run(request, q)
+async def run_query(request: Request, q: Annotated[MarketRunRequest, Query()]) -> dict[str, Any]:
+    return await _run(request, q)
 
 
 @router.post(
@@ -60,36 +70,36 @@ def run_query(request: Request, q: Annotated[MarketRunRequest, Query()]) -> dict
     summary="The same as a JSON body; with 'rules' (proposed rule sets) it "
     "runs under them and adds the effect against the rules in force",
 )
-def run_body(request: Request, body: MarketRunRequest) -> dict[str, Any]:
-    return _run(request, body)
+async def run_body(request: Request, body: MarketRunRequest) -> dict[str, Any]:
+    return await _run(request, body)
 
 
 @router.get("/run/{scenario}", summary="The same, with the scenario id in the path")
-def run_scenario(
+async def run_scenario(
     request: Request, scenario: str, q: Annotated[MarketRunRequest, Query()]
 ) -> dict[str, Any]:
-    return _run(request, MarketRunRequest(**{**q.model_dump(), "scenario": scenario}))
+    return await _run(request, MarketRunRequest(**{**q.model_dump(), "scenario": scenario}))
 
 
 @router.get("/compare", summary="Two scenarios side by side on one metric, per year")
-def compare(request: Request, q: Annotated[MarketCompareRequest, Query()]) -> dict[str, Any]:
+async def compare(request: Request, q: Annotated[MarketCompareRequest, Query()]) -> dict[str, Any]:
     ws = get_ws(request)
     known_scenario(q.a, ws=ws)
     known_scenario(q.b, ws=ws)
     _draws(q.draws)
-    return service.compare(q, ws=ws)
+    return await _cached(request, service.compare, q)
 
 
 @router.get("/sensitivity", summary="Which inputs move an output most (one at a time)")
-def sensitivity(request: Request, q: Annotated[SensitivityRequest, Query()]) -> dict[str, Any]:
-    ws = get_ws(request)
-    known_scenario(q.scenario, ws=ws)
-    return service.sensitivity(q, ws=ws)
+async def sensitivity(
+    request: Request, q: Annotated[SensitivityRequest, Query()]
+) -> dict[str, Any]:
+    known_scenario(q.scenario, ws=get_ws(request))
+    return await _cached(request, service.sensitivity, q)
 
 
 @router.get("/check", summary="The model against every cited figure")
-def check(request: Request, q: Annotated[CheckRequest, Query()]) -> dict[str, Any]:
-    ws = get_ws(request)
-    known_scenario(q.scenario, ws=ws)
+async def check(request: Request, q: Annotated[CheckRequest, Query()]) -> dict[str, Any]:
+    known_scenario(q.scenario, ws=get_ws(request))
     _draws(q.draws)
-    return service.check(q, ws=ws)
+    return await _cached(request, service.check, q)

@@ -21,6 +21,7 @@ from chipwatch.perf.requests import (
     TrainingRequest,
 )
 from chipwatch.services import perf as service
+from chipwatch.services.work import job_key
 
 router = APIRouter(prefix="/api", tags=["perf"])
 
@@ -43,48 +44,58 @@ def list_models(request: Request) -> dict[str, Any]:
     return {"count": len(rows), "models": rows}
 
 
-# infer takes milliseconds: on the event loop (async def), serialized in one pass
+# CPU-heavy: each service runs in a worker process (chipwatch.services.work), never on the event
+# loop; compares, crossovers and sweeps are cached by bytes on the request
+def _json(model: Any) -> Response:
+    return model_response(model)
+
+
+async def _cached(request: Request, fn: Any, req: Any) -> Any:
+    state = request.app.state
+    key = job_key(fn, get_ws(request), req)
+    return await state.pool.run_cached(state.results, key, fn, req)
+
+
 @router.get("/perf/infer", summary="Serve a model on N chips: latency, throughput, memory, cost")
 async def infer_get(request: Request, q: Annotated[ServingRequest, Query()]) -> Response:
-    return model_response(service.infer(q, ws=get_ws(request)))
+    return _json(await request.app.state.pool.run(service.infer, q))
 
 
 @router.post("/perf/infer", summary="Same as GET, with a JSON body")
 async def infer_post(request: Request, body: ServingRequest) -> Response:
-    return model_response(service.infer(body, ws=get_ws(request)))
+    return _json(await request.app.state.pool.run(service.infer, body))
 
 
 @router.get("/perf/compare", summary="The same workload on several chips, side by side")
-def compare_get(request: Request, q: Annotated[CompareRequest, Query()]) -> dict[str, Any]:
-    return {"rows": service.compare(q, ws=get_ws(request))}
+async def compare_get(request: Request, q: Annotated[CompareRequest, Query()]) -> dict[str, Any]:
+    return {"rows": await _cached(request, service.compare, q)}
 
 
 @router.post("/perf/compare", summary="Same as GET, with a JSON body")
-def compare_post(request: Request, body: CompareRequest) -> dict[str, Any]:
-    return {"rows": service.compare(body, ws=get_ws(request))}
+async def compare_post(request: Request, body: CompareRequest) -> dict[str, Any]:
+    return {"rows": await _cached(request, service.compare, body)}
 
 
 @router.get("/perf/crossover", summary="Decode throughput against batch: who leads where, and why")
-def crossover_get(request: Request, q: Annotated[CrossoverRequest, Query()]) -> Response:
-    return model_response(service.crossover(q, ws=get_ws(request)))
+async def crossover_get(request: Request, q: Annotated[CrossoverRequest, Query()]) -> Response:
+    return _json(await _cached(request, service.crossover, q))
 
 
 @router.post("/perf/crossover", summary="Same as GET, with a JSON body")
-def crossover_post(request: Request, body: CrossoverRequest) -> Response:
-    return model_response(service.crossover(body, ws=get_ws(request)))
+async def crossover_post(request: Request, body: CrossoverRequest) -> Response:
+    return _json(await _cached(request, service.crossover, body))
 
 
 @router.get("/perf/train", summary="Train a model on N chips: step time, MFU, days to T tokens")
 async def train_get(request: Request, q: Annotated[TrainingRequest, Query()]) -> Response:
-    return model_response(service.train(q, ws=get_ws(request)))
+    return _json(await request.app.state.pool.run(service.train, q))
 
 
 @router.post("/perf/train", summary="Same as GET, with a JSON body")
 async def train_post(request: Request, body: TrainingRequest) -> Response:
-    return model_response(service.train(body, ws=get_ws(request)))
+    return _json(await request.app.state.pool.run(service.train, body))
 
 
 @router.post("/perf/sweep", summary="A grid of configurations: the best per chip and model")
-def sweep_post(request: Request, body: SweepRequest) -> Any:
-    _, best = service.sweep(body, ws=get_ws(request))
-    return to_jsonable(best)
+async def sweep_post(request: Request, body: SweepRequest) -> Any:
+    return to_jsonable(await _cached(request, service.sweep_best, body))

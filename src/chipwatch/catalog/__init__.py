@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chipwatch.catalog.loader import LoadError, load_records
+from chipwatch.catalog.loader import LoadError, display_path, load_records
 from chipwatch.catalog.schema import Accelerator, Precision, Sourced
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ class Catalog:
             "notes": c.notes,
             "dies": [d.model_dump(mode="json") for d in c.dies],
             "values": values,
-            "origin": self.origins.get(c.id, []),
+            "origin": [display_path(f) for f in self.origins.get(c.id, [])],
         }
 
     def compare(self, chip_ids: list[str]) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -37,6 +38,17 @@ def packaged_dir(kind: str) -> Path:
     return Path(str(resources.files("chipwatch") / "data" / kind))
 
 
+def display_path(file: str) -> str:
+    """A file as shown to others: ``packaged:<path in the package data>`` or ``user:<name>``,
+    never an absolute path on the server."""
+    p = Path(file)
+    data = Path(str(resources.files("chipwatch") / "data"))
+    try:
+        return f"packaged:{p.resolve().relative_to(data.resolve()).as_posix()}"
+    except (ValueError, OSError):
+        return f"user:{p.name}"
+
+
 def user_dirs(extra: Iterable[str | Path] = (), env: bool = True) -> list[Path]:
     """User catalog folders: ``CHIPWATCH_PATH`` (os.pathsep-separated, unless ``env`` is
     False: a workspace has resolved it already) then explicit ones."""
@@ -60,6 +72,13 @@ def user_files(folder: Path, kind: str) -> list[Path]:
     return files
 
 
+MAX_FILE_BYTES = 1_000_000  # one catalog file; the largest packaged one is ~20 kB
+MAX_RECORDS_PER_FILE = 2_000  # records in one file; the most in a packaged one is ~250
+MAX_YAML_NODES = 200_000  # nodes after aliases are expanded (a "billion laughs" file has ~1e9)
+MAX_CACHE_BYTES = 8_000_000  # the parse cache on disk; least recently used entries go first
+MAX_CACHE_ENTRIES = 4_000
+
+
 class ParseCache:
     """Parsed YAML documents kept as JSON, keyed by a hash of the file's text.
 
@@ -70,6 +89,7 @@ class ParseCache:
 
     def __init__(self) -> None:
         self.entries: dict[str, Any] | None = None
+        self.used: set[str] = set()
         self.dirty = False
 
     @staticmethod
@@ -88,6 +108,9 @@ class ParseCache:
             f = self.file()
             if f is not None and f.is_file():
                 try:
+                    if f.stat().st_size > 2 * MAX_CACHE_BYTES:  # from an older, unbounded cache
+                        self.dirty = True
+                        return self.entries
                     data = json.loads(f.read_text(encoding="utf-8"))
                     if isinstance(data, dict):
                         self.entries = data
@@ -100,21 +123,46 @@ class ParseCache:
         return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
     def get(self, text: str) -> Any:
-        return self._load().get(self.key(text))
+        key = self.key(text)
+        found = self._load().get(key)
+        if found is not None:
+            self.used.add(key)
+        return found
 
     def put(self, text: str, doc: Any) -> None:
         if self.file() is not None:
-            self._load()[self.key(text)] = doc
+            key = self.key(text)
+            self._load()[key] = doc
+            self.used.add(key)
             self.dirty = True
+
+    def pruned(self) -> str:
+        """The cache as JSON, within :data:`MAX_CACHE_BYTES` and :data:`MAX_CACHE_ENTRIES`:
+        entries this process used are kept first, then the others newest first."""
+        entries = self.entries or {}
+        order = [k for k in reversed(entries) if k in self.used]
+        order += [k for k in reversed(entries) if k not in self.used]
+        kept: dict[str, Any] = {}
+        size = 2
+        for k in order[:MAX_CACHE_ENTRIES]:
+            item = len(json.dumps(entries[k])) + len(k) + 6
+            if size + item > MAX_CACHE_BYTES:
+                continue
+            kept[k] = entries[k]
+            size += item
+        self.entries = dict(reversed(list(kept.items())))  # oldest first, as read back
+        return json.dumps(self.entries)
 
     def save(self) -> None:
         f = self.file()
-        if not self.dirty or f is None or self.entries is None:
+        if f is None or self.entries is None:
+            return
+        if not self.dirty and len(self.entries) <= MAX_CACHE_ENTRIES:
             return
         try:
             f.parent.mkdir(parents=True, exist_ok=True)
             tmp = f.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(self.entries), encoding="utf-8")
+            tmp.write_text(self.pruned(), encoding="utf-8")
             os.replace(tmp, f)
             self.dirty = False
         except (OSError, TypeError, ValueError):
@@ -125,27 +173,112 @@ PARSE_CACHE = ParseCache()
 
 
 def read_yaml(path: Path) -> tuple[list[dict[str, Any]], list[LoadError]]:
-    """Parse a file holding one mapping or a list of mappings."""
+    """Parse a file holding one mapping or a list of mappings.
+
+    A file that cannot be read, is over :data:`MAX_FILE_BYTES`, is not UTF-8, is not valid YAML
+    or whose aliases expand past :data:`MAX_YAML_NODES` gives one :class:`LoadError` and no
+    records; so does one holding more than :data:`MAX_RECORDS_PER_FILE` records.
+    """
+    file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return [], [
+                LoadError(file, "(file)", f"{size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit")
+            ]
+        data = path.read_bytes()
     except OSError as e:
-        return [], [LoadError(str(path), "(file)", f"cannot read: {e.strerror or e}")]
+        return [], [LoadError(file, "(file)", f"cannot read: {e.strerror or e}")]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return [], [LoadError(file, "(file)", f"not UTF-8 text (byte {e.start}): not a YAML file?")]
     cached = PARSE_CACHE.get(text)
     if cached is not None:
         return _records(path, cached)
+    doc, err = parse_yaml(text)
+    if err is not None:
+        return [], [LoadError(file, err[0], err[1])]
+    if _json_safe(doc):
+        PARSE_CACHE.put(text, doc)
+    return _records(path, doc)
+
+
+def parse_yaml(text: str) -> tuple[Any, tuple[str, str] | None]:
+    """The YAML document in ``text`` (safe loader), or (where, reason) of why not."""
     import yaml  # imported here: a warm parse cache never needs it
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is several times faster
+    cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is several times faster
+    loader = cls(text)
     try:
-        doc = yaml.load(text, Loader=loader)  # noqa: S506 - safe loader
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        nodes = expanded_size(node, MAX_YAML_NODES)
+        if nodes > MAX_YAML_NODES:
+            return None, (
+                "(yaml)",
+                f"aliases expand to over {MAX_YAML_NODES:,} nodes (an alias bomb?); refused",
+            )
+        return loader.construct_document(node), None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(yaml)"
         problem = getattr(e, "problem", None) or str(e)
-        return [], [LoadError(str(path), where, f"invalid YAML: {problem}")]
-    if _json_safe(doc):
-        PARSE_CACHE.put(text, doc)
-    return _records(path, doc)
+        return None, (where, f"invalid YAML: {problem}")
+    except RecursionError:
+        return None, ("(yaml)", "nested too deeply")
+    finally:
+        loader.dispose()
+
+
+def expanded_size(root: Any, limit: int) -> int:
+    """Nodes in a composed YAML graph with every alias expanded (stops counting past
+    ``limit``). Shared nodes are counted once per use, each computed once."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = _children(node)
+        if done:
+            total = 1 + sum(sizes[id(c)] for c in children)
+            sizes[id(node)] = min(total, limit + 1)
+            continue
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes[id(root)]
+
+
+def _children(node: Any) -> list[Any]:
+    value = node.value
+    if not isinstance(value, list):
+        return []
+    out: list[Any] = []
+    for item in value:
+        if isinstance(item, tuple):
+            out.extend(item)
+        else:
+            out.append(item)
+    return out
+
+
+def first_non_finite(doc: Any, path: str = "") -> str | None:
+    """The path of the first NaN or infinity in a parsed document, or None."""
+    if isinstance(doc, float) and not math.isfinite(doc):
+        return path or "(value)"
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            found = first_non_finite(v, f"{path}.{k}" if path else str(k))
+            if found:
+                return found
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc):
+            found = first_non_finite(v, f"{path}[{i}]")
+            if found:
+                return found
+    return None
 
 
 def _json_safe(doc: Any) -> bool:
@@ -158,12 +291,19 @@ def _json_safe(doc: Any) -> bool:
 
 def _records(path: Path, doc: Any) -> tuple[list[dict[str, Any]], list[LoadError]]:
     docs = doc if isinstance(doc, list) else [doc]
+    if len(docs) > MAX_RECORDS_PER_FILE:
+        reason = f"{len(docs):,} records, over the {MAX_RECORDS_PER_FILE:,} per file limit"
+        return [], [LoadError(str(path), "(file)", reason)]
     out, errs = [], []
     for i, d in enumerate(docs):
+        where = f"[{i}]" if isinstance(doc, list) else ""
         if not isinstance(d, dict):
             errs.append(LoadError(str(path), f"[{i}]", "expected a mapping with an 'id'"))
         elif "id" not in d:
             errs.append(LoadError(str(path), "id", "field required"))
+        elif bad := first_non_finite(d):
+            field = f"{where}.{bad}" if where else bad
+            errs.append(LoadError(str(path), field, "not a finite number; record skipped"))
         else:
             out.append(d)
     return out, errs
@@ -194,7 +334,7 @@ def validation_errors(file: str, err: ValidationError) -> list[LoadError]:
     rows = []
     for e in err.errors():
         loc = tuple(x for x in e["loc"] if not str(x).startswith("function-"))
-        msg = e["msg"]
+        msg = str(e["msg"]).removeprefix("Value error, ")
         if e["type"] == "missing":
             msg = "field required"
         elif e["type"] == "extra_forbidden":
@@ -221,21 +361,34 @@ def load_records(
     origins: dict[str, list[str]] = {}
     errors: list[LoadError] = []
 
-    def ingest(files: Iterator[Path] | list[Path]) -> None:
+    user_origin: dict[str, str] = {}
+
+    def ingest(files: Iterator[Path] | list[Path], user: bool) -> None:
         for f in files:
             docs, errs = read_yaml(f)
             errors.extend(errs)
             for d in docs:
                 rid = str(d["id"])
+                if user and rid in user_origin:
+                    errors.append(
+                        LoadError(
+                            str(f),
+                            "id",
+                            f"duplicate id {rid!r}, also in {user_origin[rid]}; "
+                            "this file's values are merged over it",
+                        )
+                    )
+                if user:
+                    user_origin[rid] = str(f)
                 raw[rid] = deep_merge(raw[rid], d) if rid in raw else d
                 origins.setdefault(rid, []).append(str(f))
 
-    ingest(yaml_files(packaged_dir(kind)))
+    ingest(yaml_files(packaged_dir(kind)), user=False)
     for folder in user_dirs(extra_dirs, env):
         if not folder.is_dir():
             errors.append(LoadError(str(folder), "(folder)", "not a directory"))
             continue
-        ingest(user_files(folder, kind))
+        ingest(user_files(folder, kind), user=True)
 
     PARSE_CACHE.save()
     records: dict[str, R] = {}

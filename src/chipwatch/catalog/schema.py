@@ -10,6 +10,7 @@ GB/s = 1e9 B/s, GB = 1e9 B.
 
 from __future__ import annotations
 
+import math
 import re
 from enum import StrEnum
 from typing import Annotated, Generic, TypeVar
@@ -199,6 +200,20 @@ class Interconnect(Strict):
     scaleout_link: Text | None = None
 
 
+# Upper bounds by unit: a value past these is a typo or a unit slip, not a chip (the largest
+# real ones are ~1e4 TFLOPS, ~20 TB/s, a wafer-scale die of ~46,000 mm2 and ~25 kW).
+PHYSICAL_MAX: dict[str, float] = {
+    "tflops": 1e6,
+    "tops": 1e6,
+    "TB/s": 1e3,
+    "GB": 1e5,
+    "GB/s": 1e6,
+    "mm2": 1e5,
+    "W": 1e6,
+    "USD": 1e9,
+}
+
+
 class Accelerator(Strict):
     id: str
     name: str = Field(min_length=1)
@@ -227,6 +242,22 @@ class Accelerator(Strict):
         if not SLUG.match(v):
             raise ValueError(f"id must be a lowercase slug like 'h100-sxm', got {v!r}")
         return v
+
+    @model_validator(mode="after")
+    def _within_physical_bounds(self) -> Accelerator:
+        for path, v, unit in self.sourced_values():
+            top = PHYSICAL_MAX.get(unit or "")
+            if top is None or not isinstance(v.value, int | float):
+                continue
+            for name, x in (("value", v.value), ("high", v.high), ("low", v.low)):
+                if x is not None and not math.isfinite(x):
+                    raise ValueError(f"{path}.{name}: not a finite number")
+                if x is not None and x > top:
+                    raise ValueError(
+                        f"{path}.{name}: {x:g} {unit} is above the physical bound of {top:g} "
+                        f"{unit} (a unit slip?)"
+                    )
+        return self
 
     @model_validator(mode="after")
     def _source_keys_exist(self) -> Accelerator:

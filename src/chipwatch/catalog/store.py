@@ -1,7 +1,10 @@
 """The catalog as tidy DuckDB tables: ``accelerators``, ``accelerator_values``, ``dies``.
 
 In memory by default; ``db_path`` (``--db`` or ``CHIPWATCH_DB``) persists the tables to a file.
-:func:`query` runs one read-only statement and refuses anything that writes.
+:func:`open_readonly` and :func:`query` answer user SQL through DuckDB's own guards: the store is
+attached read-only, file and network access, extension install/autoload are off and the
+configuration is locked before the statement runs; the statement itself must be one SELECT (or
+WITH/EXPLAIN of one). Nothing it does can write a file or change the store.
 """
 
 from __future__ import annotations
@@ -10,14 +13,6 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chipwatch.sqlstore import (  # noqa: F401  (re-exported: the read-only rules live there)
-    READ_ONLY_TYPES,
-    ReadOnlyError,
-    check_read_only,
-    query_rows,
-    statement_kinds,
-)
-
 if TYPE_CHECKING:
     import duckdb
     import pandas as pd
@@ -25,6 +20,22 @@ if TYPE_CHECKING:
     from chipwatch.catalog import Catalog
 
 TABLES = ("accelerators", "accelerator_values", "dies")
+READ_ONLY_TYPES = {"SELECT", "EXPLAIN"}
+MAX_ROWS = 100_000  # rows one query may return
+TIME_LIMIT_S = 30.0  # a query still running after this is interrupted
+MEMORY_LIMIT = "1GB"
+# DuckDB settings applied before user SQL runs, the last one locking the rest
+GUARDS = (
+    ("enable_external_access", "false"),  # no file reads/writes, no network, no ATTACH
+    ("autoinstall_known_extensions", "false"),
+    ("autoload_known_extensions", "false"),
+    ("memory_limit", f"'{MEMORY_LIMIT}'"),
+    ("lock_configuration", "true"),
+)
+
+
+class ReadOnlyError(ValueError):
+    """A statement given to :func:`query` that would change the store."""
 
 
 def default_db_path() -> str | None:
@@ -81,13 +92,128 @@ def connect(
     return con
 
 
-def query(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
-    """Run one read-only statement (SELECT or EXPLAIN) and return a DataFrame."""
+def open_readonly(catalog: Catalog, db_path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with the catalog tables and, when ``db_path`` exists, every table
+    of that store as a view over it attached READ_ONLY (so a store on a read-only filesystem can
+    be queried); then the :data:`GUARDS` are set and the configuration locked. A store that does
+    not exist yet is first created holding the catalog tables."""
     import duckdb
 
-    check_read_only(sql)
+    con = duckdb.connect(":memory:")
+    for name, df in frames(catalog).items():
+        con.register("_frame", df)
+        con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _frame')
+        con.unregister("_frame")
+    if db_path:
+        if not Path(db_path).exists():  # a new store starts with the catalog tables
+            try:
+                connect(catalog, db_path).close()
+            except ValueError:
+                con.close()
+                raise
+        try:
+            con.execute("ATTACH ? AS store (READ_ONLY)", [str(db_path)])
+        except duckdb.Error as e:
+            con.close()
+            raise ValueError(f"cannot open the store {db_path}: {e}") from None
+        stored = con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'store'"
+        ).fetchall()
+        for (table,) in stored:
+            if table not in TABLES:  # the catalog in use wins over a saved copy
+                ident = str(table).replace('"', '""')
+                con.execute(f'CREATE VIEW "{ident}" AS SELECT * FROM store.main."{ident}"')
+    for setting, value in GUARDS:
+        con.execute(f"SET {setting} = {value}")
+    return con
+
+
+def statement_kinds(sql: str) -> list[str]:
+    import duckdb
+
+    return [s.type.name for s in duckdb.extract_statements(sql)]
+
+
+def _explained(sql: str) -> str:
+    """The statement an ``EXPLAIN [ANALYZE] [(options)]`` wraps (its text after those words)."""
+    import duckdb
+
+    raw = duckdb.tokenize(sql)
+    ends = [pos for pos, _ in raw[1:]] + [len(sql)]
+    tokens = [
+        (pos, sql[pos:end].strip())
+        for (pos, kind), end in zip(raw, ends, strict=True)
+        if kind.name.upper() != "COMMENT"
+    ]
+    i = 0
+    if i < len(tokens) and tokens[i][1].upper() == "EXPLAIN":
+        i += 1
+    if i < len(tokens) and tokens[i][1].upper() == "ANALYZE":
+        i += 1
+    if i < len(tokens) and tokens[i][1].startswith("("):
+        depth = 0
+        for j in range(i, len(tokens)):
+            text = tokens[j][1]
+            depth += text.count("(") - text.count(")")
+            if depth <= 0:
+                i = j + 1
+                break
+    return sql[tokens[i][0] :] if i < len(tokens) else ""
+
+
+def check_readonly(sql: str) -> None:
+    """Refuse anything but one SELECT (WITH, FROM, DESCRIBE and SHOW parse as SELECT) or an
+    EXPLAIN of one; :class:`ReadOnlyError` names what was given."""
+    import duckdb
+
     try:
-        result: Any = con.execute(sql).df()
+        kinds = statement_kinds(sql)
     except duckdb.Error as e:
         raise ValueError(f"SQL error: {e}") from None
+    if len(kinds) != 1:
+        raise ValueError(f"give exactly one SQL statement (got {len(kinds)})")
+    kind = kinds[0]
+    if kind == "EXPLAIN":
+        try:
+            inner = statement_kinds(_explained(sql))
+        except duckdb.Error:
+            inner = []
+        if inner != ["SELECT"]:
+            what = inner[0] if len(inner) == 1 else "unparsed"
+            raise ReadOnlyError(
+                f"refused: 'sql' is read-only and EXPLAIN may only wrap a SELECT (got {what})"
+            )
+    elif kind not in READ_ONLY_TYPES:
+        raise ReadOnlyError(
+            f"refused: 'sql' is read-only and this is a {kind} statement; "
+            "use --catalog DIR to add or override chips instead"
+        )
+
+
+def query(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int = MAX_ROWS) -> pd.DataFrame:
+    """Run one read-only statement (see :func:`check_readonly`) and return at most ``max_rows``
+    rows; a statement running past :data:`TIME_LIMIT_S` is interrupted."""
+    import threading
+
+    import duckdb
+
+    check_readonly(sql)
+    timer = threading.Timer(TIME_LIMIT_S, con.interrupt)
+    timer.start()
+    try:
+        result: Any = con.execute(sql).fetch_df_chunk(max(1, -(-(max_rows + 1) // 2048)))
+    except duckdb.InterruptException:
+        raise ValueError(f"SQL error: stopped after the {TIME_LIMIT_S:g} s limit") from None
+    except duckdb.Error as e:
+        raise ValueError(f"SQL error: {_first_line(e)}") from None
+    finally:
+        timer.cancel()
+    truncated = len(result) > max_rows
+    result = result.head(max_rows)
+    result.attrs["truncated"] = truncated
     return result
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__

@@ -99,8 +99,7 @@ def _localized(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _note_load_errors() -> None:
-    for err in catalog().errors:
-        typer.echo(f"Warning: skipped: {err}", err=True)
+    catalog()  # warns once per skipped file
 
 
 def chip_detail(chip_id: str) -> dict[str, Any]:
@@ -183,27 +182,22 @@ def sql_cmd(
 ) -> None:
     """Run read-only SQL over the catalog tables: accelerators, accelerator_values, dies
     (and perf_sweep when a sweep was saved to the --db store)."""
-    from chipwatch.sqlstore import cached_store, connect_read_only, query_rows, user_dirs
-
-    def build(path: Path | str | None) -> Any:
-        from chipwatch.catalog.store import connect
-
-        return connect(catalog(), path)
+    from chipwatch.catalog.store import check_readonly, open_readonly, query
 
     try:
-        # without --db: the tables persisted under the data's hash, built on first use (the
-        # catalog is loaded only then)
-        dirs = user_dirs(STATE.catalog_dirs)
-        store = None if STATE.db else cached_store(dirs, lambda p: build(p).close())
-        con = connect_read_only(store) if store else build(STATE.db)
+        check_readonly(statement)  # refused before the store is even opened
+        con = open_readonly(catalog(), STATE.db)
     except ValueError as e:
         fail(str(e))
     try:
-        rows = query_rows(con, statement)
+        df = query(con, statement)
     except ValueError as e:  # refused writes (ReadOnlyError) and SQL errors
         fail(str(e))
     finally:
         con.close()
+    rows: list[dict[str, Any]] = df.to_dict(orient="records")  # type: ignore[assignment]
+    if df.attrs.get("truncated"):
+        typer.echo(f"Warning: only the first {len(rows):,} rows are shown", err=True)
     emit(rows, as_json, as_csv)
 
 

@@ -53,12 +53,26 @@ class State:
 STATE = State()
 
 
+_warned: set[str] = set()
+
+
 def ws() -> Workspace:
     return STATE.ws
 
 
 def catalog() -> Catalog:
-    return STATE.ws.catalog
+    cat = STATE.ws.catalog
+    warn_load_errors(cat)
+    return cat
+
+
+def warn_load_errors(cat: Catalog) -> None:
+    """One line on stderr per file the catalog skipped, once per process."""
+    for err in cat.errors:
+        line = str(err)
+        if line not in _warned:
+            _warned.add(line)
+            typer.echo(f"Warning: skipped: {line}", err=True)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -75,14 +89,7 @@ def chip_or_fail(chip_id: str):  # type: ignore[no-untyped-def]
     try:
         return cat.chip(chip_id)
     except UnknownIdError as e:
-        _warn_load_errors_for(chip_id)
-        fail(str(e))
-
-
-def _warn_load_errors_for(chip_id: str) -> None:
-    for err in catalog().errors:
-        if chip_id in err.file:
-            typer.echo(f"Note: {err}", err=True)
+        fail(str(e))  # catalog() has already warned of any file it skipped
 
 
 def emit_json(obj: Any) -> None:
@@ -95,8 +102,13 @@ def emit_csv(rows: list[dict[str, Any]]) -> None:
         w = csv.DictWriter(buf, fieldnames=list(rows[0]))
         w.writeheader()
         for r in rows:
-            w.writerow({k: to_jsonable(v) for k, v in r.items()})
+            w.writerow({k: _csv_cell(to_jsonable(v)) for k, v in r.items()})
     sys.stdout.write(buf.getvalue())
+
+
+def _csv_cell(v: Any) -> Any:
+    """Lists and mappings (SQL list/struct columns) go into one CSV cell as JSON."""
+    return json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v
 
 
 def fmt(v: Any) -> str:

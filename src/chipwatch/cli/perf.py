@@ -418,7 +418,6 @@ def sweep_cmd(
     """Evaluate a grid of configurations; print the best one per chip (and model)."""
     import time
 
-    from chipwatch.perf.sweep import save
     from chipwatch.services import perf as service
 
     lists = ("models", "precisions", "num_chips", "batches", "input_lens", "output_lens")
@@ -428,10 +427,11 @@ def sweep_cmd(
     t0 = time.perf_counter()
     df, rows = _run(service.sweep, req)
     elapsed = time.perf_counter() - t0
-    if out:
-        save(df, out, ws=STATE.ws)
+    why = _save_sweep(df, out) if out else None
     if as_json or as_csv:
         emit(rows, as_json, as_csv)
+        if why is not None:
+            raise typer.Exit(1)
         return
     emit(
         rows,
@@ -442,8 +442,37 @@ def sweep_cmd(
     )
     if not rows:
         typer.echo("No configuration fits and meets the limits.")
-    if out:
+    if out and why is None:
         typer.echo(f"wrote {len(df):,} rows to {out}")
+    if why is not None:
+        raise typer.Exit(1)
+
+
+def _save_sweep(df: Any, out: str) -> str | None:
+    """Save the sweep to ``--out`` (a temporary file renamed into place; a DuckDB store commits
+    in one transaction). If that fails, keep the rows in the temporary folder and say where.
+    Returns why ``out`` failed, or None."""
+    from chipwatch.outfile import reason, rescue_path, save_or_rescue
+    from chipwatch.perf.sweep import save
+
+    if out.endswith((".duckdb", ".db")):
+        try:
+            save(df, out, ws=STATE.ws)
+            return None
+        except Exception as e:  # noqa: BLE001 - keep the rows whatever went wrong
+            why, spare = reason(e), rescue_path(out).with_suffix(".parquet")
+            try:
+                saved_to: Any = save(df, str(spare), ws=STATE.ws)
+            except Exception:  # noqa: BLE001
+                saved_to = None
+    else:
+        saved_to, why_or_none = save_or_rescue(out, lambda p: save(df, str(p), ws=STATE.ws))
+        if why_or_none is None:
+            return None
+        why = why_or_none
+    where = f"the rows are in {saved_to} instead" if saved_to else "nothing was saved"
+    typer.echo(f"Warning: cannot write {out}: {why}; {where}", err=True)
+    return why
 
 
 @app.command("calibration")

@@ -16,21 +16,60 @@ def serve(
         str, typer.Option(help="Interface to listen on (loopback by default).")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=256,
+            help="Processes for CPU-heavy requests (perf, compare, market), so lookups keep "
+            "answering while they run. Default: one per core; 0: threads of the server.",
+        ),
+    ] = None,
+    time_limit: Annotated[
+        float,
+        typer.Option(
+            "--time-limit", min=1, max=3600, help="Seconds one heavy request may run (then 503)."
+        ),
+    ] = 60.0,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            help="Host header to accept besides the bound address (repeatable), e.g. a name "
+            "the server is reached by behind a proxy.",
+        ),
+    ] = None,
 ) -> None:
     """Run the dashboard and the REST API (docs at /docs) on the embedded catalog."""
     import uvicorn
 
     from chipwatch.api import create_app
+    from chipwatch.api.security import default_hosts, http_protocol
+    from chipwatch.services.work import default_workers
 
     _check_can_listen(host, port)
-    app = create_app(ws=STATE.ws, warm=True)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    n = default_workers() if workers is None else workers
+    app = create_app(
+        ws=STATE.ws,
+        workers=n,
+        time_limit_s=time_limit,
+        allowed_hosts=[*default_hosts(host), *(allow_host or [])],
+        warm=True,
+    )
+    app.state.pool.start()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="warning", http=http_protocol())
+    )
     url = f"http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}/"
-    threading.Thread(target=_announce, args=(server, url), daemon=True).start()
-    server.run()
+    note = f"{n} worker process{'es' if n != 1 else ''}"
+    threading.Thread(target=_announce, args=(server, url, note), daemon=True).start()
+    try:
+        server.run()
+    finally:
+        app.state.pool.close()
 
 
-def _announce(server: Any, url: str, timeout_s: float = 60.0) -> None:
+def _announce(server: Any, url: str, note: str, timeout_s: float = 60.0) -> None:
     """Print the dashboard's URL once it answers (not before: a link that fails is no help)."""
     import time
     import urllib.request
@@ -44,7 +83,9 @@ def _announce(server: Any, url: str, timeout_s: float = 60.0) -> None:
             except OSError:
                 pass
             else:
-                typer.echo(f"chipwatch dashboard on {url}  (API docs: {url}docs; Ctrl-C stops)")
+                typer.echo(
+                    f"chipwatch dashboard on {url}  (API docs: {url}docs; {note}; Ctrl-C stops)"
+                )
                 return
         time.sleep(0.05)
 
@@ -115,10 +156,12 @@ def report(
         fail(e.message + (f"; scenarios: {', '.join(hint)}" if hint else ""))
     except ValueError as e:
         fail(str(e).splitlines()[0] if str(e) else "invalid report options")
-    try:
-        out.write_text(html, encoding="utf-8")
-    except OSError as e:
-        fail(f"cannot write {out}: {e.strerror or e}")
+    from chipwatch.outfile import save_or_rescue
+
+    saved_to, why = save_or_rescue(out, lambda p: p.write_text(html, encoding="utf-8"))
+    if why is not None:
+        where = f"the report is in {saved_to} instead" if saved_to else "nothing was saved"
+        fail(f"cannot write {out}: {why}; {where}", code=1)
     size, n_charts = len(html.encode()), chart_count(html)
     summary = {"out": str(out), "bytes": size, "charts": n_charts}
     if as_json:

@@ -27,8 +27,23 @@ def _positive_area(v: float) -> float:
     return v
 
 
+def finite_tree(value: Any, where: str = "spec") -> Any:
+    """``value`` unchanged, or ValueError naming the first NaN or infinity inside it."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{where}: not a finite number")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            finite_tree(v, f"{where}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            finite_tree(v, f"{where}[{i}]")
+    return value
+
+
 class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Unknown fields are refused; so are NaN and infinities, also inside a ``spec``."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class ClassifyRequest(Request):
@@ -36,7 +51,7 @@ class ClassifyRequest(Request):
     one), under the US rules in force on a date, for a destination."""
 
     chip: str | None = Field(None, max_length=64, description="Catalog chip id.")
-    spec: dict[str, Any] | None = Field(
+    spec: Annotated[dict[str, Any], AfterValidator(finite_tree)] | None = Field(
         None,
         description="A hypothetical chip's ChipSpec fields (name, tpp or dense_tops, "
         "die_area_mm2, datacenter, io_bidir_gbs, ...).",
@@ -147,7 +162,7 @@ class RulesDiffRequest(Request):
 class RulesProposeRequest(Request):
     """``rules propose``: catalog chips that flip under proposed rule sets."""
 
-    rule_sets: list[dict[str, Any]] = Field(
+    rule_sets: Annotated[list[dict[str, Any]], AfterValidator(finite_tree)] = Field(
         min_length=1,
         max_length=10,
         description="Proposed rule sets in the packaged rules schema.",

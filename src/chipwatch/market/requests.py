@@ -7,9 +7,11 @@ checks the CLI against them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from chipwatch.controls.requests import finite_tree
 
 SCENARIO_HELP = "Scenario id (see `market list`) or a YAML file."
 DRAWS_HELP = "Monte Carlo draws (1-50,000)."
@@ -19,7 +21,7 @@ MAX_DRAWS = 50_000
 
 
 class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class MarketRunRequest(Request):
@@ -30,7 +32,7 @@ class MarketRunRequest(Request):
     seed: int = Field(0, ge=0, le=2**32 - 1, description=SEED_HELP)
     metric: str | None = Field(None, max_length=64, description="Only this metric.")
     group: str | None = Field(None, max_length=64, description="Only this group.")
-    rules: list[dict[str, Any]] | None = Field(
+    rules: Annotated[list[dict[str, Any]], AfterValidator(finite_tree)] | None = Field(
         None,
         max_length=10,
         description="Proposed rule sets (the packaged rules schema) to run under, on a "

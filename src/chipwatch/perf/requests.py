@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 ChipId = Annotated[str, Field(min_length=1, max_length=64, examples=["h20"])]
 DEFAULT_BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
@@ -18,14 +18,33 @@ PRECISION_HELP = "bf16, fp16, fp8, int8, fp4 or int4 (W4A16)."
 DEGREE_HELP = "Parallel degree (chosen if left out)."
 
 
+# What one request may ask for; each limit is named in the 422 message. Serving estimates grow
+# with the layouts tried on num_chips, a crossover with chips x batches of them.
+MAX_SERVING_CHIPS = 4096
+MAX_CROSSOVER_NUM_CHIPS = 1024
+MAX_CROSSOVER_POINTS = 96  # chips x batch sizes
+PRECISIONS = ("fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8", "fp4", "int4")
+
+
+def _known_precision(v: str) -> str:
+    if v.lower() not in PRECISIONS:
+        raise ValueError(f"unknown precision {v!r}: use one of {', '.join(PRECISIONS)}")
+    return v.lower()
+
+
+Precision = Annotated[str, Field(max_length=8), AfterValidator(_known_precision)]
+Batch = Annotated[int, Field(ge=1, le=1_000_000)]
+
+
 def _degree() -> Any:
     return Field(None, ge=1, le=65536, description=DEGREE_HELP)
 
 
 class Request(BaseModel):
-    """Unknown fields are refused (a misspelt option never passes silently)."""
+    """Unknown fields are refused (a misspelt option never passes silently); so are NaN and
+    infinities in any number."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Workload(Request):
@@ -34,13 +53,13 @@ class Workload(Request):
     model: str = Field(
         "llama-3.1-8b", min_length=1, max_length=64, description="Model id (see `perf models`)."
     )
-    num_chips: int = Field(1, ge=1, le=65536, description="Number of chips.")
-    batch: int | Literal["auto"] = Field(
+    num_chips: int = Field(1, ge=1, le=MAX_SERVING_CHIPS, description="Number of chips.")
+    batch: Batch | Literal["auto"] = Field(
         "auto", description="Sequences in flight, or 'auto' (the most tokens/s that fits)."
     )
     input_len: int = Field(1024, ge=1, le=1_000_000, description="Prompt tokens.")
     output_len: int = Field(256, ge=1, le=1_000_000, description="Generated tokens.")
-    precision: str = Field("bf16", max_length=8, description=PRECISION_HELP)
+    precision: Precision = Field("bf16", description=PRECISION_HELP)
     tp: int | None = _degree()
     pp: int | None = _degree()
     dp: int | None = _degree()
@@ -149,9 +168,9 @@ class CrossoverRequest(Request):
     model: str = Field(
         "llama-3.1-70b", min_length=1, max_length=64, description="Model id (see `perf models`)."
     )
-    num_chips: int = Field(8, ge=1, le=65536, description="Number of chips.")
-    precision: str = Field("fp8", max_length=8, description=PRECISION_HELP)
-    batches: list[Annotated[int, Field(ge=1, le=1_000_000)]] = Field(
+    num_chips: int = Field(8, ge=1, le=MAX_CROSSOVER_NUM_CHIPS, description="Number of chips.")
+    precision: Precision = Field("fp8", description=PRECISION_HELP)
+    batches: list[Batch] = Field(
         default_factory=lambda: list(DEFAULT_BATCHES),
         min_length=1,
         max_length=24,
@@ -171,6 +190,16 @@ class CrossoverRequest(Request):
         True, description="Fitted efficiencies (off: pure roofline, efficiencies = 1)."
     )
 
+    @model_validator(mode="after")
+    def _bounded(self) -> CrossoverRequest:
+        points = len(dict.fromkeys(self.chips)) * len(self.batches)
+        if points > MAX_CROSSOVER_POINTS:
+            raise ValueError(
+                f"chips x batches is {points}, over the limit of {MAX_CROSSOVER_POINTS} for one "
+                "request: ask for fewer chips or batch sizes"
+            )
+        return self
+
 
 class TrainingRequest(Request):
     """``perf train``: train a model on N chips for T tokens."""
@@ -185,7 +214,7 @@ class TrainingRequest(Request):
     global_batch_tokens: int = Field(
         4_194_304, ge=1, le=10**10, description="Tokens per optimizer step."
     )
-    precision: str = Field("bf16", max_length=8, description=PRECISION_HELP)
+    precision: Precision = Field("bf16", description=PRECISION_HELP)
     tp: int | None = _degree()
     pp: int | None = _degree()
     ep: int | None = _degree()
@@ -218,7 +247,7 @@ class SweepRequest(Request):
         max_length=16,
         description="Model ids.",
     )
-    precisions: list[Annotated[str, Field(max_length=8)]] = Field(
+    precisions: list[Precision] = Field(
         default_factory=lambda: ["bf16", "fp8"],
         min_length=1,
         max_length=8,

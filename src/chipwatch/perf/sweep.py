@@ -424,7 +424,7 @@ def save(df: Any, path: str, *, ws: Workspace | None = None) -> str:
     In a DuckDB store the rows go to table ``perf_sweep`` beside the catalog tables, so that
     ``chipwatch --db PATH sql`` can join them with ``accelerators``.
     """
-    if path.endswith((".duckdb", ".db")):
+    if path.endswith((".duckdb", ".db")):  # DuckDB commits the new tables in one transaction
         from chipwatch.catalog.store import connect
 
         connect(resolve(ws).catalog, path, extra={"perf_sweep": df}).close()

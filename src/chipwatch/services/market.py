@@ -4,6 +4,7 @@ computed once per workspace for the dashboard's charts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chipwatch.jsonable import to_jsonable
@@ -36,15 +37,48 @@ def known_scenario(scenario: str, *, ws: Workspace | None = None) -> str:
     return scenario
 
 
+# The (metric, group) pairs whose draws a kept run holds: the dashboard's headline numbers take
+# their P10/P50/P90 for one year and the paired difference between two scenarios from them
+# (``tests/test_api_bounded.py`` checks this covers ``web.views.HEADLINES``).
+KEPT_DRAWS = frozenset(
+    {
+        ("demand_usd", "total"),
+        ("domestic_share", "total"),
+        ("domestic_share_of_demand", "total"),
+        ("share_of_demand", "licensed"),
+        ("share_of_demand", "grey"),
+        ("share_of_demand", "offshore"),
+        ("share_of_demand", "deferred"),
+        ("effective_stock_h100e", "total"),
+    }
+)
+
+
+def summary_only(result: MarketResult) -> MarketResult:
+    """The run without most of its draw arrays: a 20,000-draw run holds ~370 MB of them; its
+    summary, binding table and inputs, and the draws of :data:`KEPT_DRAWS` (about 1 MB at 2,000
+    draws), are what views read."""
+    import dataclasses
+
+    kept = {k: v for k, v in result.samples.items() if (k[0], k[2]) in KEPT_DRAWS}
+    return dataclasses.replace(result, samples=kept)
+
+
 def market_run(
-    scenario: str, draws: int = DEFAULT_DRAWS, seed: int = 0, *, ws: Workspace | None = None
+    scenario: str,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = 0,
+    *,
+    ws: Workspace | None = None,
+    compute: Callable[[], MarketResult] | None = None,
 ) -> MarketResult:
-    """``market.run`` computed once per workspace, scenario, draws and seed (reproducible)."""
+    """``market.run`` computed once per workspace, scenario, draws and seed (reproducible) and
+    kept as a summary (:func:`summary_only`). ``compute`` computes it elsewhere (the server
+    passes its worker pool)."""
     w = resolve(ws)
     key = (scenario, draws, seed)
-    return w.memo(
-        "services.market_run", key, lambda: _run(scenario, draws=draws, seed=seed, ws=w), limit=16
-    )
+    work = compute or (lambda: summary_only(_run(scenario, draws=draws, seed=seed, ws=w)))
+    return w.memo("services.market_run", key, work, limit=16)
 
 
 def rules_effect(base: MarketResult, new: MarketResult) -> list[dict[str, Any]]:

@@ -75,6 +75,11 @@ def train(req: TrainingRequest, *, ws: Workspace | None = None) -> TrainingResul
     return _train(w.catalog.chip(req.chip), w.models.model(req.model), ws=w, **req.train_kwargs())
 
 
+def sweep_best(req: SweepRequest, *, ws: Workspace | None = None) -> list[dict[str, Any]]:
+    """The best configuration per chip and model (what ``POST /api/perf/sweep`` answers)."""
+    return sweep(req, ws=ws)[1]
+
+
 def sweep(req: SweepRequest, *, ws: Workspace | None = None) -> tuple[Any, list[dict[str, Any]]]:
     """Every configuration of the grid (a DataFrame) and the best one per chip and model."""
     if req.grid_size() > MAX_SWEEP_GRID:

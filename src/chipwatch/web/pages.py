@@ -16,9 +16,12 @@ from markupsafe import Markup, escape
 
 from chipwatch import __version__, market
 from chipwatch.i18n import N_
-from chipwatch.perf.requests import CompareRequest
+from chipwatch.perf.requests import CompareRequest, CrossoverRequest
+from chipwatch.services import market as market_service
 from chipwatch.services.catalog import SEGMENTS, chip_detail, chip_rows
 from chipwatch.services.errors import ChoiceError
+from chipwatch.services.perf import compare, crossover
+from chipwatch.services.work import job_key
 from chipwatch.web.columns import HEADLINE_COLUMNS
 from chipwatch.workspace import Workspace
 
@@ -140,6 +143,33 @@ def render(
     return response
 
 
+def market_runs_in_workers(request: Request, scenarios: list[str]) -> None:
+    """Compute the dashboard's runs of these scenarios in the app's worker pool, into the
+    workspace's memo the views read (unknown ids are left for the views to report)."""
+    ws, pool = ws_of(request), request.app.state.pool
+    draws = market_service.DEFAULT_DRAWS
+
+    def in_worker(sid: str) -> Any:
+        return lambda: pool.call(market_service.market_run, sid, draws, 0)
+
+    known = market_service.scenario_ids(ws=ws)
+    for sid in dict.fromkeys(s for s in scenarios if s in known):
+        market_service.market_run(sid, draws, 0, ws=ws, compute=in_worker(sid))
+
+
+def story_chips(cat: Any) -> list[str]:
+    from chipwatch.web import views
+
+    return views.story_chips(cat)
+
+
+def _overview_charts(request: Request) -> Any:
+    from chipwatch.web import views
+
+    market_runs_in_workers(request, list(views.SHARE_SCENARIOS))  # the heavy part, off here
+    return views.overview_charts(ws_of(request))
+
+
 @router.get("/vendor/plotly.min.js")
 def plotly_js(request: Request) -> Response:
     """plotly.js, gzip-compressed once and kept in memory (4.8 MB -> about 1.4 MB on the wire)."""
@@ -167,15 +197,14 @@ def favicon() -> HTMLResponse:
 
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request) -> HTMLResponse:
-    from chipwatch.web import views
 
     return render(
         request,
         "overview.html",
         "Overview",
         "/",
-        charts=views.overview_charts(ws_of(request)),
-        story=views.story_chips(ws_of(request).catalog),
+        charts=_overview_charts(request),
+        story=story_chips(ws_of(request).catalog),
     )
 
 
@@ -309,9 +338,31 @@ def compare_page(request: Request) -> HTMLResponse:
     except ValidationError as e:
         error = "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())
         form = CompareRequest.model_construct(**{**CompareRequest().model_dump(), **raw})
+    state = request.app.state
     if error is None:
-        result = views.compare_context(ws, form.model_dump(mode="json"))
-        rows, chart_list, error = list(result["rows"]), list(result["charts"]), result["error"]
+        try:  # in a worker process, cached by bytes like /api/perf/compare
+            key = job_key(compare, ws, form)
+            rows = state.pool.call_cached(state.results, key, compare, form)
+            chart_list = views.compare_charts(rows)
+        except (ValueError, KeyError) as e:
+            error = str(e)
+    served = [r["chip"] for r in rows if not r.get("error")]
+    if error is None and len(served) >= 2:
+        try:  # where the chips trade places as the batch grows (pure decode)
+            cross = CrossoverRequest(
+                chips=served[:8],
+                model=form.model,
+                num_chips=form.num_chips,
+                precision=form.precision,
+                input_len=form.input_len,
+                output_len=form.output_len,
+                calibration=form.calibration,
+            )
+            key = job_key(crossover, ws, cross)
+            result = state.pool.call_cached(state.results, key, crossover, cross)
+            chart_list.append(views.crossover_chart(result))
+        except (ValueError, KeyError) as e:
+            error = f"batch sweep: {e}"
     from urllib.parse import urlencode
 
     api_url = (
@@ -354,6 +405,7 @@ def market_page(
         "seed": 0,
     }
     try:
+        market_runs_in_workers(request, [scenario, *([compare] if compare else [])])
         ctx.update(views.market_context(ws, scenario, compare or None, year))
         ctx["api_url"] = f"/api/market/run/{scenario}"
     except ChoiceError as e:
@@ -422,7 +474,6 @@ def warm_up(ws: Workspace) -> None:
     a background thread at start-up; a failure here only means a slower first visit."""
     import logging
 
-    from chipwatch.perf.requests import CompareRequest
     from chipwatch.web import views
 
     today = dt.date.today()
@@ -431,12 +482,6 @@ def warm_up(ws: Workspace) -> None:
         lambda: views.overview_charts(ws),
         lambda: views.chip_table_rows(ws, today, "CN"),
         lambda: views.control_map_context(ws, today, "CN"),
-        lambda: views.compare_context(
-            ws,
-            CompareRequest.model_validate(
-                {"chips": views.story_chips(ws.catalog), **views.STORY_WORKLOAD}
-            ).model_dump(mode="json"),
-        ),
         lambda: views.market_context(ws, "baseline", None),
     ]
     for step in steps:
