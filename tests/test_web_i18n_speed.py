@@ -125,9 +125,9 @@ def test_404_page_has_navigation_and_linked_suggestions(client: TestClient) -> N
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/api/chips", "/static/app.js", "/vendor/plotly.min.js", "/static/style.css"]
+    "path", ["/", "/chips", "/static/app.js", "/vendor/plotly.min.js", "/static/style.css"]
 )
-def test_html_json_and_js_are_gzipped(client: TestClient, path: str) -> None:
+def test_html_and_js_are_gzipped(client: TestClient, path: str) -> None:
     r = client.get(path, headers={"accept-encoding": "gzip"})
     assert r.status_code == 200
     assert r.headers.get("content-encoding") == "gzip", path

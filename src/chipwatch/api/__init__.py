@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chipwatch import __version__
 from chipwatch.workspace import Workspace
@@ -27,6 +28,23 @@ DESCRIPTION = (
     "worker processes under a time limit and are answered 503 with Retry-After when it is "
     "exceeded or every worker is busy; each request model states the most one request may ask."
 )
+
+
+class PagesGZip:
+    """gzip for the dashboard's HTML, JavaScript and CSS. ``/api`` responses are left to the
+    lookup cache, which replays stored bodies (compressing those here broke its replies)."""
+
+    def __init__(self, app: ASGIApp, minimum_size: int = 1000, compresslevel: int = 6) -> None:
+        from fastapi.middleware.gzip import GZipMiddleware
+
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=minimum_size, compresslevel=compresslevel)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not str(scope.get("path", "")).startswith("/api"):
+            await self.gzip(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 def create_app(
@@ -46,8 +64,6 @@ def create_app(
     served (default: the loopback names). ``warm``: compute the default pages in a background
     thread once the server starts. Responses of 1 kB or more are gzip-compressed.
     """
-    from fastapi.middleware.gzip import GZipMiddleware
-
     from chipwatch.api import (
         chips,
         controls,
@@ -88,7 +104,7 @@ def create_app(
     errors.install_error_handlers(app)
     app.add_middleware(limits.BodySizeLimit, max_bytes=limits.MAX_BODY_BYTES)
     app.add_middleware(lookups.LookupCache)
-    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
+    app.add_middleware(PagesGZip, minimum_size=1000, compresslevel=6)
     hosts = list(allowed_hosts) if allowed_hosts is not None else security.default_hosts()
     app.add_middleware(security.Guard, allowed_hosts=hosts, state=app.state)
     app.router.add_event_handler("shutdown", app.state.pool.close)
