@@ -6,6 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 import chipwatch
+from browser_helpers import browser, desktop, page, phone, server  # noqa: F401  (fixtures)
 from chipwatch.catalog import Catalog
 
 

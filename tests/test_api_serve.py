@@ -66,3 +66,25 @@ def test_serve_on_a_busy_port_is_one_clear_error(runner) -> None:  # type: ignor
     assert result.exit_code == 2
     assert f"cannot serve on 127.0.0.1:{port}" in result.output
     assert "Traceback" not in result.output
+
+
+def test_serve_prints_its_url_once_it_answers() -> None:
+    port = _free_port()
+    t0 = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chipwatch", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # the first thing serve prints
+        started = time.monotonic() - t0
+        assert f"http://127.0.0.1:{port}/" in line, line
+        r = httpx.get(f"http://127.0.0.1:{port}/", timeout=30)  # answering already
+        assert r.status_code == 200 and r.headers.get("content-encoding") == "gzip"
+        assert started < 30  # benchmarks/page_speed.py measures it (about 2.6 s here)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -7,26 +7,19 @@ with the number of points the server put in it. Screenshots go to ``test-artifac
 from __future__ import annotations
 
 import datetime as dt
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
+from browser_helpers import (
+    ARTIFACTS,
+    CHROMIUM,
+    PageProblems,
+    assert_charts_drawn,
+    open_page,
+    submit,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,129 +29,6 @@ pytestmark = [
         "(apt-get install chromium); the README's test command installs it",
     ),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def server() -> Iterator[str]:
-    """The dashboard served by uvicorn on a free loopback port, in a background thread."""
-    import uvicorn
-
-    from chipwatch.api import create_app
-
-    port = _free_port()
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
-        yield b
-        b.close()
-
-
-class PageProblems:
-    """Console errors, page errors, failed requests and 4xx/5xx responses seen by a page."""
-
-    def __init__(self, page: Any):
-        self.problems: list[str] = []
-        page.on(
-            "console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}")
-        )
-        page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        page.on(
-            "requestfailed",
-            lambda r: self.problems.append(f"failed request: {r.url} ({r.failure})"),
-        )
-        page.on(
-            "response",
-            lambda r: r.status >= 400 and self.problems.append(f"HTTP {r.status}: {r.url}"),
-        )
-
-
-@pytest.fixture(scope="session")
-def desktop(browser: Any) -> Iterator[Any]:
-    """One desktop browser context for the session: plotly.js is fetched and compiled once."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    yield context
-    context.close()
-
-
-@pytest.fixture(scope="session")
-def phone(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
-    yield context
-    context.close()
-
-
-@pytest.fixture()
-def page(desktop: Any, phone: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    context = phone if "phone" in request.node.name else desktop
-    pg = context.new_page()
-    pg.set_default_timeout(15_000)
-    pg.problems = PageProblems(pg)
-    yield pg
-    pg.close()
-
-
-def open_page(page: Any, url: str, shot: str) -> None:
-    """Load a page, wait for every chart to render, check for problems, save a screenshot."""
-    page.goto(url, wait_until="load")
-    page.wait_for_function(
-        "Array.from(document.querySelectorAll('div.chart[data-figure]'))"
-        ".every(el => el.dataset.rendered === '1')"
-    )
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=True)
-    assert page.problems.problems == [], page.problems.problems
-
-
-def submit(page: Any, form: str) -> None:
-    """Submit a form and wait for the page it leads to."""
-    with page.expect_navigation(wait_until="load"):
-        page.click(f"{form} button[type=submit]")
-
-
-def rendered_charts(page: Any) -> list[dict[str, Any]]:
-    """For each chart: its id, the points the server embedded, and what Plotly drew."""
-    return list(
-        page.evaluate("""() => Array.from(
-          document.querySelectorAll('div.chart')).map(el => ({
-        id: el.id,
-        expected: Number(el.dataset.points),
-        svg: el.querySelectorAll('.main-svg').length,
-        drawn: el.querySelectorAll('.scatterlayer .point, .barlayer .point').length,
-        traces: (el.data || []).length,
-    }))""")
-    )
-
-
-def assert_charts_drawn(page: Any, minimum: int) -> list[dict[str, Any]]:
-    found = rendered_charts(page)
-    assert len(found) >= minimum, found
-    for c in found:
-        assert c["svg"] > 0 and c["traces"] > 0, c
-        assert c["drawn"] == c["expected"], c
-    return found
 
 
 PAGES = [
@@ -189,8 +59,12 @@ def test_chips_table_sorts_and_filters(server: str, page: Any) -> None:
     assert total >= 2
     page.click("#chips-table th[data-col='mem_bw_tbs']")
     page.click("#chips-table th[data-col='mem_bw_tbs']")  # second click: descending
+    col = page.evaluate(
+        "Array.from(document.querySelectorAll('#chips-table th')).findIndex("
+        "th => th.dataset.col === 'mem_bw_tbs') + 1"
+    )
     bw = page.eval_on_selector_all(
-        "#chips-table tbody tr td:nth-child(11)", "tds => tds.map(t => t.dataset.sort)"
+        f"#chips-table tbody tr td:nth-child({col})", "tds => tds.map(t => t.dataset.sort)"
     )
     numbers = [float(v) for v in bw if v is not None]
     assert numbers == sorted(numbers, reverse=True)
@@ -240,7 +114,8 @@ def _trace_of(page: Any, chip: str) -> str:
     return str(
         page.evaluate(
             """chip => { const gd = document.getElementById('control-map');
-           const t = gd.data.find(t => (t.customdata || []).includes(chip));
+           const t = gd.data.find(t => t.mode === 'markers' && (t.customdata || []).some(
+               c => String(c).split(',').includes(chip)));
            return t ? t.name : null; }""",
             chip,
         )
@@ -272,17 +147,19 @@ def test_clicking_a_chip_on_the_map_shows_its_classification(server: str, page: 
     # find the drawn point for h20 and click it like a user would
     box = page.evaluate("""() => {
         const gd = document.getElementById('control-map');
-        const ti = gd.data.findIndex(
-            t => t.mode === 'markers' && (t.customdata || []).includes('h20'));
-        const pi = gd.data[ti].customdata.indexOf('h20');
+        const has = c => String(c).split(',').includes('h20');
+        const ti = gd.data.findIndex(t => t.mode === 'markers' && (t.customdata || []).some(has));
+        const pi = gd.data[ti].customdata.findIndex(has);
         const traces = gd.querySelectorAll('.scatterlayer .trace');
         const pt = traces[ti].querySelectorAll('.point')[pi].getBoundingClientRect();
         return {x: pt.x + pt.width / 2, y: pt.y + pt.height / 2};
     }""")
     page.mouse.move(box["x"], box["y"])
     page.mouse.click(box["x"], box["y"])
-    # the H20 and its 141 GB variant share a point: either answers with the H20's numbers
-    page.wait_for_selector("#classification h2[data-chip^='h20']")
+    # the H20 and its 141 GB variant share a point: the click lists the group; pick the H20
+    page.wait_for_selector("#group-list a[data-chip='h20']").click()
+    page.wait_for_selector("#classification h2[data-chip='h20']")
+    assert "chip=h20" in page.url
     text = page.inner_text("#classification")
     assert "TPP 2,368" in text
     assert "License required" in text

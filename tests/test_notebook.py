@@ -14,7 +14,7 @@ def test_tour_notebook_executes_with_charts(tmp_path: Path) -> None:
     nbclient = pytest.importorskip("nbclient")
     nb = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     )
     client.execute()  # raises CellExecutionError, with the cell and traceback, on any failure
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
@@ -23,6 +23,11 @@ def test_tour_notebook_executes_with_charts(tmp_path: Path) -> None:
     assert len(figures) >= 4
     for f in figures:
         assert f["data"]["application/vnd.plotly.v1+json"]["data"]  # traces, not an empty chart
+    from chipwatch.web.static_images import can_export
+
+    if can_export():  # a static SVG copy beside each interactive chart, for viewers without JS
+        for f in figures:
+            assert f["data"]["image/svg+xml"].lstrip().startswith("<svg")
     text = "".join(
         str(o.get("data", {}).get("text/plain", "")) + str(o.get("text", "")) for o in outputs
     )

@@ -38,7 +38,7 @@ from chipwatch.perf.requests import (
     TrainingRequest,
 )
 
-OUTPUT_OPTIONS = {"as_json", "as_csv", "out", "memo", "top"}
+OUTPUT_OPTIONS = {"as_json", "as_csv", "out", "memo", "top", "columns", "wide"}  # presentation
 # command path -> (request model, CLI-only inputs that fill a model field, model-only fields)
 COMMANDS: dict[tuple[str, ...], tuple[type[BaseModel], set[str], set[str]]] = {
     ("perf", "infer"): (ServingRequest, set(), set()),

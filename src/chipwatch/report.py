@@ -6,7 +6,7 @@ it is computed by the same functions as the pages and opens offline.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,9 +28,11 @@ def build_report(
     when: str | None = None,
     *,
     ws: Workspace | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> str:
     """The briefing as one HTML string, from the workspace's data (user chips, rules, scenarios
-    included). Unknown chip ids raise ``UnknownIdError``, unknown scenarios ``ChoiceError``."""
+    included). Unknown chip ids raise ``UnknownIdError``, unknown scenarios ``ChoiceError``.
+    ``progress(step)`` is called as each of ``views.REPORT_STEPS`` steps starts."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     from chipwatch import __version__
@@ -47,7 +49,9 @@ def build_report(
         loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"])
     )
     macros: Any = env.get_template("_macros.html").module
-    sections = views.report_sections(ws, [c.id for c in chosen], scenario)
+    sections = views.report_sections(ws, [c.id for c in chosen], scenario, progress)
+    if progress is not None:
+        progress("writing the HTML")
     sections.append(
         {
             "title": "The chips in this briefing",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chipwatch import __version__
 from chipwatch.workspace import Workspace
@@ -29,6 +30,23 @@ DESCRIPTION = (
 )
 
 
+class PagesGZip:
+    """gzip for the dashboard's HTML, JavaScript and CSS. ``/api`` responses are left to the
+    lookup cache, which replays stored bodies (compressing those here broke its replies)."""
+
+    def __init__(self, app: ASGIApp, minimum_size: int = 1000, compresslevel: int = 6) -> None:
+        from fastapi.middleware.gzip import GZipMiddleware
+
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=minimum_size, compresslevel=compresslevel)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not str(scope.get("path", "")).startswith("/api"):
+            await self.gzip(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
 def create_app(
     catalog_dirs: Iterable[str | Path] = (),
     ws: Workspace | None = None,
@@ -36,13 +54,15 @@ def create_app(
     workers: int = 0,
     time_limit_s: float | None = None,
     allowed_hosts: Iterable[str] | None = None,
+    warm: bool = False,
 ) -> FastAPI:
     """The API under ``/api``, the dashboard pages, and offline docs at ``/docs``, over ``ws``
     (default: a new workspace of the packaged data, ``CHIPWATCH_PATH`` and ``catalog_dirs``).
 
     ``workers``: processes for CPU-heavy requests (0: threads of this process, for tests and
     embedding; ``chipwatch serve`` uses one per core). ``allowed_hosts``: the ``Host`` values
-    served (default: the loopback names).
+    served (default: the loopback names). ``warm``: compute the default pages in a background
+    thread once the server starts. Responses of 1 kB or more are gzip-compressed.
     """
     from chipwatch.api import (
         chips,
@@ -72,6 +92,7 @@ def create_app(
     # a fresh workspace per app unless one is given: its caches live as long as the app
     ws = Workspace.from_dirs(dirs) if ws is None else ws.overlay(*dirs)
     app.state.ws = ws
+    app.state.error_page = pages.error_page
     app.state.internal_errors = 0
     app.state.pool = work.WorkPool(
         ws,
@@ -83,9 +104,20 @@ def create_app(
     errors.install_error_handlers(app)
     app.add_middleware(limits.BodySizeLimit, max_bytes=limits.MAX_BODY_BYTES)
     app.add_middleware(lookups.LookupCache)
+    app.add_middleware(PagesGZip, minimum_size=1000, compresslevel=6)
     hosts = list(allowed_hosts) if allowed_hosts is not None else security.default_hosts()
     app.add_middleware(security.Guard, allowed_hosts=hosts, state=app.state)
     app.router.add_event_handler("shutdown", app.state.pool.close)
+    if warm:
+
+        def start_warm_up() -> None:
+            import threading
+
+            threading.Thread(
+                target=pages.warm_up, args=(app.state.ws,), name="warm-up", daemon=True
+            ).start()
+
+        app.router.add_event_handler("startup", start_warm_up)
     for module in (chips, controls, rules, perf, market):
         app.include_router(module.router)
     app.include_router(web_docs.router)

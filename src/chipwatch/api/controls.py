@@ -24,6 +24,9 @@ When = Annotated[dt.date | None, Query(description="YYYY-MM-DD (default: today)"
 
 class MemoQuery(ClassifyRequest):
     format: Literal["md", "html"] = Field("md", description="Markdown or HTML")
+    lang: Literal["en", "zh-CN"] = Field(
+        "en", description="Language of the memo's headings and labels (rule text stays English)"
+    )
 
 
 def run_classify(request: Request, req: ClassifyRequest) -> Any:
@@ -49,16 +52,17 @@ async def classify_post(request: Request, body: ClassifyRequest) -> Response:
     return model_response(run_classify(request, body))
 
 
-def memo_response(request: Request, c: Any, fmt: str) -> Response:
+def memo_response(request: Request, c: Any, fmt: str, lang: str = "en") -> Response:
     import re
 
     from chipwatch.controls.memo import memo_html, memo_markdown
 
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", f"determination-{c.chip}-{c.date}-{c.destination}")
     if fmt == "html":
-        text, media = memo_html(c, ws=get_ws(request)), "text/html; charset=utf-8"
+        text, media = memo_html(c, ws=get_ws(request), lang=lang), "text/html; charset=utf-8"
     else:
-        text, media = memo_markdown(c, ws=get_ws(request)), "text/markdown; charset=utf-8"
+        text = memo_markdown(c, ws=get_ws(request), lang=lang)
+        media = "text/markdown; charset=utf-8"
     suffix = "html" if fmt == "html" else "md"
     disposition = f'attachment; filename="{name}.{suffix}"'
     return Response(text, media_type=media, headers={"Content-Disposition": disposition})
@@ -66,8 +70,8 @@ def memo_response(request: Request, c: Any, fmt: str) -> Response:
 
 @router.get("/classify/memo", summary="The determination memo (Markdown or HTML) to download")
 def memo_get(request: Request, q: Annotated[MemoQuery, Query()]) -> Response:
-    c = run_classify(request, ClassifyRequest(**q.model_dump(exclude={"format"})))
-    return memo_response(request, c, q.format)
+    c = run_classify(request, ClassifyRequest(**q.model_dump(exclude={"format", "lang"})))
+    return memo_response(request, c, q.format, q.lang)
 
 
 @router.post("/classify/memo", summary="The memo for a posted chip or spec")

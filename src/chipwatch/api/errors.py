@@ -93,9 +93,20 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def _page(status: int, message: str) -> HTMLResponse:
+def _page(
+    status: int, message: str, request: Request | None = None, suggestions: Any = None
+) -> HTMLResponse:
+    """The error as a page: the dashboard's (navigation, linked suggestions) when the app has
+    one (``app.state.error_page``), else a minimal page."""
     from html import escape
 
+    page = getattr(request.app.state, "error_page", None) if request is not None else None
+    if page is not None:
+        try:
+            out: HTMLResponse = page(request, status, message, suggestions or [])
+            return out
+        except Exception:  # the error page must never fail; fall back to the plain one
+            log.exception("error page failed")
     body = (
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{status}</title>"
         "<link rel='stylesheet' href='/static/style.css'></head><body><main class='page'>"
@@ -130,14 +141,17 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> Any:
         if _wants_html(request):
-            return _page(exc.status, exc.message)
+            return _page(exc.status, exc.message, request, exc.extra.get("suggestions"))
         return error_response(exc.status, exc.message, **exc.extra)
 
     @app.exception_handler(ChoiceError)
     async def _choice(request: Request, exc: ChoiceError) -> Any:
         status = 404 if exc.missing else 422
         if _wants_html(request):
-            return _page(status, exc.message)
+            links = {"scenario": "/market?scenario={}", "vendor": "/chips?vendor={}"}
+            pattern = links.get(exc.kind)
+            hrefs = [pattern.format(x) for x in exc.suggestions] if pattern else []
+            return _page(status, exc.message, request, hrefs)
         return error_response(
             status, exc.message, kind=exc.kind, wanted=exc.wanted, suggestions=exc.suggestions
         )
@@ -151,7 +165,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(UnknownIdError)
     async def _unknown_id(request: Request, exc: UnknownIdError) -> Any:
         if _wants_html(request):
-            return _page(404, str(exc))
+            return _page(404, str(exc), request, [f"/chips/{s}" for s in exc.suggestions])
         return error_response(
             404, str(exc), kind=exc.kind, wanted=exc.wanted, suggestions=exc.suggestions
         )
@@ -161,7 +175,7 @@ def install_error_handlers(app: FastAPI) -> None:
         problems = _problems(exc)
         message = "; ".join(f"{p['where']}: {p['problem']}" for p in problems)
         if _wants_html(request):
-            return _page(422, message)
+            return _page(422, message, request)
         return error_response(422, message, problems=problems)
 
     @app.exception_handler(StarletteHTTPException)
@@ -170,7 +184,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404 and message == "Not Found":
             message = f"no such path: {request.url.path}"
         if _wants_html(request):
-            return _page(exc.status_code, message)
+            return _page(exc.status_code, message, request)
         return error_response(exc.status_code, message)
 
     @app.exception_handler(Overloaded)
@@ -192,7 +206,7 @@ def install_error_handlers(app: FastAPI) -> None:
             return await _internal(request, exc)
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if _wants_html(request):
-            return _page(400, message)
+            return _page(400, message, request)
         return error_response(400, message)
 
 

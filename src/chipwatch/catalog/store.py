@@ -13,11 +13,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chipwatch.catalog import Catalog
-
 if TYPE_CHECKING:
     import duckdb
     import pandas as pd
+
+    from chipwatch.catalog import Catalog
 
 TABLES = ("accelerators", "accelerator_values", "dies")
 READ_ONLY_TYPES = {"SELECT", "EXPLAIN"}
@@ -44,10 +44,33 @@ def default_db_path() -> str | None:
 
 def frames(catalog: Catalog) -> dict[str, pd.DataFrame]:
     return {
-        "accelerators": catalog.to_frame().reset_index(drop=True),
+        "accelerators": with_control_metrics(catalog.to_frame().reset_index(drop=True), catalog),
         "accelerator_values": catalog.values_frame(),
         "dies": catalog.dies_frame(),
     }
+
+
+def with_control_metrics(df: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    """The accelerators table with the export-control metrics: ``tpp`` and the precision it is
+    computed at (``tpp_precision``), the applicable die area and ``performance_density``
+    (3A090 Technical Note; null where an input is missing)."""
+    from chipwatch.controls.metrics import applicable_die_area_mm2, performance_density, tpp
+
+    tpps, precs, areas, pds = [], [], [], []
+    for cid in df["id"]:
+        chip = catalog.chip(cid)
+        value, precision = tpp(chip)
+        area = applicable_die_area_mm2(chip)
+        tpps.append(value)
+        precs.append(precision)
+        areas.append(area)
+        pds.append(performance_density(value, area))
+    out = df.copy()
+    out["tpp"] = tpps
+    out["tpp_precision"] = precs
+    out["applicable_die_area_mm2"] = areas
+    out["performance_density"] = pds
+    return out
 
 
 def connect(

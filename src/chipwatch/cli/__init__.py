@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from chipwatch import __version__
-from chipwatch.cli.kit import STATE
+from chipwatch.cli.kit import STATE, fail
 
 # command -> the module of chipwatch.cli whose ``commands`` app defines it (in help order)
 COMMANDS = {
@@ -104,7 +104,20 @@ def main_options(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
     ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Language of table headers and messages: en or zh-CN (or CHIPWATCH_LANG).",
+        ),
+    ] = None,
 ) -> None:
+    from chipwatch.i18n import LANGUAGES, normalize
+
+    chosen = lang or os.environ.get("CHIPWATCH_LANG")
+    STATE.lang = normalize(chosen)
+    if chosen and STATE.lang is None:
+        fail(f"unknown language {chosen!r}: use {' or '.join(LANGUAGES)}")
     STATE.configure(list(catalog_dirs or []), db or os.environ.get("CHIPWATCH_DB") or None)
 
 

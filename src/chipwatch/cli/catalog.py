@@ -7,7 +7,19 @@ from typing import Annotated, Any
 
 import typer
 
-from chipwatch.cli.kit import STATE, catalog, chip_or_fail, console, emit, emit_json, fail
+from chipwatch.cli.kit import (
+    STATE,
+    ColumnsOpt,
+    WideOpt,
+    catalog,
+    chip_or_fail,
+    console,
+    emit,
+    emit_json,
+    fail,
+    split_columns,
+    translate,
+)
 
 chips_app = typer.Typer(help="List, inspect and compare accelerators.", no_args_is_help=True)
 
@@ -15,19 +27,20 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV.")]
 
 
+# Default columns, most important first: the table keeps those that fit the terminal.
 LIST_COLUMNS = [
     "id",
-    "name",
     "vendor",
-    "segment",
-    "released",
     "tflops_bf16_dense",
     "tflops_fp8_dense",
-    "tops_int8_dense",
     "mem_gb",
     "mem_bw_tbs",
-    "scaleup_bidir_gbs",
     "tdp_w",
+    "tops_int8_dense",
+    "scaleup_bidir_gbs",
+    "segment",
+    "released",
+    "name",
 ]
 
 
@@ -39,8 +52,10 @@ def chips_list(
     ] = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
+    columns: ColumnsOpt = None,
+    wide: WideOpt = False,
 ) -> None:
-    """List accelerators with their headline numbers."""
+    """List accelerators with their headline numbers (the columns that fit the terminal)."""
     cat = catalog()
     if segment and segment.lower() not in ("datacenter", "workstation", "consumer", "edge"):
         fail(f"unknown segment {segment!r}: use datacenter, workstation, consumer or edge")
@@ -56,7 +71,31 @@ def chips_list(
     if as_json or as_csv:
         emit(rows, as_json, as_csv)
     else:
-        emit(rows, title=f"{len(rows)} accelerators", columns=LIST_COLUMNS)
+        emit(
+            _localized(rows),
+            title=translate("{n} accelerators").format(n=len(rows)),
+            columns=LIST_COLUMNS,
+            selected=split_columns(columns),
+            wide=wide,
+        )
+
+
+def _localized(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Table rows with chip and vendor names in the ``--lang`` language (JSON/CSV keep the
+    catalog's own names)."""
+    if STATE.lang in (None, "en"):
+        return rows
+    from chipwatch.i18n.names import chip_name, vendor_name
+
+    return [
+        {
+            **r,
+            "name": chip_name(r["id"], r["name"], r["vendor"], STATE.lang),
+            "vendor": vendor_name(r["vendor"], STATE.lang),
+            "segment": translate(str(r["segment"])),
+        }
+        for r in rows
+    ]
 
 
 def _note_load_errors() -> None:
@@ -64,7 +103,9 @@ def _note_load_errors() -> None:
 
 
 def chip_detail(chip_id: str) -> dict[str, Any]:
-    return catalog().detail(chip_or_fail(chip_id).id)
+    from chipwatch.services.catalog import chip_detail as detail
+
+    return detail(catalog(), chip_or_fail(chip_id).id)
 
 
 @chips_app.command("show")
@@ -81,6 +122,14 @@ def chips_show(
         f"[bold]{d['name']}[/bold] ({d['id']}) - {d['vendor']}, {d['vendor_country']}; "
         f"{d['segment']}, {d['status']}, released {d['released']}"
     )
+    zh = d.get("local_names", {}).get("zh-CN")
+    if zh:
+        con.print(
+            f"中文名 {zh['name']} ({zh['name_source']}"
+            + (", unverified" if zh["unverified"] else "")
+            + ")",
+            soft_wrap=True,
+        )
     c = chip_or_fail(chip_id)
     rows = [
         {
@@ -93,7 +142,7 @@ def chips_show(
         }
         for f, v, unit in c.sourced_values()
     ]
-    emit(rows)
+    emit(rows, columns=["field", "value", "unit", "range", "check", "source"])
     for key, citation in c.sources.items():
         con.print(f"[bold]{key}[/bold]: {citation}", soft_wrap=True)
     if d["notes"]:
@@ -104,6 +153,8 @@ def chips_show(
 def chips_compare(
     chip_ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Two or more chip ids.")],
     as_json: JsonOpt = False,
+    columns: ColumnsOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """Side by side, with ratios to the first chip."""
     if len(chip_ids) < 2:
@@ -113,7 +164,15 @@ def chips_compare(
     if as_json:
         emit_json({"chips": [c.id for c in chips], "base": chips[0].id, "rows": rows})
     else:
-        emit(rows, title=f"compared with {chips[0].id}")
+        from chipwatch.tables import header
+
+        emit(
+            [{**r, "field": header(r["field"], STATE.lang)} for r in rows],
+            title=translate("compared with {chip}").format(chip=chips[0].id),
+            selected=split_columns(columns),
+            wide=wide,
+            transpose=None if (columns or wide) else "chip",
+        )
 
 
 def sql_cmd(

@@ -20,6 +20,7 @@ from chipwatch.cli.kit import (
     emit_table,
     fail,
     opt,
+    translate,
 )
 from chipwatch.controls.requests import (
     ClassifyRequest,
@@ -199,7 +200,7 @@ def classify_cmd(
         from chipwatch.controls.memo import write_memo
 
         try:
-            write_memo(c, memo, ws=STATE.ws)
+            write_memo(c, memo, ws=STATE.ws, lang=STATE.lang)
         except ControlsInputError as e:
             fail(str(e))
     if as_json:
@@ -207,7 +208,7 @@ def classify_cmd(
     else:
         _print_classification(c)
     if memo is not None:
-        typer.echo(f"Memo written to {memo}", err=True)
+        typer.echo(translate("Memo written to {path}").format(path=memo), err=True)
 
 
 def timeline_cmd(

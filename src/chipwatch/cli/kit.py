@@ -9,12 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import sys
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -35,6 +33,7 @@ class State:
     folders over the packaged data and ``CHIPWATCH_PATH``) and ``--db``."""
 
     db: str | None = None
+    lang: str | None = None
     catalog_dirs: tuple[Path, ...] = ()
     _ws: Workspace | None = None
 
@@ -78,7 +77,8 @@ def warn_load_errors(cat: Catalog) -> None:
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print one clear error line to stderr and exit (2 = bad input)."""
-    typer.echo(f"Error: {message}", err=True)
+    prefix = translate("Error")
+    typer.echo(f"{prefix}: {message}", err=True)
     raise typer.Exit(code)
 
 
@@ -112,17 +112,9 @@ def _csv_cell(v: Any) -> Any:
 
 
 def fmt(v: Any) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "-"
-        if v != 0 and (abs(v) >= 1e6 or abs(v) < 1e-3):
-            return f"{v:.3g}"
-        return f"{v:,.4g}" if abs(v) < 1000 else f"{v:,.0f}"
-    if isinstance(v, Enum):
-        return str(v.value)
-    return str(v)
+    from chipwatch.tables import cell
+
+    return cell(v)
 
 
 def console(**kwargs: Any) -> Any:
@@ -132,24 +124,58 @@ def console(**kwargs: Any) -> Any:
 
     from rich.console import Console
 
-    width = None
-    if not sys.stdout.isatty():
-        width = int(os.environ.get("COLUMNS", "0") or 0) or 160
-    return Console(width=width, **kwargs)
+    if "width" not in kwargs and not sys.stdout.isatty():
+        kwargs["width"] = int(os.environ.get("COLUMNS", "0") or 0) or 160
+    return Console(**kwargs)
+
+
+def width() -> int:
+    """The terminal's width (``COLUMNS`` wins; 160 when output is not a terminal)."""
+    return int(console().width)
 
 
 def emit_table(
-    rows: list[dict[str, Any]], title: str | None = None, columns: list[str] | None = None
+    rows: list[dict[str, Any]],
+    title: str | None = None,
+    columns: list[str] | None = None,
+    selected: list[str] | None = None,
+    wide: bool = False,
+    transpose: str | None = None,
 ) -> None:
-    from rich.table import Table
+    """Print ``rows`` as a table that fits the terminal: ``columns`` is the command's default
+    set, in order of priority; ``selected`` (``--columns``) and ``wide`` (``--wide``) override
+    it; ``transpose`` (the new key column's name) flips a table too wide to fit."""
+    from chipwatch.tables import choose_fields, natural_width, table
 
-    cols = columns or (list(rows[0]) if rows else [])
-    t = Table(title=title, show_lines=False)
-    for i, c in enumerate(cols):
-        t.add_column(c, overflow="fold", no_wrap=i == 0)
-    for r in rows:
-        t.add_row(*(fmt(r.get(c)) for c in cols))
-    console().print(t)
+    try:
+        fields = choose_fields(rows, columns, selected, wide)
+    except ValueError as e:
+        fail(str(e))
+    w = width()
+    out = console()
+    if wide or selected:  # every asked-for column at full width, however wide
+        w = max(w, natural_width(rows, fields, STATE.lang))
+        out = console(width=w)
+    out.print(
+        table(
+            rows,
+            fields,
+            w,
+            title=translate(title) if title else None,
+            lang=STATE.lang,
+            transpose_if_needed=transpose,
+            drop_columns=not (wide or selected),
+        )
+    )
+
+
+def translate(text: str) -> str:
+    """A message in the language chosen with ``--lang`` (English when no translation)."""
+    if STATE.lang in (None, "en"):
+        return text
+    from chipwatch.i18n import gettext
+
+    return gettext(text, STATE.lang)
 
 
 def emit(
@@ -158,13 +184,30 @@ def emit(
     as_csv: bool = False,
     title: str | None = None,
     columns: list[str] | None = None,
+    selected: list[str] | None = None,
+    wide: bool = False,
+    transpose: str | None = None,
 ) -> None:
     if as_json:
         emit_json(rows)
     elif as_csv:
         emit_csv(rows)
     else:
-        emit_table(rows, title=title, columns=columns)
+        emit_table(rows, title, columns, selected, wide, transpose)
+
+
+def split_columns(text: str | None) -> list[str] | None:
+    """``--columns a,b,c`` as a list (None when not given)."""
+    if not text:
+        return None
+    return [c.strip() for c in text.split(",") if c.strip()]
+
+
+ColumnsOpt = Annotated[
+    str | None,
+    typer.Option("--columns", help="Comma-separated columns to show (see --wide for all)."),
+]
+WideOpt = Annotated[bool, typer.Option("--wide", help="Show every column, however wide.")]
 
 
 # --- options from request models -----------------------------------------------------------

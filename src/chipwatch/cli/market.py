@@ -10,7 +10,20 @@ from typing import Annotated, Any
 
 import typer
 
-from chipwatch.cli.kit import STATE, arg, build, default, emit, emit_json, emit_table, fail, opt
+from chipwatch.cli.kit import (
+    STATE,
+    ColumnsOpt,
+    WideOpt,
+    arg,
+    build,
+    default,
+    emit,
+    emit_json,
+    emit_table,
+    fail,
+    opt,
+    split_columns,
+)
 from chipwatch.market.requests import (
     CheckRequest,
     MarketCompareRequest,
@@ -302,6 +315,8 @@ def check_cmd(
     draws: Annotated[int, opt(CHK, "draws", "--draws")] = default(CHK, "draws"),
     seed: Annotated[int, opt(CHK, "seed", "--seed")] = default(CHK, "seed"),
     as_json: JsonOpt = False,
+    columns: ColumnsOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """Distance from the model to each cited figure (model P50, P10-P90, relative distance)."""
     import pandas as pd
@@ -341,7 +356,12 @@ def check_cmd(
             if x.check_group == group
         ]
         if rows:
-            emit_table(rows, title=f"{df.attrs['scenario']}: {title}")
+            emit_table(
+                rows,
+                title=f"{df.attrs['scenario']}: {title}",
+                selected=split_columns(columns),
+                wide=wide,
+            )
     typer.echo("Full figures and sources: --json or data/market/estimates.yaml.")
 
 

@@ -10,6 +10,8 @@ import typer
 
 from chipwatch.cli.kit import (
     STATE,
+    ColumnsOpt,
+    WideOpt,
     arg,
     build,
     catalog,
@@ -20,6 +22,7 @@ from chipwatch.cli.kit import (
     emit_json,
     fail,
     opt,
+    split_columns,
 )
 from chipwatch.perf.requests import (
     CompareRequest,
@@ -361,6 +364,27 @@ def train_cmd(
         typer.echo(f"Note: {n}")
 
 
+# Default columns of `perf sweep`, most important first (the table keeps those that fit).
+SWEEP_COLUMNS = [
+    "chip",
+    "model",
+    "output_tokens_per_s",
+    "tpot_s",
+    "ttft_s",
+    "precision_used",
+    "num_chips",
+    "batch",
+    "tp",
+    "ep",
+    "pp",
+    "dp",
+    "replicas",
+    "output_tokens_per_s_per_chip",
+    "prefill_bound",
+    "decode_bound",
+]
+
+
 @app.command("sweep")
 def sweep_cmd(
     chips: Annotated[list[str] | None, arg(W, "chips", metavar="ID...")] = None,
@@ -388,6 +412,8 @@ def sweep_cmd(
     ] = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
+    columns: ColumnsOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """Evaluate a grid of configurations; print the best one per chip (and model)."""
     import time
@@ -410,24 +436,9 @@ def sweep_cmd(
     emit(
         rows,
         title=f"best by {best_by}: {len(df):,} configurations in {elapsed:.2f} s",
-        columns=[
-            "chip",
-            "model",
-            "precision_used",
-            "num_chips",
-            "tp",
-            "pp",
-            "dp",
-            "ep",
-            "replicas",
-            "batch",
-            "ttft_s",
-            "tpot_s",
-            "output_tokens_per_s",
-            "output_tokens_per_s_per_chip",
-            "prefill_bound",
-            "decode_bound",
-        ],
+        columns=SWEEP_COLUMNS,
+        selected=split_columns(columns),
+        wide=wide,
     )
     if not rows:
         typer.echo("No configuration fits and meets the limits.")

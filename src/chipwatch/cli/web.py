@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from chipwatch.cli.kit import STATE, emit_json, fail
+from chipwatch.cli.kit import STATE, console, emit_json, fail
 
 
 def serve(
@@ -53,16 +54,40 @@ def serve(
         workers=n,
         time_limit_s=time_limit,
         allowed_hosts=[*default_hosts(host), *(allow_host or [])],
+        warm=True,
     )
     app.state.pool.start()
-    typer.echo(
-        f"chipwatch dashboard on http://{host}:{port}/  (API docs: /docs; {n} worker "
-        f"process{'es' if n != 1 else ''}; Ctrl-C stops)"
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="warning", http=http_protocol())
     )
+    url = f"http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}/"
+    note = f"{n} worker process{'es' if n != 1 else ''}"
+    threading.Thread(target=_announce, args=(server, url, note), daemon=True).start()
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", http=http_protocol())
+        server.run()
     finally:
         app.state.pool.close()
+
+
+def _announce(server: Any, url: str, note: str, timeout_s: float = 60.0) -> None:
+    """Print the dashboard's URL once it answers (not before: a link that fails is no help)."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and not server.should_exit:
+        if server.started:
+            try:
+                with urllib.request.urlopen(url + "favicon.ico", timeout=2):
+                    pass
+            except OSError:
+                pass
+            else:
+                typer.echo(
+                    f"chipwatch dashboard on {url}  (API docs: {url}docs; {note}; Ctrl-C stops)"
+                )
+                return
+        time.sleep(0.05)
 
 
 def _check_can_listen(host: str, port: int) -> None:
@@ -101,8 +126,29 @@ def report(
     ids = [c.strip() for item in (chips or []) for c in item.split(",") if c.strip()]
     if not out.parent.is_dir():
         fail(f"folder {out.parent} does not exist")
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from chipwatch.web.views import REPORT_STEPS
+
+    bar = Progress(
+        TextColumn("{task.description:<24}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console(stderr=True),
+        transient=True,
+        disable=as_json,
+    )
+    task = bar.add_task("report", total=REPORT_STEPS)
+
+    def step(name: str) -> None:
+        done = bar.tasks[task].description != "report"
+        bar.update(task, description=name, advance=1 if done else 0)
+
     try:
-        html = build_report(ids, scenario, ws=STATE.ws)
+        with bar:
+            html = build_report(ids, scenario, ws=STATE.ws, progress=step)
+            bar.update(task, completed=REPORT_STEPS)
     except UnknownIdError as e:
         fail(str(e))
     except ChoiceError as e:  # unknown scenario

@@ -49,5 +49,26 @@ def chip_rows(
 
 
 def chip_detail(cat: Catalog, chip_id: str) -> dict[str, Any]:
-    """One chip with every sourced value (same shape as ``chipwatch chips show --json``)."""
-    return cat.detail(chip_id)
+    """One chip with every sourced value (same shape as ``chipwatch chips show --json``), and
+    its names in other languages where recorded (``local_names``, each with its source)."""
+    d = cat.detail(chip_id)
+    return {**d, "local_names": local_names(d["id"], d["name"], d["vendor"])}
+
+
+def local_names(chip_id: str, name: str, vendor: str) -> dict[str, Any]:
+    """``{"zh-CN": {name, vendor, name_source, vendor_source, unverified}}`` for a chip (empty
+    when neither the chip nor its vendor has a recorded Chinese name)."""
+    from chipwatch.i18n.names import chip_local, chip_name, vendor_local, vendor_name
+
+    chip, maker = chip_local(chip_id), vendor_local(vendor)
+    if chip is None and maker is None:
+        return {}
+    return {
+        "zh-CN": {
+            "name": chip_name(chip_id, name, vendor, "zh-CN"),
+            "vendor": vendor_name(vendor, "zh-CN"),
+            "name_source": chip.source if chip else (maker.source if maker else None),
+            "vendor_source": maker.source if maker else None,
+            "unverified": bool(chip and chip.unverified),
+        }
+    }

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 
+from chipwatch.web.messages import policy_words
+
 if TYPE_CHECKING:
     from chipwatch.catalog.schema import Accelerator
 
@@ -44,8 +46,37 @@ def base_layout(title: str, x_title: str, y_title: str, **extra: Any) -> dict[st
     return layout
 
 
+def log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
+    """Tick values for a log axis from ``lo`` to ``hi``: 1, 2, 5 per decade over three decades
+    or fewer, else powers of ten only; labels without exponent noise (300, 1k, 20k)."""
+    lo_e, hi_e = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    steps = (1, 2, 5) if hi_e - lo_e <= 3 else (1,)
+    vals = [m * 10.0**e for e in range(lo_e, hi_e + 1) for m in steps]
+    vals = [v for v in vals if lo * 0.999 <= v <= hi * 1.001]
+    return vals, [_tick_label(v) for v in vals]
+
+
+def _tick_label(v: float) -> str:
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if v >= scale:
+            return f"{v / scale:g}{suffix}"
+    return f"{v:g}"
+
+
+def clean_log_axes(fig: go.Figure) -> go.Figure:
+    """Every log axis of ``fig`` with ticks every decade only (no crowded minor labels)."""
+    fig.for_each_xaxis(
+        lambda ax: ax.update(dtick=1) if ax.type == "log" and ax.dtick is None else None
+    )
+    fig.for_each_yaxis(
+        lambda ax: ax.update(dtick=1) if ax.type == "log" and ax.dtick is None else None
+    )
+    return fig
+
+
 def figure_json(fig: go.Figure) -> str:
     """Figure JSON safe to embed inside a ``<script type="application/json">`` block."""
+    clean_log_axes(fig)
     return json.dumps(fig.to_plotly_json(), default=_plain, separators=(",", ":")).replace(
         "</", "<\\/"
     )
@@ -452,9 +483,12 @@ def control_map(
     destination: str,
     extra: dict[str, Any] | None = None,
     proposed: Sequence[dict[str, Any]] | None = None,
+    labels: dict[str, str] | None = None,
 ) -> go.Figure:
     """TPP (x) vs performance density (y): the paragraphs in force as shaded regions, chips as
-    points coloured by whether shipping them to ``destination`` on ``on`` needs a license."""
+    points coloured by whether shipping them to ``destination`` on ``on`` needs a license
+    (grey: undetermined). Chips drawn at the same place form one point that names them all;
+    labels are placed so they do not collide (``labels`` maps ids to display names)."""
     fig = go.Figure()
     x_hi, y_hi = TPP_RANGE[1] * 10, PD_RANGE[1] * 10
     for r in regions:
@@ -491,35 +525,31 @@ def control_map(
                 else r.id,
             )
     drawable = _drawable(rows)
-    groups = [
-        ("license required", True),
-        ("no license required", False),
-        ("undetermined", None),
-    ]
-    for label, needed in groups:
-        g = [r for r in drawable if r["license_required"] is needed]
-        if not g and needed is None:
+    for label, status in MAP_STATUSES:
+        g = [grp for grp in overlap_groups([r for r in drawable if _status(r) == status])]
+        if not g and status == "undetermined":
             continue
         fig.add_trace(
             go.Scatter(
-                x=[r["tpp"] for r in g],
-                y=[r["performance_density"] for r in g],
-                customdata=[r["chip"] for r in g],
-                text=[
-                    f"{r['chip']}: {r.get('eccn') or 'no 3A090 paragraph'}; {r['licensing_policy']}"
-                    for r in g
-                ],
+                x=[grp[0]["tpp"] for grp in g],
+                y=[grp[0]["performance_density"] for grp in g],
+                customdata=[",".join(r["chip"] for r in grp) for grp in g],
+                text=["<br>".join(_point_text(r) for r in grp) for grp in g],
                 mode="markers",
                 name=label,
                 marker={
-                    "size": 10,
-                    "color": STATUS_COLORS[_status_key(needed)],
-                    "symbol": ["circle" if r["datacenter"] else "diamond" for r in g],
+                    "size": [10 + 3 * min(len(grp) - 1, 3) for grp in g],
+                    "color": STATUS_COLORS[MAP_COLOR[status]],
+                    "symbol": [
+                        "circle" if any(r["datacenter"] for r in grp) else "diamond" for grp in g
+                    ],
                     "line": {"width": 1, "color": "white"},
                 },
                 hovertemplate="%{text}<br>TPP %{x:,.0f}, PD %{y:.2f}<extra></extra>",
             )
         )
+    for ann in map_labels(overlap_groups(drawable), labels or {}):
+        fig.add_annotation(**ann)
     flips = [
         r
         for r in (proposed or [])
@@ -568,9 +598,126 @@ def control_map(
             height=520,
         )
     )
-    fig.update_xaxes(type="log", range=[math.log10(TPP_RANGE[0]), math.log10(TPP_RANGE[1])])
-    fig.update_yaxes(type="log", range=[math.log10(PD_RANGE[0]), math.log10(PD_RANGE[1])])
+    xt, xl = log_ticks(*TPP_RANGE)
+    yt, yl = log_ticks(*PD_RANGE)
+    fig.update_xaxes(
+        type="log",
+        range=[math.log10(TPP_RANGE[0]), math.log10(TPP_RANGE[1])],
+        tickvals=xt,
+        ticktext=xl,
+    )
+    fig.update_yaxes(
+        type="log",
+        range=[math.log10(PD_RANGE[0]), math.log10(PD_RANGE[1])],
+        tickvals=yt,
+        ticktext=yl,
+    )
     return fig
+
+
+# Map status of a chip: (legend label, status); "undetermined" is a first-class state (an input
+# the rules need is missing, or a proposed rule leaves it open).
+MAP_STATUSES = [
+    ("license required", "required"),
+    ("no license required", "free"),
+    ("undetermined", "undetermined"),
+]
+MAP_COLOR = {"required": "controlled", "free": "not controlled", "undetermined": "unknown"}
+# How close (in decades, on both log axes) two chips must be to be drawn as one point.
+OVERLAP_DECADES = 0.025
+
+
+def _status(row: dict[str, Any]) -> str:
+    needed = row.get("license_required")
+    if needed is None:
+        return "undetermined"
+    return "required" if needed else "free"
+
+
+def _point_text(r: dict[str, Any]) -> str:
+    return f"{r['chip']}: {r.get('eccn') or 'no 3A090 paragraph'}; " + str(
+        r.get("licensing_policy") or ""
+    ).replace("_", " ")
+
+
+def overlap_groups(rows: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Chips whose points would coincide on the log-log map (within ``OVERLAP_DECADES``),
+    grouped; each group is drawn as one point and a click lists its chips."""
+    groups: list[list[dict[str, Any]]] = []
+    for r in sorted(rows, key=lambda r: (r["tpp"], r["performance_density"], r["chip"])):
+        x, y = math.log10(r["tpp"]), math.log10(r["performance_density"])
+        for g in groups:
+            gx, gy = math.log10(g[0]["tpp"]), math.log10(g[0]["performance_density"])
+            if abs(gx - x) <= OVERLAP_DECADES and abs(gy - y) <= OVERLAP_DECADES:
+                g.append(r)
+                break
+        else:
+            groups.append([r])
+    return groups
+
+
+# Label placement: the map's size in pixels per decade at its usual width, and a label's size.
+# (measured on the desktop page: ~310 px per TPP decade, ~145 px per density decade)
+PX_PER_DECADE_X, PX_PER_DECADE_Y, CHAR_PX, LINE_PX = 300.0, 140.0, 6.2, 13.0
+# Where a label may go, relative to its point: above, below, right, left, then the corners;
+# "w" stands for half the label's width plus a gap.
+OFFSETS: list[tuple[str | float, float]] = [
+    (0, -16), (0, 16), ("w", 0), ("-w", 0), ("w", -14), ("-w", -14), ("w", 14), ("-w", 14)
+]  # fmt: skip
+
+
+def map_labels(
+    groups: Sequence[Sequence[dict[str, Any]]], names: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Annotations naming each point, placed greedily (largest TPP first) at the first offset
+    whose box overlaps neither a placed label nor a point; a label that fits nowhere is left out
+    (hover and click still name the chip)."""
+
+    def px(r: dict[str, Any]) -> tuple[float, float]:
+        return (
+            math.log10(r["tpp"]) * PX_PER_DECADE_X,
+            -math.log10(r["performance_density"]) * PX_PER_DECADE_Y,
+        )
+
+    points = [px(g[0]) for g in groups]
+    boxes: list[tuple[float, float, float, float]] = [
+        (x - 6, y - 6, x + 6, y + 6) for x, y in points
+    ]
+    out = []
+    order = sorted(range(len(groups)), key=lambda i: -groups[i][0]["tpp"])
+    for i in order:
+        g = groups[i]
+        text = "/".join(names.get(r["chip"], r["chip"]) for r in g[:3]) + (
+            f" +{len(g) - 3}" if len(g) > 3 else ""
+        )
+        w, h = len(text) * CHAR_PX, LINE_PX
+        x, y = points[i]
+        for ox, dy in OFFSETS:
+            dx = (w / 2 + 8) * (-1 if ox == "-w" else 1) if isinstance(ox, str) else float(ox)
+            cx, cy = x + dx, y + dy
+            box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+            if not any(_overlaps(box, b) for b in boxes):
+                boxes.append(box)
+                out.append(
+                    {
+                        "x": math.log10(g[0]["tpp"]),
+                        "y": math.log10(g[0]["performance_density"]),
+                        "text": text,
+                        "showarrow": True,
+                        "arrowwidth": 0.6,
+                        "arrowcolor": "#a0aec0",
+                        "ax": round(dx),
+                        "ay": dy,
+                        "font": {"size": 10, "color": "#2d3748"},
+                        "name": "chip-label",
+                    }
+                )
+                break
+    return out
+
+
+def _overlaps(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _drawable(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -608,11 +755,17 @@ def control_timeline(periods: Sequence[Any], chip_id: str) -> go.Figure:
             go.Bar(
                 base=[p.start.isoformat() for p in ps],
                 x=[(e - p.start).days * 86_400_000 for p, e in zip(ps, ends, strict=True)],
-                y=[p.licensing_policy for p in ps],
+                y=[policy_words(p.licensing_policy) for p in ps],
                 orientation="h",
                 name=label,
                 marker={"color": STATUS_COLORS[_status_key(needed)]},
-                text=[p.eccn or "not 3A090" for p in ps],
+                text=[
+                    p.eccn
+                    or {True: "license: chip-specific rule", None: "undetermined"}.get(
+                        needed, "outside 3A090"
+                    )
+                    for p in ps
+                ],
                 textposition="inside",
                 insidetextanchor="middle",
                 customdata=[[p.start.isoformat(), (p.end or "today"), p.reason] for p in ps],
@@ -622,7 +775,12 @@ def control_timeline(periods: Sequence[Any], chip_id: str) -> go.Figure:
         )
     fig.update_layout(
         **base_layout(
-            f"Control status of {chip_id} over time", "", "policy", barmode="overlay", height=300
+            f"Control status of {chip_id} over time",
+            "",
+            "policy",
+            barmode="overlay",
+            height=300,
+            uniformtext={"minsize": 9, "mode": "hide"},  # a bar too short for its label: hover
         )
     )
     fig.update_xaxes(type="date")

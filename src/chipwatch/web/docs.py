@@ -5,10 +5,11 @@ FastAPI's default Swagger UI loads its scripts from a CDN; this page works offli
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 router = APIRouter(include_in_schema=False)
 
@@ -83,4 +84,36 @@ def docs(request: Request) -> HTMLResponse:
         rows=endpoints(schema),
         info=schema.get("info", {}),
         schemas=sorted(schema.get("components", {}).get("schemas", {})),
+    )
+
+
+def swagger_dir() -> Path:
+    """Swagger UI's files as shipped by the fastapi-offline package (no CDN)."""
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).parent / "static"
+
+
+SWAGGER_FILES = {
+    "swagger-ui-bundle.js": "application/javascript",
+    "swagger-ui.css": "text/css",
+}
+
+
+@router.get("/docs/try", response_class=HTMLResponse)
+def try_it(request: Request) -> HTMLResponse:
+    """The interactive API console (Swagger UI) over /openapi.json, every asset served here."""
+    from chipwatch.web.pages import render
+
+    return render(request, "swagger.html", "API console", "/docs", heading="API console")
+
+
+@router.get("/docs/assets/{name}")
+def swagger_asset(name: str) -> Response:
+    if name not in SWAGGER_FILES:
+        raise HTTPException(404, f"no such file: {name}")
+    return FileResponse(
+        swagger_dir() / name,
+        media_type=SWAGGER_FILES[name],
+        headers={"Cache-Control": "public, max-age=86400"},
     )

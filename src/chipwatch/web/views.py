@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+import datetime as dt
+import functools
+import json
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chipwatch import controls, market, perf
+from chipwatch.i18n import N_
 from chipwatch.perf.inference import flat_row
 from chipwatch.services import controls as controls_service
 from chipwatch.services.market import DEFAULT_DRAWS, known_scenario, market_run, scenario_ids
@@ -17,6 +21,22 @@ if TYPE_CHECKING:
     from chipwatch.catalog.schema import Accelerator
 
 STORY_CHIPS = ("h20", "ascend-910b", "ascend-910c", "h100-sxm")
+T = TypeVar("T")
+
+
+def page_cache(name: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Cache a view's result in the workspace (so keyed on it), per inputs and per day (views
+    that default to today change at midnight). Views take the workspace first."""
+
+    def deco(fn: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(fn)
+        def cached(ws: Workspace, *args: Any, **kwargs: Any) -> T:
+            key = json.dumps([dt.date.today(), args, kwargs], sort_keys=True, default=str)
+            return ws.memo(f"web.{name}", key, lambda: fn(ws, *args, **kwargs), limit=128)
+
+        return cached
+
+    return deco
 
 
 def chart(chart_id: str, fig_or_missing: Any, question: str = "", explain: str = "") -> dict:
@@ -75,27 +95,10 @@ def _story_controls(ws: Workspace, story: Sequence[str]) -> Any:
     on = dt.date.today()
     rows = controls_service.control_map(on, "CN", ws=ws)
     regions = controls.thresholds_in_force(on, ws=ws)
-    fig = charts.control_map(rows, regions, on, "CN")
-    for r in rows:
-        if r["chip"] in story and r.get("tpp") and r.get("performance_density"):
-            fig.add_annotation(
-                x=_log10(r["tpp"]),
-                y=_log10(r["performance_density"]),
-                text=r["chip"],
-                showarrow=True,
-                arrowhead=0,
-                ax=0,
-                ay=-22,
-            )
-    return fig
+    return charts.control_map(rows, regions, on, "CN")
 
 
-def _log10(v: float) -> float:
-    import math
-
-    return math.log10(v)
-
-
+@page_cache("overview")
 def overview_charts(
     ws: Workspace, highlight: Sequence[str] = (), scenario: str | None = None
 ) -> list[dict[str, Any]]:
@@ -106,29 +109,36 @@ def overview_charts(
         chart(
             "ov-controls",
             _story_controls(ws, story),
-            "Which chips are controlled, and why?",
-            "US rules test total processing performance (TPP) and its density per mm² of die; "
-            "the H20 sits just under the 3A090 lines, yet needed a license from April 2025 "
-            "through a chip-specific action. Colour: license needed for China today.",
+            N_("Which chips are controlled, and why?"),
+            N_(
+                "US rules test total processing performance (TPP) and its density per mm² of "
+                "die; the H20 sits just under the 3A090 lines, yet needed a license from April "
+                "2025 through a chip-specific action. Colour: license needed for China today."
+            ),
         ),
         chart(
             "ov-compute-bw",
             charts.compute_vs_bandwidth(cat, highlight=story),
-            "H20 vs Ascend: compute or memory bandwidth?",
-            "Each point is a chip's datasheet dense BF16 peak against its memory bandwidth: "
-            "the H20 gives up compute but keeps HBM bandwidth, which decode speed depends on.",
+            N_("H20 vs Ascend: compute or memory bandwidth?"),
+            N_(
+                "Each point is a chip's datasheet dense BF16 peak against its memory bandwidth: "
+                "the H20 gives up compute but keeps HBM bandwidth, which decode speed depends on."
+            ),
         ),
         chart(
             "ov-perf",
             _story_perf(ws, story),
-            "And on real LLM work?",
-            f"{STORY_WORKLOAD_TEXT}, relative to the H20; labels name the binding resource. "
-            "Prefill leans on compute and decode on memory bandwidth, so rankings can differ.",
+            N_("And on real LLM work?"),
+            N_(
+                "DeepSeek-V3 on 16 chips, FP8 (INT8 where a chip lacks FP8), at most 50 ms/token, "
+                "relative to the H20; labels name the binding resource. Prefill leans on compute "
+                "and decode on memory bandwidth, so rankings can differ."
+            ),
         ),
         chart(
             "ov-market",
             _story_market(ws, scenario),
-            "Where does China's AI-chip market go?",
+            N_("Where does China's AI-chip market go?"),
             "Domestic vendors' share of China's AI-chip market by revenue under three policy "
             "scenarios (median, P10–P90 band); diamonds are published forecasts (Bernstein).",
         ),
@@ -143,9 +153,11 @@ def chip_charts(
         chart(
             "chip-roofline",
             charts.roofline(chip),
-            "Roofline",
-            "Attainable throughput is the lower of the compute peak and memory bandwidth "
-            "times arithmetic intensity; the dot marks the ridge point.",
+            N_("Roofline"),
+            N_(
+                "Attainable throughput is the lower of the compute peak and memory bandwidth "
+                "times arithmetic intensity; the dot marks the ridge point."
+            ),
         )
     ]
     periods = controls.timeline(chip, destination, ws=ws)
@@ -154,18 +166,28 @@ def chip_charts(
             "chip-timeline",
             charts.control_timeline(periods, chip.id),
             f"Control timeline (destination {destination})",
-            "Each bar is a period with the same determination; hover for why.",
+            N_("Each bar is a period with the same determination; hover for why."),
         )
     )
     return out, periods
 
 
-def report_sections(ws: Workspace, chip_ids: list[str], scenario: str | None) -> list[dict]:
-    """The briefing's sections: the overview's questions, then the chosen chips and scenario."""
-    import datetime as dt
+REPORT_STEPS = 6  # calls of ``progress`` in a report: five sections, then the HTML
 
+
+def report_sections(
+    ws: Workspace,
+    chip_ids: list[str],
+    scenario: str | None,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict]:
+    """The briefing's sections: the overview's questions, then the chosen chips and scenario.
+    ``progress(step)`` is called as each section starts (for a progress bar)."""
     from chipwatch.perf.requests import CompareRequest
     from chipwatch.services.perf import compare
+
+    step = progress or (lambda _name: None)
+    step("overview charts")
 
     cat = ws.catalog
     chosen = [cat.chip(c) for c in chip_ids]
@@ -178,6 +200,7 @@ def report_sections(ws: Workspace, chip_ids: list[str], scenario: str | None) ->
         },
     ]
     today = dt.date.today()
+    step("export-control status")
     rows = {r["chip"]: r for r in controls_service.control_map(today, "CN", ws=ws)}
     sections.append(
         {
@@ -207,6 +230,7 @@ def report_sections(ws: Workspace, chip_ids: list[str], scenario: str | None) ->
             },
         }
     )
+    step("LLM serving model")
     rows_perf = compare(CompareRequest(chips=ids, **STORY_WORKLOAD), ws=ws)
     sections.append(
         {
@@ -216,6 +240,7 @@ def report_sections(ws: Workspace, chip_ids: list[str], scenario: str | None) ->
             "charts": compare_charts(rows_perf),
         }
     )
+    step("rooflines")
     sections.append(
         {
             "title": "Compute and memory roofs of the chosen chips",
@@ -225,6 +250,7 @@ def report_sections(ws: Workspace, chip_ids: list[str], scenario: str | None) ->
             "charts": [chart("rep-rooflines", charts.rooflines(chosen))],
         }
     )
+    step("market scenario")
     sid = known_scenario(scenario or "baseline", ws=ws)
     m = market_context(ws, sid, None)
     sections.append(
@@ -261,6 +287,39 @@ def crossover_chart(result: Any) -> dict[str, Any]:
     )
 
 
+@page_cache("compare")
+def compare_context(ws: Workspace, form: dict[str, Any]) -> dict[str, Any]:
+    """The compare page's results for a validated form (``CompareRequest`` as a dict): rows,
+    charts (with the batch crossover when two or more chips are served) or the error."""
+    from chipwatch.perf.requests import CompareRequest, CrossoverRequest
+    from chipwatch.services.perf import compare, crossover
+
+    req = CompareRequest.model_validate(form)
+    rows: list[dict[str, Any]] = []
+    chart_list: list[dict[str, Any]] = []
+    try:
+        rows = compare(req, ws=ws)
+        chart_list = compare_charts(rows)
+    except (ValueError, KeyError) as e:
+        return {"rows": [], "charts": [], "error": str(e)}
+    served = [r["chip"] for r in rows if not r.get("error")]
+    if len(served) >= 2:
+        try:  # where the chips trade places as the batch grows (pure decode)
+            cross = CrossoverRequest(
+                chips=served[:8],
+                model=req.model,
+                num_chips=req.num_chips,
+                precision=req.precision,
+                input_len=req.input_len,
+                output_len=req.output_len,
+                calibration=req.calibration,
+            )
+            chart_list.append(crossover_chart(crossover(cross, ws=ws)))
+        except (ValueError, KeyError) as e:
+            return {"rows": rows, "charts": chart_list, "error": f"batch sweep: {e}"}
+    return {"rows": rows, "charts": chart_list, "error": None}
+
+
 def compare_charts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if not [r for r in rows if not r.get("error")]:
         return []
@@ -269,29 +328,57 @@ def compare_charts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "cmp-throughput",
             charts.throughput(rows),
             "",
-            "Prefill processes whole prompts at once and is usually compute-bound; decode "
-            "reads all weights and KV cache for each token and is usually bandwidth-bound.",
+            N_(
+                "Prefill processes whole prompts at once and is usually compute-bound; decode "
+                "reads all weights and KV cache for each token and is usually bandwidth-bound."
+            ),
         ),
         chart(
             "cmp-latency",
             charts.latency(rows),
             "",
-            "TTFT: one prompt's prefill plus half a decode step; TPOT includes interleaved "
-            "prefills (continuous batching).",
+            N_(
+                "TTFT: one prompt's prefill plus half a decode step; TPOT includes interleaved "
+                "prefills (continuous batching)."
+            ),
         ),
         chart(
             "cmp-memory",
             charts.memory(rows),
             "",
-            "Weights, KV cache and working memory per chip, against HBM capacity.",
+            N_("Weights, KV cache and working memory per chip, against HBM capacity."),
         ),
         chart(
             "cmp-cost",
             charts.cost(rows),
             "",
-            "Chip price amortised over its life plus power, at the stated utilisation.",
+            N_("Chip price amortised over its life plus power, at the stated utilisation."),
         ),
     ]
+
+
+@page_cache("chip_table")
+def chip_table_rows(ws: Workspace, on: Any, destination: str) -> list[dict[str, Any]]:
+    """The /chips rows: every chip's headline numbers with its TPP, performance density and
+    license status for ``destination`` on ``on`` (undetermined where it cannot be decided)."""
+    from chipwatch.services.catalog import chip_rows
+
+    status = {r["chip"]: r for r in controls_service.control_map(on, destination, ws=ws)}
+    out = []
+    for row in chip_rows(ws.catalog):
+        st = status.get(row["id"], {})
+        needed = st.get("license_required")
+        out.append(
+            {
+                **row,
+                "tpp": st.get("tpp"),
+                "performance_density": st.get("performance_density"),
+                "eccn": st.get("eccn"),
+                "license": "undetermined" if needed is None else ("required" if needed else "no"),
+                "licensing_policy": st.get("licensing_policy"),
+            }
+        )
+    return out
 
 
 def _proposed_flips(
@@ -312,6 +399,7 @@ def _proposed_flips(
     ]
 
 
+@page_cache("control_map")
 def control_map_context(
     ws: Workspace, on: Any, destination: str, extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -320,9 +408,11 @@ def control_map_context(
     regions = controls.thresholds_in_force(on, ws=ws)
     rule_sets = controls_service.rule_sets_in_force(on, destination, ws=ws)
     proposed = _proposed_flips(ws, on, destination, rows)
-    fig = charts.control_map(rows, regions, on, destination, extra, proposed)
+    fig = charts.control_map(rows, regions, on, destination, extra, proposed=proposed)
     hidden = [
-        r["chip"] for r in rows if r.get("tpp") is None or r.get("performance_density") is None
+        {"chip": r["chip"], "missing": _missing_input(r)}
+        for r in rows
+        if r.get("tpp") is None or r.get("performance_density") is None
     ]
     return {
         "rows": rows,
@@ -333,12 +423,23 @@ def control_map_context(
                 "control-map",
                 fig,
                 "",
-                "Shaded: the paragraphs in force (red 3A090.a, orange 3A090.b). "
-                "A chip can need a license outside them through a chip-specific "
-                "action, or be inside one yet excluded (Note 2).",
+                N_(
+                    "Shaded: the paragraphs in force (red 3A090.a, orange 3A090.b). "
+                    "A chip can need a license outside them through a chip-specific "
+                    "action, or be inside one yet excluded (Note 2)."
+                ),
             )
         ],
     }
+
+
+def _missing_input(row: dict[str, Any]) -> str:
+    """Why a chip cannot be placed on the map: the input the rules need that it lacks."""
+    if row.get("error"):
+        return N_("cannot classify")
+    if row.get("tpp") is None:
+        return N_("no dense throughput, so no TPP")
+    return N_("no applicable die area, so no performance density")
 
 
 CLASSIFY_FIELDS = ("name", "tpp", "die_area_mm2", "io_bidir_gbs", "dram_bw_gbs")
@@ -518,6 +619,7 @@ def market_headlines(r: Any, year: int, other: Any | None = None) -> list[dict[s
     return rows
 
 
+@page_cache("market")
 def market_context(
     ws: Workspace, scenario: str, compare: str | None, year: int | None = None
 ) -> dict[str, Any]:
