@@ -13,6 +13,19 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chipwatch.sqlstore import (
+    GUARDS,
+    MAX_ROWS,
+    MEMORY_LIMIT,
+    READ_ONLY_TYPES,
+    TIME_LIMIT_S,
+    ReadOnlyError,
+    _explained,
+    _first_line,
+    check_readonly,
+    statement_kinds,
+)
+
 if TYPE_CHECKING:
     import duckdb
     import pandas as pd
@@ -20,22 +33,18 @@ if TYPE_CHECKING:
     from chipwatch.catalog import Catalog
 
 TABLES = ("accelerators", "accelerator_values", "dies")
-READ_ONLY_TYPES = {"SELECT", "EXPLAIN"}
-MAX_ROWS = 100_000  # rows one query may return
-TIME_LIMIT_S = 30.0  # a query still running after this is interrupted
-MEMORY_LIMIT = "1GB"
-# DuckDB settings applied before user SQL runs, the last one locking the rest
-GUARDS = (
-    ("enable_external_access", "false"),  # no file reads/writes, no network, no ATTACH
-    ("autoinstall_known_extensions", "false"),
-    ("autoload_known_extensions", "false"),
-    ("memory_limit", f"'{MEMORY_LIMIT}'"),
-    ("lock_configuration", "true"),
-)
-
-
-class ReadOnlyError(ValueError):
-    """A statement given to :func:`query` that would change the store."""
+__all__ = [
+    "GUARDS",
+    "MAX_ROWS",
+    "MEMORY_LIMIT",
+    "READ_ONLY_TYPES",
+    "TABLES",
+    "TIME_LIMIT_S",
+    "ReadOnlyError",
+    "_explained",
+    "check_readonly",
+    "statement_kinds",
+]
 
 
 def default_db_path() -> str | None:
@@ -128,68 +137,6 @@ def open_readonly(catalog: Catalog, db_path: str | Path | None = None) -> duckdb
     return con
 
 
-def statement_kinds(sql: str) -> list[str]:
-    import duckdb
-
-    return [s.type.name for s in duckdb.extract_statements(sql)]
-
-
-def _explained(sql: str) -> str:
-    """The statement an ``EXPLAIN [ANALYZE] [(options)]`` wraps (its text after those words)."""
-    import duckdb
-
-    raw = duckdb.tokenize(sql)
-    ends = [pos for pos, _ in raw[1:]] + [len(sql)]
-    tokens = [
-        (pos, sql[pos:end].strip())
-        for (pos, kind), end in zip(raw, ends, strict=True)
-        if kind.name.upper() != "COMMENT"
-    ]
-    i = 0
-    if i < len(tokens) and tokens[i][1].upper() == "EXPLAIN":
-        i += 1
-    if i < len(tokens) and tokens[i][1].upper() == "ANALYZE":
-        i += 1
-    if i < len(tokens) and tokens[i][1].startswith("("):
-        depth = 0
-        for j in range(i, len(tokens)):
-            text = tokens[j][1]
-            depth += text.count("(") - text.count(")")
-            if depth <= 0:
-                i = j + 1
-                break
-    return sql[tokens[i][0] :] if i < len(tokens) else ""
-
-
-def check_readonly(sql: str) -> None:
-    """Refuse anything but one SELECT (WITH, FROM, DESCRIBE and SHOW parse as SELECT) or an
-    EXPLAIN of one; :class:`ReadOnlyError` names what was given."""
-    import duckdb
-
-    try:
-        kinds = statement_kinds(sql)
-    except duckdb.Error as e:
-        raise ValueError(f"SQL error: {e}") from None
-    if len(kinds) != 1:
-        raise ValueError(f"give exactly one SQL statement (got {len(kinds)})")
-    kind = kinds[0]
-    if kind == "EXPLAIN":
-        try:
-            inner = statement_kinds(_explained(sql))
-        except duckdb.Error:
-            inner = []
-        if inner != ["SELECT"]:
-            what = inner[0] if len(inner) == 1 else "unparsed"
-            raise ReadOnlyError(
-                f"refused: 'sql' is read-only and EXPLAIN may only wrap a SELECT (got {what})"
-            )
-    elif kind not in READ_ONLY_TYPES:
-        raise ReadOnlyError(
-            f"refused: 'sql' is read-only and this is a {kind} statement; "
-            "use --catalog DIR to add or override chips instead"
-        )
-
-
 def query(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int = MAX_ROWS) -> pd.DataFrame:
     """Run one read-only statement (see :func:`check_readonly`) and return at most ``max_rows``
     rows; a statement running past :data:`TIME_LIMIT_S` is interrupted."""
@@ -212,8 +159,3 @@ def query(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int = MAX_ROWS) ->
     result = result.head(max_rows)
     result.attrs["truncated"] = truncated
     return result
-
-
-def _first_line(e: Exception) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__

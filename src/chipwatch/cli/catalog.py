@@ -182,10 +182,55 @@ def sql_cmd(
 ) -> None:
     """Run read-only SQL over the catalog tables: accelerators, accelerator_values, dies
     (and perf_sweep when a sweep was saved to the --db store)."""
-    from chipwatch.catalog.store import check_readonly, open_readonly, query
+    from chipwatch.sqlstore import check_readonly
 
     try:
         check_readonly(statement)  # refused before the store is even opened
+    except ValueError as e:
+        fail(str(e))
+    if STATE.db:
+        rows, truncated = _sql_with_db(statement)
+    else:
+        rows, truncated = _sql_cached(statement)
+    if truncated:
+        typer.echo(f"Warning: only the first {len(rows):,} rows are shown", err=True)
+    emit(rows, as_json, as_csv)
+
+
+def _sql_cached(statement: str) -> tuple[list[dict[str, Any]], bool]:
+    """The tables from the store persisted under the data's hash (built on the first run; the
+    catalog is not loaded when it exists), else built in memory."""
+    from chipwatch.sqlstore import cached_store, open_store, query_rows, user_dirs
+
+    def build(tmp: Path) -> bool:
+        from chipwatch.catalog.store import connect
+
+        cat = catalog()  # warns of any file it skipped
+        if cat.errors:  # keep nothing, so that the warning shows on every run
+            return False
+        connect(cat, tmp).close()
+        return True
+
+    path = cached_store(user_dirs(STATE.catalog_dirs), build)
+    if path is None:
+        return _sql_with_db(statement)
+    try:
+        con = open_store(path)
+    except ValueError as e:
+        fail(str(e))
+    try:
+        return query_rows(con, statement)
+    except ValueError as e:  # SQL errors
+        fail(str(e))
+    finally:
+        con.close()
+
+
+def _sql_with_db(statement: str) -> tuple[list[dict[str, Any]], bool]:
+    """The catalog tables in memory, plus the tables of the ``--db`` store when given."""
+    from chipwatch.catalog.store import open_readonly, query
+
+    try:
         con = open_readonly(catalog(), STATE.db)
     except ValueError as e:
         fail(str(e))
@@ -196,9 +241,7 @@ def sql_cmd(
     finally:
         con.close()
     rows: list[dict[str, Any]] = df.to_dict(orient="records")  # type: ignore[assignment]
-    if df.attrs.get("truncated"):
-        typer.echo(f"Warning: only the first {len(rows):,} rows are shown", err=True)
-    emit(rows, as_json, as_csv)
+    return rows, bool(df.attrs.get("truncated"))
 
 
 def validate_cmd(
