@@ -77,3 +77,19 @@ def test_no_store_is_kept_while_a_user_file_is_skipped(runner, cache: Path, tmp_
         r = runner.invoke(app, ["--catalog", str(tmp_path), "sql", "SELECT 1 AS one"])
         assert r.exit_code == 0 and "skipped" in r.stderr
     assert stores(cache) == []
+
+
+def test_old_stores_are_pruned_to_the_newest_few(tmp_path: Path) -> None:
+    import os
+
+    from chipwatch.sqlstore import prune_stores
+
+    for i in range(6):
+        f = tmp_path / f"sql-store-{i}.duckdb"
+        f.write_bytes(b"x")
+        os.utime(f, (1_000 + i, 1_000 + i))
+    removed = prune_stores(tmp_path, keep=4)
+    assert sorted(f.name for f in removed) == ["sql-store-0.duckdb", "sql-store-1.duckdb"]
+    assert sorted(f.name for f in tmp_path.iterdir()) == [
+        f"sql-store-{i}.duckdb" for i in range(2, 6)
+    ]

@@ -184,7 +184,24 @@ def cached_store(dirs: Iterable[Path], build: Callable[[Path], bool]) -> Path | 
     except (OSError, ValueError):
         tmp.unlink(missing_ok=True)
         return None
+    prune_stores(path.parent, keep=KEEP_STORES)
     return path
+
+
+KEEP_STORES = 4  # one store per data hash; older ones are removed so the cache stays bounded
+
+
+def prune_stores(root: Path, keep: int) -> list[Path]:
+    """Remove all but the ``keep`` newest stores in ``root``; returns those removed."""
+    stores = sorted(root.glob("sql-store-*.duckdb"), key=lambda f: f.stat().st_mtime, reverse=True)
+    removed = []
+    for old in stores[keep:]:
+        try:
+            old.unlink()
+            removed.append(old)
+        except OSError:
+            pass
+    return removed
 
 
 def open_store(path: Path) -> duckdb.DuckDBPyConnection:
