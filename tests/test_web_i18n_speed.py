@@ -125,12 +125,25 @@ def test_404_page_has_navigation_and_linked_suggestions(client: TestClient) -> N
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/chips", "/static/app.js", "/vendor/plotly.min.js", "/static/style.css"]
+    "path",
+    ["/", "/chips", "/static/app.js", "/vendor/plotly.min.js", "/static/style.css", "/api/chips"],
 )
 def test_html_and_js_are_gzipped(client: TestClient, path: str) -> None:
     r = client.get(path, headers={"accept-encoding": "gzip"})
     assert r.status_code == 200
     assert r.headers.get("content-encoding") == "gzip", path
+
+
+def test_a_cached_lookup_replays_the_same_json_compressed_or_not() -> None:
+    """The lookup cache replays stored replies; gzip outside it must not leak into them."""
+    app_client = TestClient(create_app())
+    first = app_client.get("/api/chips/h20", headers={"accept-encoding": "gzip"})
+    again = app_client.get("/api/chips/h20", headers={"accept-encoding": "gzip"})
+    plain = app_client.get("/api/chips/h20", headers={"accept-encoding": "identity"})
+    assert first.headers.get("content-encoding") == "gzip"
+    assert again.headers.get("content-encoding") == "gzip"
+    assert "content-encoding" not in plain.headers
+    assert first.json() == again.json() == plain.json()
 
 
 def test_plotly_js_is_sent_compressed_and_unchanged(client: TestClient) -> None:

@@ -30,21 +30,19 @@ DESCRIPTION = (
 )
 
 
-class PagesGZip:
-    """gzip for the dashboard's HTML, JavaScript and CSS. ``/api`` responses are left to the
-    lookup cache, which replays stored bodies (compressing those here broke its replies)."""
+class GZipAll:
+    """gzip for every response of 1 kB or more (pages, JavaScript, CSS and ``/api`` JSON) when
+    the client accepts it; the lookup cache replays a copy of its stored headers, so the
+    compression never leaks into a stored reply."""
 
     def __init__(self, app: ASGIApp, minimum_size: int = 1000, compresslevel: int = 6) -> None:
         from fastapi.middleware.gzip import GZipMiddleware
 
-        self.app = app
+        self.app = app  # the next layer, as every middleware here exposes it
         self.gzip = GZipMiddleware(app, minimum_size=minimum_size, compresslevel=compresslevel)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not str(scope.get("path", "")).startswith("/api"):
-            await self.gzip(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+        await self.gzip(scope, receive, send)
 
 
 def create_app(
@@ -104,7 +102,7 @@ def create_app(
     errors.install_error_handlers(app)
     app.add_middleware(limits.BodySizeLimit, max_bytes=limits.MAX_BODY_BYTES)
     app.add_middleware(lookups.LookupCache)
-    app.add_middleware(PagesGZip, minimum_size=1000, compresslevel=6)
+    app.add_middleware(GZipAll, minimum_size=1000, compresslevel=6)
     hosts = list(allowed_hosts) if allowed_hosts is not None else security.default_hosts()
     app.add_middleware(security.Guard, allowed_hosts=hosts, state=app.state)
     app.router.add_event_handler("shutdown", app.state.pool.close)

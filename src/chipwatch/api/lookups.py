@@ -41,7 +41,8 @@ class LookupCache:
         hit = self.cache.peek(key)
         if hit is not None:
             headers, body = hit
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            # a copy: middleware outside this one (gzip) edits the headers list in place
+            await send({"type": "http.response.start", "status": 200, "headers": list(headers)})
             await send({"type": "http.response.body", "body": body})
             return
         start: dict[str, Any] = {}
