@@ -4,6 +4,7 @@ SQL store and the page caches, checked over HTTP (the browser tests check what i
 from __future__ import annotations
 
 import gzip
+import html
 import re
 from pathlib import Path
 
@@ -85,12 +86,36 @@ def test_every_message_in_the_code_has_a_chinese_translation() -> None:
     assert untranslated == []
 
 
+def test_market_page_text_is_listed_and_translated() -> None:
+    """The market page's chart text (web/messages.py MARKET_TEXT) still appears on the English
+    page, and the Chinese page shows its translation instead."""
+    from fastapi.testclient import TestClient
+
+    from chipwatch.api import create_app
+    from chipwatch.i18n import gettext
+    from chipwatch.web.messages import MARKET_TEXT
+
+    client = TestClient(create_app())
+    both = {"compare": "h20-banned"}
+    english = html.unescape(client.get("/market", params=both).text).replace("\\u0027", "'")
+    chinese = html.unescape(client.get("/market", params={**both, "lang": "zh-CN"}).text)
+    for text in MARKET_TEXT:
+        assert text in english, text
+        assert gettext(text, "zh-CN") != text, text
+    for text in (
+        "China's AI-chip demand and how it is met",
+        "Accelerator packages delivered per year.",
+    ):
+        assert gettext(text, "zh-CN") in chinese, text
+
+
 def test_chart_messages_still_occur_in_the_chart_code() -> None:
     """Chart text is listed for extraction in web/messages.py; a title that changes in the chart
     code must change there too (else it would silently stay English)."""
     from chipwatch.web.messages import CHART_PATTERNS, CHART_TEXT
 
     code = (SRC / "web" / "charts.py").read_text(encoding="utf-8")
+    code += (SRC / "web" / "views.py").read_text(encoding="utf-8")  # titles built in views
     for text in CHART_TEXT:
         assert f'"{text}"' in code, text
     for pattern in CHART_PATTERNS:

@@ -40,6 +40,43 @@ CHART_TEXT = [
     N_("weights"),
 ]
 
+# The market page's chart text (titles, axes, legend names, captions), written in web/views.py and
+# web/charts.py; tests/test_web_i18n_speed.py checks each still appears on the English page.
+MARKET_TEXT = [
+    N_("China's AI-chip demand and how it is met"),
+    N_("US$ billion (P50 of each part)"),
+    N_("Units shipped to China, by vendor"),
+    N_("accelerators"),
+    N_("Revenue by vendor"),
+    N_("US$ billion"),
+    N_("Domestic vendors' share"),
+    N_("share"),
+    N_("Installed compute stock by vendor country"),
+    N_("H100-equivalents"),
+    N_("domestic"),
+    N_("licensed"),
+    N_("grey"),
+    N_("offshore"),
+    N_("deferred"),
+    N_("policy events"),
+    N_("by units"),
+    N_("by revenue"),
+    N_("Other domestic"),
+    N_(
+        "Each year's demand (new plus deferred demand carried over) is met by domestic chips, "
+        "licensed imports, grey-market imports or offshore rental; the rest is deferred. "
+        "Bars are P50s of each part; dotted lines mark policy events (US and PRC gates)."
+    ),
+    N_("Accelerator packages delivered per year."),
+    N_("Units times each product's price draw."),
+    N_(
+        "By units and by revenue (they differ: domestic chips are cheaper). Diamonds: "
+        "published estimates the market check compares with."
+    ),
+    N_("Installed units after retirement, in H100-equivalents of dense compute."),
+    N_("The same seed for both, so differences are the scenario's."),
+]
+
 # Values the pages show as words (segments, status, binding resources) and page headings.
 VALUE_TEXT = [
     N_("datacenter"),
@@ -71,6 +108,7 @@ CHART_PATTERNS = [
     N_("outside 3A090"),
     N_("vendor in {0}"),
     N_("× {0}"),
+    N_("Domestic share of demand: {0} vs {1}"),
 ]
 
 
