@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -860,19 +861,105 @@ def bands(
     return fig
 
 
+def band_panels(
+    series: Sequence[tuple[str, Sequence[dict[str, Any]]]],
+    title: str,
+    y_title: str,
+    scale: float = 1.0,
+    cols: int = 2,
+) -> go.Figure:
+    """Small multiples: one panel per series (its P50 line and P10-P90 band), each with its own
+    y-axis, so a small vendor is not flattened under a large one."""
+    from plotly.subplots import make_subplots
+
+    series = [(name, sorted(rows, key=lambda r: r["year"])) for name, rows in series if rows]
+    rows_n = max(1, math.ceil(len(series) / cols))
+    fig = make_subplots(
+        rows=rows_n,
+        cols=cols,
+        subplot_titles=[name for name, _ in series],
+        vertical_spacing=0.5 / rows_n,
+        horizontal_spacing=0.12,
+    )
+    for i, (name, rows) in enumerate(series):
+        r, c = i // cols + 1, i % cols + 1
+        color = SERIES[i % len(SERIES)]
+        years = [row["year"] for row in rows]
+        fig.add_trace(_band_edge(years, [row["p90"] * scale for row in rows], name), r, c)
+        fig.add_trace(
+            _band_edge(
+                years,
+                [row["p10"] * scale for row in rows],
+                name,
+                fill="tonexty",
+                fillcolor=_rgba(color, 0.18),
+            ),
+            r,
+            c,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=years,
+                y=[row["p50"] * scale for row in rows],
+                mode="lines+markers",
+                name=name,
+                showlegend=False,
+                line={"color": color, "width": 2},
+                marker={"size": 4},
+                customdata=[[row["p10"] * scale, row["p90"] * scale] for row in rows],
+                hovertemplate=f"{name} %{{x}}: %{{y:,.3s}} (P10 %{{customdata[0]:,.3s}}, "
+                "P90 %{customdata[1]:,.3s})<extra></extra>",
+            ),
+            r,
+            c,
+        )
+    fig.update_layout(
+        **base_layout(title, "", "", height=140 + 170 * rows_n, showlegend=False),
+    )
+    fig.update_layout(margin={"l": 50, "r": 15, "t": 90, "b": 40})
+    fig.update_xaxes(dtick=2, tickfont={"size": 10})
+    fig.update_yaxes(tickformat=",.2s", tickfont={"size": 10}, rangemode="tozero")
+    fig.update_annotations(font={"size": 12})
+    fig.add_annotation(
+        text=y_title,
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=1.0,
+        yshift=40,
+        showarrow=False,
+        xanchor="left",
+        font={"size": 11, "color": "#4a5568"},
+    )
+    return fig
+
+
 def cited_points(fig: go.Figure, points: Sequence[tuple[int, float, str]], name: str) -> None:
-    """Overlay cited figures (e.g. Bernstein's shares) as hollow markers, for comparison."""
+    """Overlay cited figures (e.g. Bernstein's shares) as hollow markers labelled with their
+    source and vintage; a label stands once for markers that sit on one another."""
     if not points:
         return
+    # "Bernstein via CNN, reported by cnyes 2025-08-18" -> "Bernstein via CNN 2025-08-18"
+    labels = [re.sub(r",.*?(\d{4}-\d{2}(?:-\d{2})?)$", r" \1", p[2]) for p in points]
+    for i, (x, y, _) in enumerate(points):
+        for j in range(i):
+            if labels[j] and points[j][0] == x and abs(points[j][1] - y) < 0.04:
+                labels[j] = f"{labels[j]} · {labels[i]}"
+                labels[i] = ""
+                break
     fig.add_trace(
         go.Scatter(
             x=[p[0] for p in points],
             y=[p[1] for p in points],
-            mode="markers",
+            mode="markers+text",
             name=name,
-            text=[p[2] for p in points],
+            text=labels,
+            customdata=[p[2] for p in points],
+            textposition="middle right",
+            textfont={"size": 9, "color": "#4a5568"},
+            cliponaxis=False,
             marker={"symbol": "diamond-open", "size": 12, "color": "#1a202c", "line": {"width": 2}},
-            hovertemplate="%{text}: %{y:.0%} in %{x}<extra></extra>",
+            hovertemplate="%{customdata}: %{y:.0%} in %{x}<extra></extra>",
         )
     )
 

@@ -655,7 +655,7 @@ def market_context(
         ),
         chart(
             "mkt-units",
-            charts.bands(
+            charts.band_panels(
                 _series(r, "units", "vendor"), "Units shipped to China, by vendor", "accelerators"
             ),
             "",
@@ -663,7 +663,7 @@ def market_context(
         ),
         chart(
             "mkt-revenue",
-            charts.bands(
+            charts.band_panels(
                 _series(r, "revenue_usd", "vendor"), "Revenue by vendor", "US$ billion", scale=bn
             ),
             "",
