@@ -811,6 +811,38 @@ def _band_edge(x: list[Any], y: list[float], group: str, **fill: Any) -> go.Scat
     )
 
 
+def band_traces(
+    rows: Sequence[dict[str, Any]], name: str, color: str, scale: float, fmt: str, **line: Any
+) -> list[go.Scatter]:
+    """A P10-P90 band (two invisible edges, shaded between) and the P50 line through it, for
+    rows of year, p10, p50, p90 sorted by year; ``line`` adjusts the median trace."""
+    years = [r["year"] for r in rows]
+    median = go.Scatter(
+        x=years,
+        y=[r["p50"] * scale for r in rows],
+        mode="lines+markers",
+        name=name,
+        legendgroup=name,
+        line={"color": color, "width": 2},
+        marker={"size": 6},
+        customdata=[[r["p10"] * scale, r["p90"] * scale] for r in rows],
+        hovertemplate=f"{name} %{{x}}: %{{y:{fmt}}} (P10 %{{customdata[0]:{fmt}}}, "
+        f"P90 %{{customdata[1]:{fmt}}})<extra></extra>",
+    )
+    median.update(**line)
+    return [
+        _band_edge(years, [r["p90"] * scale for r in rows], name),
+        _band_edge(
+            years,
+            [r["p10"] * scale for r in rows],
+            name,
+            fill="tonexty",
+            fillcolor=_rgba(color, 0.18),
+        ),
+        median,
+    ]
+
+
 def bands(
     series: Sequence[tuple[str, Sequence[dict[str, Any]]]],
     title: str,
@@ -828,32 +860,8 @@ def bands(
         rows = sorted(rows, key=lambda r: r["year"])
         if not rows:
             continue
-        color = SERIES[i % len(SERIES)]
-        years = [r["year"] for r in rows]
-        fig.add_trace(_band_edge(years, [r["p90"] * scale for r in rows], name))
-        fig.add_trace(
-            _band_edge(
-                years,
-                [r["p10"] * scale for r in rows],
-                name,
-                fill="tonexty",
-                fillcolor=_rgba(color, 0.18),
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=years,
-                y=[r["p50"] * scale for r in rows],
-                mode="lines+markers",
-                name=name,
-                legendgroup=name,
-                line={"color": color, "width": 2},
-                marker={"size": 6},
-                customdata=[[r["p10"] * scale, r["p90"] * scale] for r in rows],
-                hovertemplate=f"{name} %{{x}}: %{{y:{fmt}}} (P10 %{{customdata[0]:{fmt}}}, "
-                f"P90 %{{customdata[1]:{fmt}}})<extra></extra>",
-            )
-        )
+        for trace in band_traces(rows, name, SERIES[i % len(SERIES)], scale, fmt):
+            fig.add_trace(trace)
     fig.update_layout(**base_layout(title, "", y_title))
     fig.update_xaxes(dtick=1)
     if percent:
@@ -882,37 +890,11 @@ def band_panels(
         horizontal_spacing=0.12,
     )
     for i, (name, rows) in enumerate(series):
-        r, c = i // cols + 1, i % cols + 1
         color = SERIES[i % len(SERIES)]
-        years = [row["year"] for row in rows]
-        fig.add_trace(_band_edge(years, [row["p90"] * scale for row in rows], name), r, c)
-        fig.add_trace(
-            _band_edge(
-                years,
-                [row["p10"] * scale for row in rows],
-                name,
-                fill="tonexty",
-                fillcolor=_rgba(color, 0.18),
-            ),
-            r,
-            c,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=years,
-                y=[row["p50"] * scale for row in rows],
-                mode="lines+markers",
-                name=name,
-                showlegend=False,
-                line={"color": color, "width": 2},
-                marker={"size": 4},
-                customdata=[[row["p10"] * scale, row["p90"] * scale] for row in rows],
-                hovertemplate=f"{name} %{{x}}: %{{y:,.3s}} (P10 %{{customdata[0]:,.3s}}, "
-                "P90 %{customdata[1]:,.3s})<extra></extra>",
-            ),
-            r,
-            c,
-        )
+        for trace in band_traces(
+            rows, name, color, scale, ",.3s", showlegend=False, marker={"size": 4}
+        ):
+            fig.add_trace(trace, i // cols + 1, i % cols + 1)
     fig.update_layout(
         **base_layout(title, "", "", height=140 + 170 * rows_n, showlegend=False),
     )
