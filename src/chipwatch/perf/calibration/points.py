@@ -310,8 +310,6 @@ PUBLISHED_SOURCES = {
     "MLPERF-TRAIN-v5.0": "https://github.com/mlcommons/training_results_v5.0 (closed, "
     "result_*.txt)",
     "SGLANG-PR-11854": "https://github.com/sgl-project/sglang/pull/11854 (example decode log)",
-    "LMSYS-H20-ANT": "https://lmsys.org/blog/2025-09-26-sglang-ant-group",
-    "CLOUDMATRIX384": "https://arxiv.org/abs/2506.12708",
     "INFERSIM": "https://github.com/alibaba/InferSim (README, Simulation Result table)",
     "QWEN3-SPEED": "https://qwen.readthedocs.io/en/latest/getting_started/speed_benchmark.html",
     "TRTLLM-H200": "https://raw.githubusercontent.com/NVIDIA/TensorRT-LLM/release/0.5.0/docs/"
