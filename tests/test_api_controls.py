@@ -236,3 +236,12 @@ def test_rules_endpoints(client: TestClient) -> None:
     m = client.get("/api/market-access", params={"chip": "h200-sxm", "date": "2026-01-20"}).json()
     assert m["open"] is False and m["measures"]
     assert client.get("/api/market-access", params={"chip": "nope"}).status_code == 404
+
+
+@pytest.mark.parametrize("tpp", ["NaN", "Infinity", "-Infinity"])
+def test_a_non_finite_spec_value_written_as_text_is_refused(client: TestClient, tpp: str) -> None:
+    """ "NaN" as a JSON string reached the spec model, which read it as a float: 200 with
+    license_required false. It must be a 422 like the bare NaN token."""
+    r = client.post("/api/classify", json={"spec": {"tpp": tpp, "die_area_mm2": 100}})
+    assert r.status_code == 422, r.text
+    assert "tpp" in r.json()["message"]

@@ -20,7 +20,7 @@ from chipwatch.catalog.loader import LoadError, load_records, packaged_dir, yaml
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Metric(StrEnum):

@@ -19,7 +19,7 @@ class ChipSpec(BaseModel):
     3.3333333333333335
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str = "hypothetical chip"
     id: str | None = Field(default=None, description="a catalog id, so chip-specific actions bind")
