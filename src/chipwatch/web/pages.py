@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 
 from chipwatch import __version__, market
 from chipwatch.i18n import N_
-from chipwatch.perf.requests import CompareRequest, CrossoverRequest
+from chipwatch.perf.requests import CompareRequest
 from chipwatch.services import market as market_service
 from chipwatch.services.catalog import SEGMENTS, chip_detail, chip_rows
 from chipwatch.services.errors import ChoiceError
@@ -346,18 +346,9 @@ def compare_page(request: Request) -> HTMLResponse:
             chart_list = views.compare_charts(rows)
         except (ValueError, KeyError) as e:
             error = str(e)
-    served = [r["chip"] for r in rows if not r.get("error")]
-    if error is None and len(served) >= 2:
-        try:  # where the chips trade places as the batch grows (pure decode)
-            cross = CrossoverRequest(
-                chips=served[:8],
-                model=form.model,
-                num_chips=form.num_chips,
-                precision=form.precision,
-                input_len=form.input_len,
-                output_len=form.output_len,
-                calibration=form.calibration,
-            )
+    cross = views.crossover_request(form, rows) if error is None else None
+    if cross is not None:
+        try:
             key = job_key(crossover, ws, cross)
             result = state.pool.call_cached(state.results, key, crossover, cross)
             chart_list.append(views.crossover_chart(result))

@@ -287,11 +287,30 @@ def crossover_chart(result: Any) -> dict[str, Any]:
     )
 
 
+def crossover_request(req: Any, rows: list[dict[str, Any]]) -> Any:
+    """Where the served chips of a compare trade places as the batch grows (pure decode): the
+    ``CrossoverRequest`` for the compare form ``req``, or None with fewer than two served."""
+    from chipwatch.perf.requests import CrossoverRequest
+
+    served = [r["chip"] for r in rows if not r.get("error")]
+    if len(served) < 2:
+        return None
+    return CrossoverRequest(
+        chips=served[:8],
+        model=req.model,
+        num_chips=req.num_chips,
+        precision=req.precision,
+        input_len=req.input_len,
+        output_len=req.output_len,
+        calibration=req.calibration,
+    )
+
+
 @page_cache("compare")
 def compare_context(ws: Workspace, form: dict[str, Any]) -> dict[str, Any]:
     """The compare page's results for a validated form (``CompareRequest`` as a dict): rows,
     charts (with the batch crossover when two or more chips are served) or the error."""
-    from chipwatch.perf.requests import CompareRequest, CrossoverRequest
+    from chipwatch.perf.requests import CompareRequest
     from chipwatch.services.perf import compare, crossover
 
     req = CompareRequest.model_validate(form)
@@ -302,18 +321,9 @@ def compare_context(ws: Workspace, form: dict[str, Any]) -> dict[str, Any]:
         chart_list = compare_charts(rows)
     except (ValueError, KeyError) as e:
         return {"rows": [], "charts": [], "error": str(e)}
-    served = [r["chip"] for r in rows if not r.get("error")]
-    if len(served) >= 2:
-        try:  # where the chips trade places as the batch grows (pure decode)
-            cross = CrossoverRequest(
-                chips=served[:8],
-                model=req.model,
-                num_chips=req.num_chips,
-                precision=req.precision,
-                input_len=req.input_len,
-                output_len=req.output_len,
-                calibration=req.calibration,
-            )
+    cross = crossover_request(req, rows)
+    if cross is not None:
+        try:
             chart_list.append(crossover_chart(crossover(cross, ws=ws)))
         except (ValueError, KeyError) as e:
             return {"rows": rows, "charts": chart_list, "error": f"batch sweep: {e}"}
