@@ -112,6 +112,20 @@ def test_tp_all_reduce_bytes(models):
     assert w.collectives == 160
 
 
+def test_tp_all_reduce_across_domains_is_hierarchical(models):
+    """TP16 over two 8-chip domains: reduce-scatter / all-gather inside the domain (2 x 7/8 of
+    the activations per chip over scale-up) and each chip's 1/8 share all-reduced across the 2
+    domains (2 x 1/2 / 8 over scale-out), 2 all-reduces per layer; hand-worked."""
+    s = wl.ModelShape.of(models.model("llama-3.1-70b"))
+    w = wl.decode_work(s, BF16, wl.Layout(tp=16.0, domain=8.0), batch=16.0, ctx=100.0)
+    act = 16 * 8192 * 2
+    assert w.up_bytes == pytest.approx(2 * 80 * 2 * 7 / 8 * act)
+    assert w.out_bytes == pytest.approx(2 * 80 * 2 * (1 / 2) / 8 * act)
+    # within one domain nothing crosses the network
+    inside = wl.decode_work(s, BF16, wl.Layout(tp=8.0, domain=8.0), batch=16.0, ctx=100.0)
+    assert inside.out_bytes == 0
+
+
 def test_weights_per_chip(models):
     m = models.model("llama-3.1-70b")
     s = wl.ModelShape.of(m)

@@ -752,7 +752,8 @@ def _moe_result(
     pf = wl.prefill_work(shape, prec, lay, pf_tokens / input_len, float(input_len))
     layers = max(spec.moe_layers / lay.pp, 1.0)
     a2a = lay.dp > 1
-    tp_ar = 2 * (spec.layers / lay.pp) * 2 * (lay.tp - 1) / lay.tp * shape.hidden * prec.act_bytes
+    d = min(max(float(lay.domain), 1.0), max(float(lay.tp), 1.0))  # TP chips per domain
+    tp_ar = 2 * (spec.layers / lay.pp) * 2 * (d - 1) / d * shape.hidden * prec.act_bytes
     pp_p2p = shape.hidden * prec.act_bytes if lay.pp > 1 else 0.0
 
     def per_layer(w: wl.PhaseWork, tokens: float) -> tuple[float, float]:

@@ -208,6 +208,10 @@ def _moe_pass(
     a2a = np.where((lay.dp > 1) & (shape.experts > 0), 1.0, 0.0) * layers
     return {
         "expert_flops": 2 * load * shape.p_expert * layers / group,
+        # grouped-GEMM size: tokens per slot over all the rank's slots. Decode's masked grouped
+        # GEMMs run over every local expert (DeepGEMM's masked layout), so a slot no token
+        # reached is charged a tile too; charging reached slots only was tried and fits the
+        # whole data set worse (the compute efficiencies then fall to 0.13-0.26, absorbing it)
         "expert_tokens": load / np.maximum(slots, 1.0),
         "expert_weight_bytes": prec.weight_bytes * shape.p_expert * layers * slots * hit / group,
         "a2a_up": a2a * a2a_up,
@@ -237,13 +241,17 @@ def _pass(
     dense = 2 * (tokens * shape.p_dense_linear + bm * logits * shape.p_lm_head) / (lay.tp * lay.pp)
     dense_w = prec.weight_bytes * (shape.p_dense_linear + shape.p_lm_head) / (lay.tp * lay.pp)
     act = tokens * shape.hidden * prec.act_bytes
-    # TP all-reduce, 2 per layer, ring: 2 (tp-1)/tp of the activations per chip. When TP spans
-    # scale-up domains the ring crosses the network and runs at the network's bandwidth per
-    # chip (NCCL's measured bus bandwidth across nodes is about the NIC bandwidth per GPU)
-    tp_ring = 2 * layers * 2 * (lay.tp - 1) / lay.tp * act
-    spans = lay.tp > lay.domain
-    tp_ar = np.where(spans, 0.0, tp_ring)
-    tp_ar_out = np.where(spans, tp_ring, 0.0)
+    # TP all-reduce, 2 per layer. Inside one scale-up domain a ring: 2 (tp-1)/tp of the
+    # activations per chip over the scale-up link. Across n = tp / d domains of d chips (every
+    # chip with its own NIC) it runs hierarchically: reduce-scatter inside the domain, an
+    # all-reduce of each chip's 1/d share across the n domains over the network, all-gather
+    # inside the domain: 2 (d-1)/d over scale-up and 2 (n-1)/n / d over scale-out per chip
+    # (so NCCL's bus bandwidth across 2 HGX H100 nodes, 400-450 GB/s, is about 8 NICs' worth,
+    # not one: https://saturncloud.io/blog/crusoe-nccl-cluster-validation)
+    d = np.minimum(np.maximum(lay.domain, 1.0), np.maximum(lay.tp, 1.0))
+    n = np.maximum(lay.tp, 1.0) / d
+    tp_ar = 2 * layers * 2 * (d - 1) / d * act
+    tp_ar_out = 2 * layers * 2 * (n - 1) / n * act / d
     pp_p2p = np.where(lay.pp > 1, act, 0.0)
     return PhaseWork(
         dense_flops=dense,
