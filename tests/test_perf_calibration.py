@@ -177,3 +177,82 @@ def test_silicon_layouts_match_the_chips_the_row_id_names(points):
     assert ((sil["tp"] * sil["dp"])[named] == n_id[named]).all()
     row = sil[sil["point_id"].str.contains("_c64_tp8_ep8_937:")]
     assert set(row["dp"]) == {8} and set(row["ep"]) == {8}
+
+
+def test_a_ttft_that_falls_by_half_under_more_load_is_not_fitted():
+    """Closed-loop TTFT never falls as concurrency rises: a row more than twice the TTFT of the
+    same configuration at a higher concurrency is set aside (its TPOT is still fitted)."""
+    import pandas as pd
+
+    d = pd.DataFrame(
+        {
+            "id": ["x_1024x1024_c6_cfg1", "x_1024x1024_c9_cfg1", "x_1024x1024_c30_cfg1"]
+            + ["x_8192x1024_c6_cfg1", "y_1024x1024_c6_cfg2"],
+            "silicon_ttft_ms": [12_000.0, 7_000.0, 5_000.0, 900.0, 12_000.0],
+        }
+    )
+    # c6: 12 s > 2 x 5 s at c30 -> flagged; c9: 7 s < 2 x 5 s -> kept; other lengths / configs
+    # are other groups
+    assert cal_points.ttft_not_steady(d).tolist() == [True, False, False, False, False]
+
+
+def test_layouts_infer_refuses_are_a_check_not_fitted(points):
+    """Tensor parallel beyond one scale-up domain (TP16 decode pools over two HGX H100 nodes)
+    is outside the model (``infer`` refuses it): those points are predicted as a check."""
+    assert not cal_points.tp_beyond_domain(points).any()
+    check = cal_points.build_points(beyond_domain=True)
+    assert len(check) > 0
+    assert set(check["chip"]) == {"h100-sxm"}
+    assert (check[["tp", "decode_tp"]].max(axis=1) == 16).all()
+
+
+def test_rows_run_in_eager_mode_are_recorded_not_fitted(points):
+    from chipwatch.perf.calibration.conditions import with_conditions
+
+    raw = with_conditions(
+        __import__("pandas").read_csv(factors.measurements_dir() / cal_points.PUBLISHED_FILE)
+    )
+    eager = set(raw.loc[raw["cond_eager"] == "yes", "id"])
+    assert eager
+    assert not eager & set(points["point_id"])
+
+
+def test_decode_pool_rows_average_the_context_over_the_output(points):
+    """A decode pool's sequences are half-way through their output on average: context =
+    input + output / 2 (M486: 1 input token, 512 output tokens -> 257)."""
+    row = points[points["point_id"] == "M486"].iloc[0]
+    assert row["input_len"] + row["output_len"] / 2 == pytest.approx(257, abs=0.5)
+
+
+def test_engine_ttft_terms_replace_the_family_ones(catalog):
+    """``--engine`` swaps in the queueing terms fitted for that engine; the efficiencies stay."""
+    data = factors.load_factors()
+    assert {"sglang", "trtllm", "vllm"} <= set(data["engines"])
+    chip = catalog.chip("h200-sxm")
+    base = factors.factors_for(chip)
+    for eng, terms in data["engines"].items():
+        eff = factors.factors_for(chip, engine=eng)
+        assert eff.ttft_queue_share == terms["ttft_queue_share"]
+        assert eff.ttft_fixed_s == terms["ttft_fixed_s"]
+        assert (eff.compute, eff.memory, eff.link) == (base.compute, base.memory, base.link)
+        assert f"engine {eng}" in eff.source
+    # an engine the file has no terms for keeps the family's and says so
+    eff = factors.factors_for(chip, {**data, "engines": {}}, engine="vllm")
+    assert eff.ttft_queue_share == base.ttft_queue_share
+    assert "no TTFT terms fitted for engine vllm" in eff.source
+
+
+def test_engine_terms_are_fitted_on_aggregated_ttft_points_only(points):
+    """Stage 2 refits (queue share, fixed time) per engine with the chips' factors fixed: a
+    synthetic engine whose TTFTs carry a known extra fixed time gets it back."""
+    sub = points[(points["metric"] == "ttft_s") & (points["disaggregated"] == 0)]
+    sub = sub[sub["backend"].str.startswith("vllm")].head(120).reset_index(drop=True)
+    pa = cal_fit.point_arrays(sub)
+    theta = np.array(cal_fit.START)
+    theta[8], theta[9] = 0.1, 0.5  # the truth: queue share 0.1, fixed time 0.5 s
+    sub = sub.assign(measured=cal_predict.predict(pa, theta))
+    pa = cal_fit.point_arrays(sub)
+    facs = cal_fit.Factors({}, {}, {}, {}, {}, pooled=np.array(cal_fit.START))
+    got = cal_fit.fit_engines(pa, sub, facs, np.ones(len(sub), bool))
+    assert set(got) == {"vllm"}
+    assert got["vllm"] == pytest.approx([0.1, 0.5], rel=0.02)

@@ -102,6 +102,7 @@ def infer_cmd(
     prefill_tokens_per_chip: Annotated[
         int, opt(S, "prefill_tokens_per_chip", "--prefill-tokens-per-chip")
     ] = default(S, "prefill_tokens_per_chip"),
+    engine: Annotated[str | None, opt(S, "engine", "--engine")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """TTFT, TPOT, tokens/s, memory per chip and the binding resource for one configuration."""
@@ -209,6 +210,7 @@ def compare_cmd(
     prefill_tokens_per_chip: Annotated[
         int, opt(C, "prefill_tokens_per_chip", "--prefill-tokens-per-chip")
     ] = default(C, "prefill_tokens_per_chip"),
+    engine: Annotated[str | None, opt(C, "engine", "--engine")] = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:

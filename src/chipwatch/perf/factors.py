@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -53,12 +54,31 @@ def _eff(
     )
 
 
-def factors_for(chip: Accelerator, factors: dict[str, Any] | None = None) -> Efficiency:
-    """Fitted factors for the chip, else its family, else the all-data default, else roofline.
+def factors_for(
+    chip: Accelerator, factors: dict[str, Any] | None = None, engine: str | None = None
+) -> Efficiency:
+    """Fitted factors for the chip, else its family, else the all-data default, else roofline;
+    with ``engine``, the TTFT queueing terms fitted for that serving engine (the file's
+    ``engines``) replace the family's.
 
     ``factors``: the fitted-factors document (a workspace's ``ws.factors``; default: the
     packaged file)."""
     data = load_factors() if factors is None else factors
+    eff = _chip_factors(chip, data)
+    if engine is None:
+        return eff
+    e = data.get("engines", {}).get(engine)
+    if e is None:
+        return replace(eff, source=f"{eff.source}; no TTFT terms fitted for engine {engine}")
+    return replace(
+        eff,
+        ttft_queue_share=e["ttft_queue_share"],
+        ttft_fixed_s=e["ttft_fixed_s"],
+        source=f"{eff.source}; TTFT queueing: engine {engine} ({e['n_points']} measurements)",
+    )
+
+
+def _chip_factors(chip: Accelerator, data: dict[str, Any]) -> Efficiency:
     fams = data.get("families", {})
     if chip.id in data.get("chips", {}):
         f = data["chips"][chip.id]

@@ -829,6 +829,7 @@ def infer(
     dispatch_precision: str | None = None,
     rank_per_die: bool = False,
     prefill_tokens_per_chip: int = PREFILL_TOKENS_PER_CHIP,
+    engine: str | None = None,
     *,
     ws: Workspace | None = None,
 ) -> InferenceResult:
@@ -842,7 +843,8 @@ def infer(
     ``overlap``: micro-batch overlap of communication (None: on for expert-parallel layouts);
     ``kv_precision``: KV-cache format (default bf16); ``dispatch_precision``: all-to-all
     dispatch format (default fp8 for 8-bit weights, else bf16; combine is bf16);
-    ``rank_per_die``: one rank per compute die (``num_chips`` counts packages).
+    ``rank_per_die``: one rank per compute die (``num_chips`` counts packages);
+    ``engine``: the serving engine whose fitted TTFT queueing terms the loaded TTFT uses.
     Raises :class:`PerfInputError` for requests the model cannot serve.
     """
     ws = resolve(ws)
@@ -878,7 +880,7 @@ def infer(
     )
     a = assumptions or CostAssumptions()
     s = serving or ServingAssumptions()
-    eff = efficiency or (factors_for(chip, ws.factors) if calibration else ROOFLINE)
+    eff = efficiency or (factors_for(chip, ws.factors, engine) if calibration else ROOFLINE)
     shape = wl.ModelShape.of(spec)
     prec = wl.Precisions(
         cp.mode.weight_bytes, dep.kv_bytes, cp.mode.act_bytes, dep.dispatch_bytes, 2.0

@@ -127,6 +127,11 @@ class Workload(Request):
     prefill_tokens_per_chip: int = Field(
         8192, ge=1, le=1_048_576, description="Tokens per chip in one prefill pass (prefill pool)."
     )
+    engine: Literal["sglang", "trtllm", "vllm"] | None = Field(
+        None,
+        description="Serving engine whose fitted TTFT queueing terms give the loaded TTFT "
+        "(default: the chip family's).",
+    )
 
     def workload_kwargs(self) -> dict[str, Any]:
         """The keywords of :func:`chipwatch.perf.infer` besides the chip and the model."""

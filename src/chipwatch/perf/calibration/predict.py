@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -59,6 +59,7 @@ class PointArrays:
     decode_lay: Any = None
     decode_batch: np.ndarray | None = None
     a2a_bytes: np.ndarray | None = None  # kernel rows: dispatch or combine bytes per element
+    engine: np.ndarray = field(default_factory=lambda: np.array([], dtype=str))
 
 
 def point_arrays(points: Any, catalog: Any = None) -> PointArrays:
@@ -131,7 +132,19 @@ def point_arrays(points: Any, catalog: Any = None) -> PointArrays:
         ),
         decode_batch=_col(points, "decode_batch", 1.0),
         a2a_bytes=_col(points, "a2a_bytes", 2.0),
+        engine=np.array([engine_of(b) for b in points["backend"].fillna("")], dtype=str)
+        if "backend" in points
+        else np.full(len(points), "", dtype=str),
     )
+
+
+ENGINES = {"sglang": "sglang", "trtllm": "trtllm", "tensorrt-llm": "trtllm", "vllm": "vllm"}
+
+
+def engine_of(backend: str) -> str:
+    """The serving engine a row's ``backend`` names (``sglang 0.5.9`` -> ``sglang``), or ''."""
+    first = str(backend).strip().lower().split(" ")[0] if str(backend).strip() else ""
+    return ENGINES.get(first, "")
 
 
 def _col(points: Any, name: str, default: float) -> np.ndarray:
