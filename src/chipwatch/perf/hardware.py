@@ -118,6 +118,18 @@ class ChipPerf:
         return self.precision_note is not None
 
 
+def attention_peak_flops(chip: Accelerator, kv_precision: str, rank_per_die: bool = False) -> float:
+    """Dense peak the attention products (scores and values against the KV cache) run at: their
+    own precision, not the weights'. Engines run FlashAttention / FlashMLA-style kernels in BF16
+    (FP16 where a chip has no BF16), and in FP8 over an FP8 KV cache on chips with FP8 (e.g.
+    FlashMLA's FP8 path); an INT8 cache is dequantized to 16 bits."""
+    want = "fp8" if kv_precision.lower() == "fp8" else "bf16"
+    cp = chip_perf(chip, want, rank_per_die)
+    if want == "fp8" and cp.mode.name != "fp8":
+        cp = chip_perf(chip, "bf16", rank_per_die)
+    return cp.peak_flops
+
+
 def chip_perf(chip: Accelerator, precision: str, rank_per_die: bool = False) -> ChipPerf:
     """Peaks and bandwidths of ``chip`` for ``precision`` (after any fallback).
 

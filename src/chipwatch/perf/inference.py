@@ -44,6 +44,7 @@ from chipwatch.perf.hardware import (
     ChipPerf,
     Efficiency,
     PerfInputError,
+    attention_peak_flops,
     chip_perf,
     kv_bytes_of,
 )
@@ -104,9 +105,10 @@ class Hw:
     eta_c_prefill: Any = None  # None: same as eta_c
     eta_attn: Any = None  # None: same as eta_m
     eta_out: Any = None  # None: same as eta_l
+    attn_peak_flops: Any = None  # attention at its own precision; None: same as peak_flops
 
     @classmethod
-    def of(cls, cp: ChipPerf, eff: Efficiency) -> Hw:
+    def of(cls, cp: ChipPerf, eff: Efficiency, attn_peak_flops: Any = None) -> Hw:
         return cls(
             cp.peak_flops,
             cp.mem_bw_bs,
@@ -121,6 +123,7 @@ class Hw:
             eff.eta_prefill,
             eff.eta_attn,
             eff.eta_out,
+            cp.peak_flops if attn_peak_flops is None else attn_peak_flops,
         )
 
 
@@ -168,7 +171,8 @@ def pass_time(
         c * gemm_tile_efficiency(work.expert_tokens)
     )
     lin_m = work.weight_bytes / m
-    att_c = work.attn_flops / c
+    c_att = _or(hw.attn_peak_flops, hw.peak_flops) * eta_c  # attention at its own precision
+    att_c = work.attn_flops / c_att
     att_m = work.kv_bytes / (hw.mem_bw_bs * _or(hw.eta_attn, hw.eta_m)) + work.act_bytes / m
     t_up = work.up_bytes / (hw.link_bw_bs * hw.eta_l)
     t_out = work.out_bytes / (hw.scaleout_bw_bs * _or(hw.eta_out, hw.eta_l))
@@ -895,7 +899,7 @@ def infer(
     prec = wl.Precisions(
         cp.mode.weight_bytes, dep.kv_bytes, cp.mode.act_bytes, dep.dispatch_bytes, 2.0
     )
-    hw = Hw.of(cp, eff)
+    hw = Hw.of(cp, eff, attention_peak_flops(chip, kv_precision, rank_per_die))
     given = {"tp": tp, "pp": pp, "dp": dp, "ep": ep}
     layouts = _layouts(spec, ranks_total, cp, given, replicas, redundant_experts)
     ch = _choose(

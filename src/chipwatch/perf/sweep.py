@@ -20,6 +20,7 @@ from chipwatch.perf.hardware import (
     FP8_DISPATCH_BYTES,
     ROOFLINE,
     PerfInputError,
+    attention_peak_flops,
     chip_perf,
     kv_bytes_of,
 )
@@ -29,6 +30,7 @@ from chipwatch.perf.parallelism import ModelLimits, divisors, valid_mask
 from chipwatch.workspace import Workspace, resolve
 
 DEFAULT_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+ATTN_PEAK_COL = [f.name for f in fields(Hw)].index("attn_peak_flops")
 
 
 def layouts(num_chips: Sequence[int], max_ep: bool = True, replicas: bool = False) -> np.ndarray:
@@ -114,7 +116,7 @@ def sweep(
             for kv in range(len(kv_precisions))
         ]
     )
-    tabs = _hardware_tables(chips, precisions, ws, calibration)
+    tabs = _hardware_tables(chips, precisions, ws, calibration, kv_precisions)
     st = _static_rows(specs, lays, opts, tabs)
     dyn = _Dynamic.of(batches, input_lens, output_lens)
     kvb = np.array([kv_bytes_of(k) for k in kv_precisions])
@@ -143,10 +145,15 @@ class _Tables:
     prec: np.ndarray
     domain: np.ndarray
     used: np.ndarray
+    attn: np.ndarray  # attention peak per chip and KV precision (``attention_peak_flops``)
 
 
 def _hardware_tables(
-    chips: Sequence[Accelerator], precisions: Sequence[str], ws: Workspace, calibration: bool
+    chips: Sequence[Accelerator],
+    precisions: Sequence[str],
+    ws: Workspace,
+    calibration: bool,
+    kv_precisions: Sequence[str] = (DEFAULT_KV_PRECISION,),
 ) -> _Tables:
     n_c, n_p = len(chips), len(precisions)
     hw_tab = np.zeros((n_c, n_p, len(fields(Hw))))
@@ -163,7 +170,8 @@ def _hardware_tables(
             dispatch = FP8_DISPATCH_BYTES if m.weight_bytes <= 1 else 2.0
             prec_tab[c_i, p_i] = (m.weight_bytes, m.act_bytes, dispatch)
             domain_tab[c_i, p_i] = cp.domain_chips or 1e9
-    return _Tables(hw_tab, prec_tab, domain_tab, used)
+    attn = np.array([[attention_peak_flops(c, k) for k in kv_precisions] for c in chips])
+    return _Tables(hw_tab, prec_tab, domain_tab, used, attn)
 
 
 @dataclass(frozen=True)
@@ -275,6 +283,7 @@ def _evaluate_grid(
             res[key][sl] = np.broadcast_to(x, full).reshape(-1, n_d)
 
         pr, h = tabs.prec[st.ci[sl], st.pi[sl]], tabs.hw[st.ci[sl], st.pi[sl]]
+        h[:, ATTN_PEAK_COL] = tabs.attn[st.ci[sl], st.kvi[sl].astype(int)]
         r = evaluate(
             shapes.take(_col(st.mi[sl])),
             wl.Precisions(

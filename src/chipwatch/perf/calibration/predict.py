@@ -11,7 +11,12 @@ from chipwatch.catalog import load_catalog
 from chipwatch.perf import moe
 from chipwatch.perf import workload as wl
 from chipwatch.perf.calibration.points import MLPERF_SERVER_TPOT_S, MLPERF_SERVER_TTFT_S
-from chipwatch.perf.hardware import FP8_DISPATCH_BYTES, chip_perf, kv_bytes_of
+from chipwatch.perf.hardware import (
+    FP8_DISPATCH_BYTES,
+    attention_peak_flops,
+    chip_perf,
+    kv_bytes_of,
+)
 from chipwatch.perf.inference import Hw, evaluate
 from chipwatch.perf.models import default_models
 
@@ -40,6 +45,7 @@ class PointArrays:
     prec: Any
     lay: Any
     peak: np.ndarray
+    attn_peak: np.ndarray  # attention at its own precision (``attention_peak_flops``)
     mem_bw: np.ndarray
     link_bw: np.ndarray
     scaleout_bw: np.ndarray
@@ -92,6 +98,10 @@ def point_arrays(points: Any, catalog: Any = None) -> PointArrays:
     )
     wb = np.array([cp.mode.weight_bytes for cp in cps])
     kv = points["kv_precision"] if "kv_precision" in points.columns else ["bf16"] * len(tp)
+    attn = {
+        (c, k): attention_peak_flops(cat.chip(c), k)
+        for c, k in set(zip(points["chip"], kv, strict=True))
+    }
     prec = wl.Precisions(
         wb,
         np.array([kv_bytes_of(k) for k in kv]),
@@ -104,6 +114,7 @@ def point_arrays(points: Any, catalog: Any = None) -> PointArrays:
         prec=prec,
         lay=lay,
         peak=np.array([cp.peak_flops for cp in cps]),
+        attn_peak=np.array([attn[(c, k)] for c, k in zip(points["chip"], kv, strict=True)]),
         mem_bw=np.array([cp.mem_bw_bs for cp in cps]),
         link_bw=np.array([cp.link_bw_bs for cp in cps]),
         scaleout_bw=np.array([cp.scaleout_bw_bs for cp in cps]),
@@ -202,6 +213,7 @@ def _arrays(pa: PointArrays, th: np.ndarray, sel: np.ndarray) -> tuple[Any, ...]
         eta_c_prefill=th[:, 1],
         eta_attn=th[:, 3],
         eta_out=th[:, 5],
+        attn_peak_flops=pa.attn_peak[sel],
     )
     n = len(sel)
     spec = pa.spec_tokens[sel] if pa.spec_tokens is not None else np.zeros(n)
