@@ -95,16 +95,16 @@ def main() -> int:
         med = g["err"].abs().median()
         print(f"silicon-disagg-check {m}: n={len(g)} median_abs_err_pct={med:.1f}")
     print(
-        "\n# Check, not fitted: tensor parallel beyond one scale-up domain (a layout `infer` "
-        "refuses; TensorRT-LLM TP16 decode pools over two HGX H100 nodes)"
+        "\n# Check, not fitted: layouts outside the model (tensor parallel beyond one scale-up "
+        "domain, which `infer` refuses; layouts whose chips cannot hold the weights)"
     )
-    bey = cal_points.build_points(mlperf_input_len=args.mlperf_input_len, beyond_domain=True)
+    bey = cal_points.build_points(mlperf_input_len=args.mlperf_input_len, outside=True)
     if len(bey):
         bpa = cal_fit.point_arrays(bey)
         bey["err"] = (cal_fit.predict_with(bpa, bey, res.factors) / bey["measured"] - 1) * 100
         for m, g in bey.groupby("metric"):
             med = g["err"].abs().median()
-            print(f"tp-beyond-domain-check {m}: n={len(g)} median_abs_err_pct={med:.1f}")
+            print(f"outside-model-check {m}: n={len(g)} median_abs_err_pct={med:.1f}")
     print("\n# Fitted factors at a bound, and why")
     for b in cal_fit.at_bound_notes(res.factors):
         who = b.get("family") or b.get("chip") or b.get("default")

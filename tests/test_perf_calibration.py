@@ -196,14 +196,18 @@ def test_a_ttft_that_falls_by_half_under_more_load_is_not_fitted():
     assert cal_points.ttft_not_steady(d).tolist() == [True, False, False, False, False]
 
 
-def test_layouts_infer_refuses_are_a_check_not_fitted(points):
-    """Tensor parallel beyond one scale-up domain (TP16 decode pools over two HGX H100 nodes)
-    is outside the model (``infer`` refuses it): those points are predicted as a check."""
-    assert not cal_points.tp_beyond_domain(points).any()
-    check = cal_points.build_points(beyond_domain=True)
-    assert len(check) > 0
-    assert set(check["chip"]) == {"h100-sxm"}
-    assert (check[["tp", "decode_tp"]].max(axis=1) == 16).all()
+def test_layouts_outside_the_model_are_a_check_not_fitted(points):
+    """Tensor parallel beyond one scale-up domain (TP16 decode pools over two HGX H100 nodes,
+    which ``infer`` refuses) and layouts whose chips cannot hold the weights (Qwen3-235B FP8 on
+    one H200) are predicted as a check, never fitted."""
+    assert not cal_points.outside_model(points).any()
+    check = cal_points.build_points(outside=True)
+    beyond = cal_points.tp_beyond_domain(check)
+    assert set(check.loc[beyond, "chip"]) == {"h100-sxm"}
+    assert (check.loc[beyond, ["tp", "decode_tp"]].max(axis=1) == 16).all()
+    full = cal_points.weights_exceed_memory(check)
+    assert full.any() and (beyond | full).all()
+    assert set(check.loc[full, "model"]) == {"qwen3-235b-a22b"}
 
 
 def test_rows_run_in_eager_mode_are_recorded_not_fitted(points):

@@ -321,3 +321,28 @@ def test_dp_prefill_sync_only_adds_time_and_grows_with_the_ranks(hw, lay, b, isl
     f = float(dp_prefill_sync(s, lay, b, osl, e))
     more = dataclasses.replace(lay, dp=lay.dp * 2)
     assert 1.0 <= f <= float(dp_prefill_sync(s, more, b, osl, e)) * (1 + 1e-12)
+
+
+def test_tensorrt_llm_plans_its_kv_cache_from_the_memory_left_after_the_weights():
+    """DeepSeek-V3 in FP8 on 4 B200 (TP4) holds 168 GB of weights per 180 GB chip. Keeping 10 %
+    of the whole chip free (vLLM, SGLang) leaves no room for a KV cache; TensorRT-LLM keeps 10 %
+    of what is left after the weights (free_gpu_memory_fraction 0.9), so it serves a batch."""
+    kw = dict(
+        num_chips=4,
+        tp=4,
+        dp=1,
+        ep=1,
+        batch=16,
+        input_len=1024,
+        output_len=1024,
+        precision="fp8",
+    )
+    b200 = CAT.chip("b200")
+    with pytest.raises(PerfInputError, match="does not fit"):
+        infer(b200, "deepseek-v3", **kw)
+    r = infer(b200, "deepseek-v3", **kw, engine="trtllm")
+    m = r.memory_per_chip_gb
+    # 10 % of what the weights (and the prefill chunk's working memory) leave, not of 180 GB
+    assert m.reserved_gb == pytest.approx(0.1 * (m.capacity_gb - m.weights_gb), abs=0.1)
+    assert r.max_batch_fit > 16
+    assert "TensorRT-LLM" in r.assumptions["memory_reserve"]

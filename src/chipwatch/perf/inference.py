@@ -260,6 +260,7 @@ def evaluate(
     disaggregated: Any = False,
     prefill_tokens_per_chip: Any = PREFILL_TOKENS_PER_CHIP,
     draft_layers: Any = 1.0,
+    reserve_of_free: Any = False,
 ) -> ServingEval:
     """The serving model for any broadcastable mix of scalars and arrays.
 
@@ -270,7 +271,9 @@ def evaluate(
     the same chips, interleaved with the decode steps (continuous batching). Disaggregated
     (DistServe, Zhong et al. 2024): the decode pool runs decode steps only; prompts are
     prefilled by a prefill pool of the same layout in passes of ``prefill_tokens_per_chip``
-    tokens per chip, and their KV cache crosses the scale-out network.
+    tokens per chip, and their KV cache crosses the scale-out network. ``reserve_of_free``: the
+    serving assumptions' reserved share is of the memory left after the weights (TensorRT-LLM)
+    rather than of the whole memory (vLLM, SGLang).
     """
     s = serving or ServingAssumptions()
     ranks = lay.dp * lay.replicas
@@ -316,12 +319,16 @@ def evaluate(
     act = wl.activation_peak_bytes(shape, prec, lay, chunk) + wl.activation_peak_bytes(
         shape, prec, lay, b * (1.0 + k)
     )
-    reserved = s.reserved_fraction * hw.capacity_b
-    kv = b * kv_seq
-    total = weights + kv + act + reserved
     work_act = wl.activation_peak_bytes(
         shape, prec, lay, np.where(dis, 0.0, s.prefill_chunk_tokens)
     )
+    # vLLM and SGLang keep a share of the whole memory free, TensorRT-LLM a share of what is
+    # left after the weights (its KV cache takes free_gpu_memory_fraction = 0.9 of the free
+    # memory: https://nvidia.github.io/TensorRT-LLM/examples/kvcacheconfig.html)
+    after_weights = np.maximum(hw.capacity_b - weights - work_act, 0.0)
+    reserved = s.reserved_fraction * np.where(reserve_of_free, after_weights, hw.capacity_b)
+    kv = b * kv_seq
+    total = weights + kv + act + reserved
     free_for_kv = hw.capacity_b - reserved - weights - work_act
     # each sequence holds its KV cache and the activations of its 1 + k tokens of a step
     per_seq = kv_seq + wl.activation_peak_bytes(shape, prec, lay, 1.0 + k)
@@ -490,6 +497,7 @@ class Deployment:
     kv_precision: str
     dispatch_bytes: float
     combine_bytes: float
+    reserve_of_free: bool = False  # TensorRT-LLM's memory plan (see ``evaluate``)
 
 
 def _layout(par: Parallelism, cp: ChipPerf, dep: Deployment, spec: ModelSpec) -> wl.Layout:
@@ -729,6 +737,7 @@ def _eval_kw(dep: Deployment) -> dict[str, Any]:
         "disaggregated": dep.disaggregated,
         "prefill_tokens_per_chip": float(dep.prefill_tokens_per_chip),
         "draft_layers": float(dep.draft_layers),
+        "reserve_of_free": dep.reserve_of_free,
     }
 
 
@@ -877,6 +886,7 @@ def infer(
         kv_precision=kv_precision.lower(),
         dispatch_bytes=_dispatch_bytes(dispatch_precision, cp),
         combine_bytes=2.0,
+        reserve_of_free=engine == "trtllm",
     )
     a = assumptions or CostAssumptions()
     s = serving or ServingAssumptions()
@@ -1068,6 +1078,10 @@ def _result(
             "expert_imbalance": "busiest EP rank = mean x skew + sqrt(2 mean ln ep) (random "
             "routing, balls into bins); redundant copies shrink the skew's excess by E/(E+R)",
             "kv_precision": dep.kv_precision,
+            "memory_reserve": "reserved_fraction of the memory left after the weights "
+            "(TensorRT-LLM's plan, --engine trtllm)"
+            if dep.reserve_of_free
+            else "reserved_fraction of the chip's memory (vLLM's and SGLang's plan)",
         },
         notes=notes,
         spec_tokens=dep.spec_tokens,

@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from chipwatch.perf.factors import measurements_dir
 
 POINTS_FILE = "calibration-points.csv"
@@ -708,9 +710,9 @@ def serving_points(csv_path: Path | None = None) -> Any:
     return pd.DataFrame(rows)
 
 
-def build_points(mlperf_input_len: int | None = None, beyond_domain: bool = False) -> Any:
+def build_points(mlperf_input_len: int | None = None, outside: bool = False) -> Any:
     """All calibration points (silicon sample, published, MLPerf, decode) on catalog chips;
-    ``beyond_domain``: only the points ``tp_beyond_domain`` sets aside (the check) instead."""
+    ``outside``: only the points ``outside_model`` sets aside (the check) instead."""
     import pandas as pd
 
     from chipwatch.catalog import load_catalog
@@ -731,8 +733,31 @@ def build_points(mlperf_input_len: int | None = None, beyond_domain: bool = Fals
     pts["disaggregated"] = pts.get("disaggregated", 0).fillna(0).astype(int)
     pts["kv_precision"] = pts.get("kv_precision", "bf16").fillna("bf16")
     pts = pts[pts["chip"].isin(ids)].reset_index(drop=True)
-    keep = tp_beyond_domain(pts) == beyond_domain
+    keep = outside_model(pts) == outside
     return pts[keep].reset_index(drop=True)
+
+
+def outside_model(pts: Any) -> Any:
+    """Points the model does not describe, so they are a check, not fitted: layouts ``infer``
+    refuses (``tp_beyond_domain``) and layouts that cannot hold the model
+    (``weights_exceed_memory``)."""
+    return tp_beyond_domain(pts) | weights_exceed_memory(pts)
+
+
+KERNEL_METRICS = ("scaleup_gbs", "scaleout_gbs", "a2a_up_us", "a2a_out_us")
+
+
+def weights_exceed_memory(pts: Any) -> Any:
+    """Serving points whose stated layout cannot hold the model's weights (weights per chip above
+    the chip's memory): whatever was measured, it was not that layout (the silicon sample's
+    Qwen3-235B FP8 rows "tp1" on one 141 GB H200 hold 235 GB of weights; 26 points)."""
+    from chipwatch.perf import workload as wl
+    from chipwatch.perf.calibration.predict import point_arrays
+
+    pa = point_arrays(pts)
+    weights = wl.weights_per_chip_bytes(pa.shape, pa.prec, pa.lay)
+    kernel = pts["metric"].isin(KERNEL_METRICS).to_numpy(bool)
+    return np.asarray((weights > pa.capacity) & ~kernel, dtype=bool)
 
 
 def tp_beyond_domain(pts: Any) -> Any:

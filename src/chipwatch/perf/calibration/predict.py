@@ -207,7 +207,14 @@ def _arrays(pa: PointArrays, th: np.ndarray, sel: np.ndarray) -> tuple[Any, ...]
     spec = pa.spec_tokens[sel] if pa.spec_tokens is not None else np.zeros(n)
     acc = pa.accepted[sel] if pa.accepted is not None else np.ones(n)
     dis = pa.disaggregated[sel] if pa.disaggregated is not None else np.zeros(n, bool)
-    kw = {"spec_tokens": spec, "accepted_per_step": acc, "disaggregated": dis}
+    # TensorRT-LLM plans its KV cache from the memory left after the weights
+    trt = pa.engine[sel] == "trtllm" if len(pa.engine) else np.zeros(n, bool)
+    kw = {
+        "spec_tokens": spec,
+        "accepted_per_step": acc,
+        "disaggregated": dis,
+        "reserve_of_free": trt,
+    }
     return pa.shape.take(sel), _take(pa.prec, sel), _take(pa.lay, sel), hw, kw
 
 
