@@ -260,3 +260,17 @@ def test_engine_terms_are_fitted_on_aggregated_ttft_points_only(points):
     got = cal_fit.fit_engines(pa, sub, facs, np.ones(len(sub), bool))
     assert set(got) == {"vllm"}
     assert got["vllm"] == pytest.approx([0.1, 0.5], rel=0.02)
+
+
+def test_a_row_can_state_its_deployments_scale_up_domain(points):
+    """The 910C's catalog domain is the 384-chip CloudMatrix; SGLang's Ascend rows M496-M499 run
+    a decode instance over two 8-package Atlas 800I A3 servers (``scaleup_domain=8``), so they
+    are multi-node and their all-to-all crosses the network."""
+    rows = points[points["point_id"].isin(["M496", "M497", "M498", "M499"])]
+    assert len(rows) == 4 and (rows["scaleup_domain"] == 8).all()
+    reg = cal_fit.regimes(points).loc[rows.index]
+    assert (reg["scale"] == "multi-node").all()
+    pa = cal_fit.point_arrays(rows.reset_index(drop=True))
+    assert (pa.lay.domain == 8).all()
+    other = points[points["chip"] == "ascend-910c"].drop(rows.index)
+    assert (cal_fit.point_arrays(other.reset_index(drop=True)).lay.domain == 384).all()

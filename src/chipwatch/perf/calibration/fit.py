@@ -14,6 +14,7 @@ from chipwatch.perf.calibration.points import (
     MLPERF_INPUT_LEN,
     MLPERF_OUTPUT_LEN,
     POINTS_FILE,
+    point_domain,
 )
 from chipwatch.perf.calibration.predict import (
     THETA,
@@ -495,16 +496,14 @@ def regimes(points: Any) -> Any:
     (prefill = TTFT, decode = TPOT and decode rates, both = end-to-end throughput, kernel = link
     bandwidth) and vendor."""
     from chipwatch.catalog import load_catalog
-    from chipwatch.perf.hardware import chip_perf
     from chipwatch.perf.models import default_models
 
     cat, models = load_catalog(), default_models()
     moe = points["model"].map(lambda m: "MoE" if models.model(m).moe else "dense")
     dis = points.get("disaggregated", 0)
-    dom = {c: (chip_perf(cat.chip(c), "bf16").domain_chips or 10**9) for c in set(points["chip"])}
     # chips a point's layout spans; a kernel row's EP group (tp = dp = 1) spans ``ep`` chips
     chips = np.maximum(points["tp"] * points["pp"] * points["dp"], points["ep"])
-    multi = chips > points["chip"].map(dom)
+    multi = chips > point_domain(points)
     metric = points["metric"]
     phase = np.select(
         [

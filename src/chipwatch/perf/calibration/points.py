@@ -553,7 +553,7 @@ def _weights_precision(w: str) -> str | None:
     w = w.lower()
     if "fp4" in w:
         return "fp4"
-    if "fp8" in w or "w8a8" in w:
+    if "fp8" in w or "w8a8" in w or "int8" in w:
         return "fp8" if "fp8" in w else "int8"
     if "bf16" in w:
         return "bf16"
@@ -608,6 +608,7 @@ def serving_points(csv_path: Path | None = None) -> Any:
             "backend": str(r.software),
             "source": f"{SERVING_CITE}, row {r.id} ({r.source_key})",
             "point_id": str(r.id),
+            "scaleup_domain": _num(getattr(r, "cond_scaleup_domain", ""), math.nan),
         }
         if phase == "kernel" and "latency (us)" in metric_txt and str(r.cond_link):
             # DeepEP low-latency kernels: one dispatch or combine of `tokens_per_rank` tokens
@@ -760,17 +761,28 @@ def weights_exceed_memory(pts: Any) -> Any:
     return np.asarray((weights > pa.capacity) & ~kernel, dtype=bool)
 
 
-def tp_beyond_domain(pts: Any) -> Any:
-    """Points whose layout (or, for disaggregated rows, whose decode pool's layout) runs tensor
-    parallelism over more chips than one scale-up domain: a layout ``infer`` refuses (see
-    ``parallelism.RULES``), so the model is not fitted on it; ``benchmarks/perf_calibration.py``
-    predicts these points as a check (TensorRT-LLM's TP16 decode pools over two HGX H100 nodes
-    in the silicon sample, 14 points)."""
+def point_domain(pts: Any) -> Any:
+    """Chips per scale-up domain for each point: the deployment's own when its row states one
+    (``scaleup_domain``, e.g. 8-package Atlas 800I A3 servers of a chip whose catalog domain is
+    the 384-chip CloudMatrix), else the chip's catalog value (1e9 when none is listed)."""
     from chipwatch.catalog import load_catalog
     from chipwatch.perf.hardware import chip_perf
 
     cat = load_catalog()
     dom = {c: float(chip_perf(cat.chip(c), "bf16").domain_chips or 1e9) for c in set(pts["chip"])}
     d = pts["chip"].map(dom)
+    if "scaleup_domain" in pts:
+        d = pts["scaleup_domain"].fillna(d)
+    return d
+
+
+def tp_beyond_domain(pts: Any) -> Any:
+    """Points whose layout (or, for disaggregated rows, whose decode pool's layout) runs tensor
+    parallelism over more chips than one scale-up domain: a layout ``infer`` refuses (see
+    ``parallelism.RULES``), so the model is not fitted on it; ``benchmarks/perf_calibration.py``
+    predicts these points as a check (TensorRT-LLM's TP16 decode pools over two HGX H100 nodes
+    in the silicon sample, 14 points)."""
+
+    d = point_domain(pts)
     dec = pts["decode_tp"].fillna(1.0) if "decode_tp" in pts else 1.0
     return ((pts["tp"] > d) | (dec > d)).to_numpy(bool)
