@@ -436,6 +436,7 @@ def mlperf_points(csv_path: Path | None = None, input_len: int | None = None) ->
     import pandas as pd
 
     from chipwatch.catalog import load_catalog
+    from chipwatch.perf.calibration.predict import engine_of
     from chipwatch.perf.hardware import chip_perf
     from chipwatch.perf.models import default_models
 
@@ -468,6 +469,8 @@ def mlperf_points(csv_path: Path | None = None, input_len: int | None = None) ->
                 "input_len": int(input_len or MLPERF_INPUT_LEN),
                 "output_len": int(round(MLPERF_OUTPUT_LEN)),
                 "backend": str(r.software),
+                # the engines' KV format: TensorRT-LLM with FP8 weights runs an FP8 KV cache
+                "kv_precision": engine_kv_precision(engine_of(str(r.software)), prec),
                 "source": f"{src} (reference table row {pid}; {r.notes})",
                 "metric": "mlperf_server_tokens_per_s" if server else "mlperf_offline_tokens_per_s",
                 "point_id": pid,

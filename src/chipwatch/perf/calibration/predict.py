@@ -152,7 +152,14 @@ def point_arrays(points: Any, catalog: Any = None) -> PointArrays:
     )
 
 
-ENGINES = {"sglang": "sglang", "trtllm": "trtllm", "tensorrt-llm": "trtllm", "vllm": "vllm"}
+# NVIDIA's MLPerf rows name the TensorRT version of their TensorRT-LLM build ("TensorRT 10.2.0")
+ENGINES = {
+    "sglang": "sglang",
+    "trtllm": "trtllm",
+    "tensorrt-llm": "trtllm",
+    "tensorrt": "trtllm",
+    "vllm": "vllm",
+}
 
 
 def engine_of(backend: str) -> str:
