@@ -433,9 +433,9 @@ BOUND_NOTES = {
     "ttft_fixed_disagg_s": "0 = no request handling beyond the prefill pool's passes and the KV "
     "transfer, or the family has no disaggregated TTFT point",
     "ttft_fixed_s": "0 = request handling outside the model is negligible for these rows",
-    "link_out": "the family has no point whose traffic crosses the scale-out network, so it "
-    "keeps the pooled value; the pooled value itself is set by the DeepEP RDMA kernel rows and "
-    "the multi-node Blackwell rows, which run at about the NIC's datasheet rate",
+    "link_out": "1 = scale-out traffic at the NIC's datasheet rate: DeepEP's internode RDMA "
+    "kernel rows (H800, EP16-256) measure about that rate, and a family or chip without points "
+    "that cross the network keeps the value those rows set",
     "link": "1 = the measured points' all-reduce / all-to-all traffic runs at the datasheet "
     "bandwidth or is hidden by overlap (upper bound of a fraction)",
 }

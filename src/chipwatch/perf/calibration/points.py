@@ -38,6 +38,22 @@ def _num(x: Any, default: float) -> float:
     return default if math.isnan(v) or v <= 0 else v
 
 
+# NVIDIA's MLPerf rows name the TensorRT version of their TensorRT-LLM build ("TensorRT 10.2.0")
+ENGINES = {
+    "sglang": "sglang",
+    "trtllm": "trtllm",
+    "tensorrt-llm": "trtllm",
+    "tensorrt": "trtllm",
+    "vllm": "vllm",
+}
+
+
+def engine_of(backend: str) -> str:
+    """The serving engine a row's ``backend`` names (``sglang 0.5.9`` -> ``sglang``), or ''."""
+    first = str(backend).strip().lower().split(" ")[0] if str(backend).strip() else ""
+    return ENGINES.get(first, "")
+
+
 def engine_kv_precision(backend: str, gemm_quant: str) -> str:
     """The KV-cache format an engine runs by default for a checkpoint: vLLM and SGLang keep the
     model dtype ("auto", BF16 for FP8 checkpoints); TensorRT-LLM takes the checkpoint's KV
@@ -436,7 +452,6 @@ def mlperf_points(csv_path: Path | None = None, input_len: int | None = None) ->
     import pandas as pd
 
     from chipwatch.catalog import load_catalog
-    from chipwatch.perf.calibration.predict import engine_of
     from chipwatch.perf.hardware import chip_perf
     from chipwatch.perf.models import default_models
 
@@ -755,13 +770,26 @@ def weights_exceed_memory(pts: Any) -> Any:
     """Serving points whose stated layout cannot hold the model's weights (weights per chip above
     the chip's memory): whatever was measured, it was not that layout (the silicon sample's
     Qwen3-235B FP8 rows "tp1" on one 141 GB H200 hold 235 GB of weights; 26 points)."""
+    from chipwatch.catalog import load_catalog
     from chipwatch.perf import workload as wl
-    from chipwatch.perf.calibration.predict import point_arrays
+    from chipwatch.perf.hardware import chip_perf
+    from chipwatch.perf.models import default_models
 
-    pa = point_arrays(pts)
-    weights = wl.weights_per_chip_bytes(pa.shape, pa.prec, pa.lay)
+    cat, models = load_catalog(), default_models()
+    cols = ["chip", "model", "precision", "tp", "pp", "dp", "ep"]
+    over: dict[tuple[Any, ...], bool] = {}
+    for key in set(pts[cols].itertuples(index=False, name=None)):
+        chip, model, prec, tp, pp, dp, ep = key
+        cp = chip_perf(cat.chip(chip), prec)
+        weights = wl.weights_per_chip_bytes(
+            wl.ModelShape.of(models.model(model)),
+            wl.Precisions(cp.mode.weight_bytes, 2.0),
+            wl.Layout(tp=float(tp), pp=float(pp), dp=float(dp), ep=float(ep)),
+        )
+        over[key] = bool(weights > cp.capacity_b)
+    full = np.array([over[k] for k in pts[cols].itertuples(index=False, name=None)], dtype=bool)
     kernel = pts["metric"].isin(KERNEL_METRICS).to_numpy(bool)
-    return np.asarray((weights > pa.capacity) & ~kernel, dtype=bool)
+    return full & ~kernel
 
 
 def point_domain(pts: Any) -> Any:

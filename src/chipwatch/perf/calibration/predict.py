@@ -10,7 +10,11 @@ import numpy as np
 from chipwatch.catalog import load_catalog
 from chipwatch.perf import moe
 from chipwatch.perf import workload as wl
-from chipwatch.perf.calibration.points import MLPERF_SERVER_TPOT_S, MLPERF_SERVER_TTFT_S
+from chipwatch.perf.calibration.points import (
+    MLPERF_SERVER_TPOT_S,
+    MLPERF_SERVER_TTFT_S,
+    engine_of,
+)
 from chipwatch.perf.hardware import (
     FP8_DISPATCH_BYTES,
     attention_peak_flops,
@@ -150,22 +154,6 @@ def point_arrays(points: Any, catalog: Any = None) -> PointArrays:
         if "backend" in points
         else np.full(len(points), "", dtype=str),
     )
-
-
-# NVIDIA's MLPerf rows name the TensorRT version of their TensorRT-LLM build ("TensorRT 10.2.0")
-ENGINES = {
-    "sglang": "sglang",
-    "trtllm": "trtllm",
-    "tensorrt-llm": "trtllm",
-    "tensorrt": "trtllm",
-    "vllm": "vllm",
-}
-
-
-def engine_of(backend: str) -> str:
-    """The serving engine a row's ``backend`` names (``sglang 0.5.9`` -> ``sglang``), or ''."""
-    first = str(backend).strip().lower().split(" ")[0] if str(backend).strip() else ""
-    return ENGINES.get(first, "")
 
 
 def _col(points: Any, name: str, default: float) -> np.ndarray:
