@@ -129,8 +129,9 @@ class Workload(Request):
     )
     engine: Literal["sglang", "trtllm", "vllm"] | None = Field(
         None,
-        description="Serving engine whose fitted TTFT queueing terms give the loaded TTFT "
-        "(default: the chip family's).",
+        description="Serving engine: its fitted TTFT queueing terms give the loaded TTFT, and "
+        "trtllm plans the KV cache from the memory left after the weights (default: the chip "
+        "family's terms and vLLM/SGLang's memory plan).",
     )
 
     def workload_kwargs(self) -> dict[str, Any]:
