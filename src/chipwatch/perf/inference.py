@@ -765,8 +765,9 @@ def _moe_result(
     pf = wl.prefill_work(shape, prec, lay, pf_tokens / input_len, float(input_len))
     layers = max(spec.moe_layers / lay.pp, 1.0)
     a2a = lay.dp > 1
-    d = min(max(float(lay.domain), 1.0), max(float(lay.tp), 1.0))  # TP chips per domain
-    tp_ar = 2 * (spec.layers / lay.pp) * 2 * (d - 1) / d * shape.hidden * prec.act_bytes
+    tp_ar = float(
+        wl.tp_all_reduce_bytes(spec.layers / lay.pp, shape.hidden * prec.act_bytes, lay)[0]
+    )
     pp_p2p = shape.hidden * prec.act_bytes if lay.pp > 1 else 0.0
 
     def per_layer(w: wl.PhaseWork, tokens: float) -> tuple[float, float]:

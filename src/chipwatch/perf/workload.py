@@ -241,17 +241,7 @@ def _pass(
     dense = 2 * (tokens * shape.p_dense_linear + bm * logits * shape.p_lm_head) / (lay.tp * lay.pp)
     dense_w = prec.weight_bytes * (shape.p_dense_linear + shape.p_lm_head) / (lay.tp * lay.pp)
     act = tokens * shape.hidden * prec.act_bytes
-    # TP all-reduce, 2 per layer. Inside one scale-up domain a ring: 2 (tp-1)/tp of the
-    # activations per chip over the scale-up link. Across n = tp / d domains of d chips (every
-    # chip with its own NIC) it runs hierarchically: reduce-scatter inside the domain, an
-    # all-reduce of each chip's 1/d share across the n domains over the network, all-gather
-    # inside the domain: 2 (d-1)/d over scale-up and 2 (n-1)/n / d over scale-out per chip
-    # (so NCCL's bus bandwidth across 2 HGX H100 nodes, 400-450 GB/s, is about 8 NICs' worth,
-    # not one: https://saturncloud.io/blog/crusoe-nccl-cluster-validation)
-    d = np.minimum(np.maximum(lay.domain, 1.0), np.maximum(lay.tp, 1.0))
-    n = np.maximum(lay.tp, 1.0) / d
-    tp_ar = 2 * layers * 2 * (d - 1) / d * act
-    tp_ar_out = 2 * layers * 2 * (n - 1) / n * act / d
+    tp_ar, tp_ar_out = tp_all_reduce_bytes(layers, act, lay)
     pp_p2p = np.where(lay.pp > 1, act, 0.0)
     return PhaseWork(
         dense_flops=dense,
@@ -266,6 +256,20 @@ def _pass(
         collectives=collective_calls(shape, lay),
         tokens_per_rank=tokens,
     )
+
+
+def tp_all_reduce_bytes(layers: Num, act: Num, lay: Layout) -> tuple[Num, Num]:
+    """(scale-up, scale-out) bytes per chip of the TP all-reduces (2 per layer) of ``act``
+    activation bytes. Inside one scale-up domain a ring: 2 (tp-1)/tp of the activations over
+    the scale-up link. Across n = tp / d domains of d chips (every chip with its own NIC) it runs
+    hierarchically: reduce-scatter inside the domain, an all-reduce of each chip's 1/d share
+    across the n domains over the network, all-gather inside the domain: 2 (d-1)/d over
+    scale-up and 2 (n-1)/n / d over scale-out (so NCCL's bus bandwidth across 2 HGX H100 nodes,
+    400-450 GB/s, is about 8 NICs' worth, not one:
+    https://saturncloud.io/blog/crusoe-nccl-cluster-validation)."""
+    d = np.minimum(np.maximum(lay.domain, 1.0), np.maximum(lay.tp, 1.0))
+    n = np.maximum(lay.tp, 1.0) / d
+    return 2 * layers * 2 * (d - 1) / d * act, 2 * layers * 2 * (n - 1) / n * act / d
 
 
 def collective_calls(shape: ModelShape, lay: Layout) -> Num:

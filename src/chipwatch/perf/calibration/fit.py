@@ -61,20 +61,26 @@ def fit_group(
     start: np.ndarray | None = None,
 ) -> Any:
     """Robust least squares in log space over the points ``idx`` (every metric, TTFT too)."""
-    from scipy.optimize import least_squares
 
     def resid(theta: np.ndarray) -> np.ndarray:
         r = log_residuals(predict(pa, theta, idx), pa.measured[idx], pa.metric[idx])
         return r if prior is None else np.concatenate([r, _prior_resid(theta, prior)])
 
     x0 = START if start is None else np.clip(start, LOWER, UPPER)
+    return _solve(resid, x0, LOWER, UPPER, X_SCALE)
+
+
+def _solve(resid: Any, x0: np.ndarray, lo: np.ndarray, hi: np.ndarray, scale: np.ndarray) -> Any:
+    """The fit's one solver setting: robust (soft-L1) least squares within bounds."""
+    from scipy.optimize import least_squares
+
     return least_squares(
         resid,
         x0,
-        bounds=(LOWER, UPPER),
+        bounds=(lo, hi),
         loss="soft_l1",
         f_scale=F_SCALE,
-        x_scale=X_SCALE,
+        x_scale=scale,
         diff_step=1e-3,
         max_nfev=100,
     )
@@ -182,7 +188,6 @@ def fit_engines(
     every chip; other rows keep their family's terms. Disaggregated TTFT keeps the family's
     (a prefill worker's queue is not the engine's interleaved loop; fitted per engine across
     chips instead, its error rose from 44 % to 50 %)."""
-    from scipy.optimize import least_squares
 
     chips_arr = points["chip"].to_numpy(str)
     out: dict[str, np.ndarray] = {}
@@ -201,17 +206,7 @@ def fit_engines(
             return log_residuals(predict(pa, th, idx), pa.measured[idx], pa.metric[idx])
 
         x0 = np.clip(np.median(base[:, ENGINE_TERMS], axis=0), lo, hi)
-        res = least_squares(
-            resid,
-            x0,
-            bounds=(lo, hi),
-            loss="soft_l1",
-            f_scale=F_SCALE,
-            x_scale=X_SCALE[ENGINE_TERMS],
-            diff_step=1e-3,
-            max_nfev=100,
-        )
-        out[eng] = res.x
+        out[eng] = _solve(resid, x0, lo, hi, X_SCALE[ENGINE_TERMS]).x
     return out
 
 

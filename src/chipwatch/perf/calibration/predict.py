@@ -14,6 +14,7 @@ from chipwatch.perf.calibration.points import (
     MLPERF_SERVER_TPOT_S,
     MLPERF_SERVER_TTFT_S,
     engine_of,
+    point_domain,
 )
 from chipwatch.perf.hardware import (
     FP8_DISPATCH_BYTES,
@@ -88,9 +89,6 @@ def point_arrays(points: Any, catalog: Any = None) -> PointArrays:
     }
     cps = [perf[(c, p)] for c, p in zip(points["chip"], points["precision"], strict=True)]
     tp, dp = points["tp"].to_numpy(float), points["dp"].to_numpy(float)
-    # the deployment's scale-up domain when its row states one, else the chip's catalog value
-    catalog_domain = np.array([cp.domain_chips or 1e9 for cp in cps], dtype=float)
-    stated = _col(points, "scaleup_domain", np.nan)
     is_moe = points["model"].map(lambda m: specs[m].moe is not None).to_numpy(bool)
     lay = wl.Layout(
         tp=tp,
@@ -99,7 +97,7 @@ def point_arrays(points: Any, catalog: Any = None) -> PointArrays:
         ep=points["ep"].to_numpy(float),
         replicas=np.ones(len(tp)),
         redundant=np.zeros(len(tp)),
-        domain=np.where(np.isnan(stated), catalog_domain, stated),
+        domain=point_domain(points).to_numpy(float),
         overlap=(is_moe & (dp > 1)).astype(float),
         skew=np.ones(len(tp)),
     )
